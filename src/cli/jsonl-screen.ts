@@ -1,0 +1,74 @@
+// `warden screen`: JSONL messages in, one JSONL decision per line out, in input order.
+// A malformed line becomes an error record naming the line; only I/O failure stops the run.
+
+import type { Readable, Writable } from 'node:stream';
+import { screen, type ScreeningContext } from '../core/screen.js';
+import { parseMessage } from '../core/message-input.js';
+
+export interface ScreenStreamOptions {
+  ctx: ScreeningContext;
+  /** Parse and re-serialise without screening: the I/O floor for benchmarks. */
+  passthrough?: boolean;
+  onProgress?: (lines: number, bytes: number) => void;
+}
+
+export interface ScreenStreamResult {
+  lines: number;
+  errors: number;
+}
+
+/** Screens one JSONL line; returns the output line (without newline). */
+export function screenLine(line: string, lineNo: number, opts: ScreenStreamOptions): { out: string; error: boolean } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch (e) {
+    return { out: JSON.stringify({ line: lineNo, error: `invalid JSON: ${(e as Error).message}` }), error: true };
+  }
+  if (opts.passthrough) return { out: JSON.stringify(raw), error: false };
+  const parsed = parseMessage(raw, `line-${lineNo}`);
+  if (!parsed.ok) return { out: JSON.stringify({ line: lineNo, error: parsed.error }), error: true };
+  return { out: JSON.stringify(screen(parsed.message, opts.ctx)), error: false };
+}
+
+export async function screenStream(input: Readable, output: Writable, opts: ScreenStreamOptions): Promise<ScreenStreamResult> {
+  let lines = 0;
+  let errors = 0;
+  let bytes = 0;
+  let rest = '';
+  let batch: string[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const chunk = batch.join('\n') + '\n';
+    batch = [];
+    if (!output.write(chunk)) await new Promise<void>((resolve, reject) => {
+      output.once('drain', resolve);
+      output.once('error', reject);
+    });
+  };
+  const handle = (line: string) => {
+    lines++;
+    if (line.trim() === '') { lines--; return; }
+    const r = screenLine(line.endsWith('\r') ? line.slice(0, -1) : line, lines, opts);
+    if (r.error) errors++;
+    batch.push(r.out);
+  };
+  input.setEncoding('utf8');
+  for await (const chunk of input as AsyncIterable<string>) {
+    bytes += Buffer.byteLength(chunk);
+    const text = rest + chunk;
+    let start = 0;
+    let nl: number;
+    while ((nl = text.indexOf('\n', start)) >= 0) {
+      handle(text.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+    if (batch.length >= 512) await flush();
+    opts.onProgress?.(lines, bytes);
+  }
+  if (rest.length > 0) handle(rest);
+  await flush();
+  opts.onProgress?.(lines, bytes);
+  return { lines, errors };
+}

@@ -1,0 +1,172 @@
+// The screening core: one message plus a snapshot of state in, one explained decision out.
+// Pure and synchronous: no I/O, no clock reads beyond what the context provides, no framework.
+
+import { randomUUID } from 'node:crypto';
+import { ACTION_SEVERITY, type Action, type Decision, type Effect, type Evidence, type Message, type Reason } from './types.js';
+import type { CompiledPolicy, CompiledRule, UrlFeature } from './compiled-policy.js';
+import { normalise, originalSpan, type NormalisedText } from './normalise.js';
+import { extractUrls, hostSuffixes, type FoundUrl } from './urls.js';
+import { brandLookalike } from './brands.js';
+
+/**
+ * State the core may consult, read from memory that the stores keep current. Every member is
+ * optional so the core runs with content rules alone (CLI, library, back-testing).
+ */
+export interface StateSnapshot {
+  /** Returns why the sender is suspended, or null. */
+  suspension?(customer: string, endUser: string | undefined): { detail: string } | null;
+  /** True when the recipient has opted out of this customer's messages. */
+  optedOut?(customer: string, to: string): boolean;
+}
+
+export interface ScreeningContext {
+  policy: CompiledPolicy;
+  state?: StateSnapshot;
+  /** Decision ID source; defaults to random UUIDs. */
+  newId?: () => string;
+  /** Also report weight-0 building-block rules (pack tests use this). */
+  includeHelperRules?: boolean;
+}
+
+const EXECUTABLE = /\.(?:apk|exe|scr|bat|cmd|msi|jar|vbs|ps1|dmg|pkg|ipa|xapk|hta|lnk)(?:[?#]|$)/i;
+
+function urlHas(url: FoundUrl, feature: UrlFeature, policy: CompiledPolicy): string | null {
+  switch (feature) {
+    case 'any': return 'link present';
+    case 'ip-host': return url.ipHost ? `link to a bare IP address ${url.host}` : null;
+    case 'idn': return url.idn ? `internationalised host ${url.hostUnicode} (${url.host})` : null;
+    case 'homograph': return url.homograph ? `host spelled with look-alike letters: ${url.hostUnicode}` : null;
+    case 'executable': return EXECUTABLE.test(url.path) ? `link to an installable or executable file: ${url.path}` : null;
+    case 'userinfo': return url.userinfo ? 'link hides its real host behind user@' : null;
+    case 'defanged': return url.defanged ? 'link written in defanged form to dodge link filters' : null;
+    case 'port': return url.port !== undefined ? `link on non-standard port ${url.port}` : null;
+    case 'brand-lookalike': {
+      const brand = brandLookalike(url.hostUnicode, url.host, policy.brands);
+      return brand ? `host ${url.hostUnicode} imitates ${brand.name}` : null;
+    }
+  }
+}
+
+function urlEvidence(url: FoundUrl): Evidence {
+  const e: Evidence = { start: url.start, end: url.end, text: url.text };
+  if (url.field !== undefined) e.field = url.field;
+  return e;
+}
+
+export function screen(message: Message, ctx: ScreeningContext): Decision {
+  const policy = ctx.policy;
+  const rules = policy.rules;
+  const hits = new Map<number, Reason>();
+  const applies = (rule: CompiledRule) => rule.channels === undefined || rule.channels.has(message.channel);
+  const hit = (index: number, detail: string, evidence?: Evidence) => {
+    if (hits.has(index)) return;
+    const rule = rules[index];
+    if (!applies(rule)) return;
+    const reason: Reason = { clause: rule.clause, rule: rule.id, weight: rule.weight, detail };
+    if (evidence !== undefined) reason.evidence = evidence;
+    if (rule.shadow) reason.shadow = true;
+    if (rule.action !== undefined) reason.action = rule.action;
+    hits.set(index, reason);
+  };
+
+  const text: NormalisedText = normalise(message.body ?? '');
+  const spanOf = (start: number, end: number): Evidence => originalSpan(text, start, end);
+
+  policy.phrases.match(text, (h) => hit(h.rule, rules[h.rule].description, spanOf(h.start, h.end)));
+  policy.regexes.match(text.folded, (h) => hit(h.rule, rules[h.rule].description, spanOf(h.start, h.end)));
+
+  for (const r of policy.evasionRules) {
+    const count = text.signals[r.signal];
+    if (count >= r.min) hit(r.rule, `${rules[r.rule].description} (${count} found)`);
+  }
+
+  const urls = extractUrls(text);
+  if (message.mediaUrls !== undefined) {
+    message.mediaUrls.forEach((u, i) => urls.push(...extractUrls(normalise(u), `mediaUrls[${i}]`)));
+  }
+  for (const url of urls) {
+    if (policy.domainRules.length > 0) {
+      const suffixes = hostSuffixes(url.host);
+      for (const d of policy.domainRules) {
+        const listed = suffixes.find((s) => d.list.has(s));
+        if (listed !== undefined) hit(d.rule, `${rules[d.rule].description}: ${listed} is on list ${d.listName}`, urlEvidence(url));
+      }
+    }
+    for (const u of policy.urlRules) {
+      if (hits.has(u.rule)) continue;
+      const detail = urlHas(url, u.feature, policy);
+      if (detail !== null) hit(u.rule, `${rules[u.rule].description}: ${detail}`, urlEvidence(url));
+    }
+  }
+
+  for (const s of policy.senderRules) {
+    if (s.test(message.from)) {
+      hit(s.rule, `${rules[s.rule].description}: sender ${message.from}`, { start: 0, end: message.from.length, text: message.from, field: 'from' });
+    }
+  }
+
+  for (const c of policy.composites) {
+    const ok =
+      c.all.every((i) => hits.has(i)) &&
+      (c.any.length === 0 || c.any.some((i) => hits.has(i))) &&
+      !c.none.some((i) => hits.has(i));
+    if (ok) {
+      const parts = [...c.all, ...c.any.filter((i) => hits.has(i))].map((i) => rules[i].id);
+      hit(c.rule, `${rules[c.rule].description} (${parts.join(' + ')})`);
+    }
+  }
+
+  // Weight-0 rules without an action are building blocks for composites, not reasons by themselves.
+  const reasons = ctx.includeHelperRules
+    ? [...hits.values()]
+    : [...hits.values()].filter((r) => r.weight !== 0 || r.action !== undefined || r.shadow);
+
+  for (const model of policy.models) {
+    for (const signal of model.predict(text)) {
+      if (signal.weight <= 0) continue;
+      const top = signal.features[0];
+      const reason: Reason = {
+        clause: signal.clause,
+        rule: `model.${model.name}.${signal.label}`,
+        weight: signal.weight,
+        detail: `${model.name} rates ${signal.label} at p=${signal.probability.toFixed(3)}` +
+          (signal.features.length > 0 ? `; strongest features: ${signal.features.map((f) => f.feature).join(', ')}` : ''),
+      };
+      if (top !== undefined) reason.evidence = spanOf(top.start, top.end);
+      reasons.push(reason);
+    }
+  }
+
+  // State checks: fail closed by construction, because the snapshot is in memory.
+  const state = ctx.state;
+  if (state?.suspension !== undefined) {
+    const s = state.suspension(message.customer, message.endUser);
+    if (s !== null) reasons.push({ clause: 'account.suspended', rule: 'state.suspended', weight: 0, detail: s.detail, action: 'block' });
+  }
+  if (state?.optedOut !== undefined && state.optedOut(message.customer, message.to)) {
+    reasons.push({ clause: 'law.opt-out', rule: 'state.opted-out', weight: 0, detail: `recipient ${message.to} has opted out`, action: 'block' });
+  }
+
+  let score = 0;
+  let direct: Action = 'allow';
+  for (const r of reasons) {
+    if (r.shadow) continue;
+    score += r.weight;
+    if (r.action !== undefined && ACTION_SEVERITY[r.action] > ACTION_SEVERITY[direct]) direct = r.action;
+  }
+  score = Math.round(score * 1000) / 1000;
+  let action: Action = score >= policy.thresholds.block ? 'block' : score >= policy.thresholds.review ? 'review' : 'allow';
+  if (ACTION_SEVERITY[direct] > ACTION_SEVERITY[action]) action = direct;
+
+  const effects: Effect[] = [{ kind: 'record-decision' }];
+  const decision: Decision = {
+    id: ctx.newId ? ctx.newId() : randomUUID(),
+    messageId: message.id,
+    action,
+    score,
+    reasons,
+    policyVersion: policy.policyVersion,
+    effects,
+  };
+  return decision;
+}

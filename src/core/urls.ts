@@ -1,0 +1,124 @@
+// Finds links in a message, including the forms senders use to slip past link filters:
+// bare domains ("bit.ly/x"), defanged dots and schemes ("example[.]com", "hxxp://"), IDN and
+// punycode hosts, IP literals, and hosts hidden behind invisible characters or look-alike letters.
+// Scanning runs over the folded text (see normalise.ts); the host is then re-read from the
+// original span so that look-alike letters are detected rather than silently repaired.
+
+import { domainToASCII, domainToUnicode } from 'node:url';
+import { type NormalisedText, originalSpan } from './normalise.js';
+import { KNOWN_TLDS, WORDLIKE_TLDS } from './tlds.js';
+
+export interface FoundUrl {
+  /** Span in the original text. */
+  start: number;
+  end: number;
+  text: string;
+  /** Lower-case ASCII (punycode) host, without a trailing dot. */
+  host: string;
+  /** Unicode form of the host as the recipient would see it. */
+  hostUnicode: string;
+  path: string;
+  hasScheme: boolean;
+  defanged: boolean;
+  ipHost: boolean;
+  /** Host is an internationalised name (punycode or non-ASCII letters). */
+  idn: boolean;
+  /** Look-alike letters had to be folded to read the host (e.g. Cyrillic "а" in "pаypal"). */
+  homograph: boolean;
+  userinfo: boolean;
+  port?: number;
+  /** When the link came from a field other than the body. */
+  field?: string;
+}
+
+// Candidate scanner. Labels cannot contain separators, so every repetition consumes a separator
+// and the pattern runs in linear time (checked by test/core/urls.test.ts with the ReDoS checker).
+const SEP = String.raw`(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\.)`;
+const LABEL = String.raw`[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,62})`;
+const SCHEME = String.raw`(?:h(?:tt|xx)ps?|ftp)(?:\[:\]|:)\/\/`;
+const URL_CANDIDATE = new RegExp(
+  String.raw`(${SCHEME})?(?:([^\s/@:]{1,64})@)?((?:${LABEL}${SEP})+(?:xn--[a-z0-9-]{1,59}|\p{L}{2,63})|\d{1,3}(?:${SEP}\d{1,3}){3})(?::(\d{1,5}))?([/?#][^\s<>"']*)?`,
+  'gu',
+);
+const DEFANG = /\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\[:\]/g;
+const INVISIBLE = /[\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u206F\uFEFF]/g;
+const TRAILING_PUNCT = /[.,;:!?)\]}'"]+$/;
+
+function isIpv4(host: string): boolean {
+  const parts = host.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+export function extractUrls(n: NormalisedText, field?: string): FoundUrl[] {
+  const text = n.folded;
+  // Cheap gate: most messages hold no dot-like separator at all.
+  if (text.indexOf('.') < 0 && text.indexOf('dot') < 0) return [];
+  const found: FoundUrl[] = [];
+  URL_CANDIDATE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = URL_CANDIDATE.exec(text)) !== null) {
+    const [whole, scheme, user, hostRaw, portRaw] = m;
+    let pathRaw = m[5] ?? '';
+    const trail = TRAILING_PUNCT.exec(pathRaw);
+    let end = m.index + whole.length;
+    if (trail) {
+      pathRaw = pathRaw.slice(0, pathRaw.length - trail[0].length);
+      end -= trail[0].length;
+    }
+    // Word-boundary on the left: "foo.bar" inside "xfoo.bar" is the same host, so skip partial starts.
+    if (m.index > 0 && /[\p{L}\p{N}-]/u.test(text[m.index - 1])) continue;
+    // "name@example.com" without a scheme is an e-mail address, not a link.
+    if (user !== undefined && scheme === undefined) continue;
+    const folding = hostRaw.replace(DEFANG, '.');
+    const defanged = folding !== hostRaw || (scheme !== undefined && /xx|\[:\]/.test(scheme));
+    const labels = folding.split('.');
+    const tld = labels[labels.length - 1];
+    const ipHost = isIpv4(folding);
+    // A bare dotted quad is usually a version or score; only treat it as a link with a scheme, port or path.
+    if (ipHost && scheme === undefined && !pathRaw && portRaw === undefined) continue;
+    if (!ipHost && scheme === undefined) {
+      // A bare domain must end in a known TLD; word-like TLDs ("so", "in") only with a path.
+      if (!tld.startsWith('xn--') && !KNOWN_TLDS.has(tld)) continue;
+      if (WORDLIKE_TLDS.has(tld) && !pathRaw && !defanged) continue;
+    }
+    // Re-read the host from the original text: look-alike letters and invisibles reveal themselves.
+    const hostStart = m.index + (scheme?.length ?? 0) + (user !== undefined ? user.length + 1 : 0);
+    const span = originalSpan(n, hostStart, hostStart + hostRaw.length);
+    const originalHost = span.text.normalize('NFKC').replace(INVISIBLE, '').toLowerCase().replace(DEFANG, '.');
+    const ascii = domainToASCII(originalHost) || originalHost;
+    const folded = domainToASCII(folding) || folding;
+    const hostUnicode = domainToUnicode(ascii) || originalHost;
+    const idn = ascii.includes('xn--') || /[^\x00-\x7f]/.test(originalHost);
+    const whole0 = originalSpan(n, m.index, end);
+    found.push({
+      start: whole0.start,
+      end: whole0.end,
+      text: whole0.text,
+      host: ascii,
+      hostUnicode,
+      path: pathRaw,
+      hasScheme: scheme !== undefined,
+      defanged,
+      ipHost,
+      idn,
+      homograph: ascii !== folded,
+      userinfo: user !== undefined,
+      ...(portRaw !== undefined ? { port: Number(portRaw) } : {}),
+      ...(field !== undefined ? { field } : {}),
+    });
+  }
+  return found;
+}
+
+/** The host and each parent domain above it ("a.b.c.com" -> a.b.c.com, b.c.com, c.com). */
+export function hostSuffixes(host: string): string[] {
+  const out = [host];
+  let i = host.indexOf('.');
+  while (i >= 0) {
+    const rest = host.slice(i + 1);
+    if (rest.indexOf('.') < 0) break; // stop before the bare TLD
+    out.push(rest);
+    i = host.indexOf('.', i + 1);
+  }
+  return out;
+}
