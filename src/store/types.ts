@@ -1,0 +1,242 @@
+// One interface per concern of state. Durable stores (SQLite or PostgreSQL) keep append-only
+// events and acknowledge a write only after commit; fast shared state (counters, change channel)
+// lives in process or in Redis. Current state (who is opted out, who is suspended) is a projection
+// of the events, held in memory by each node and kept current through the change channel.
+
+/** ISO-8601 instant, UTC. */
+export type Instant = string;
+
+// ---- Consent and opt-out -------------------------------------------------------------------
+
+export type ConsentKind = 'opt-out' | 'opt-in';
+export type ConsentSource = 'keyword' | 'api' | 'import' | 'admin' | 'webhook';
+
+export interface ConsentEventInput {
+  customer: string;
+  /** E.164 recipient number (or its keyed hash when the customer asked for hashed storage). */
+  recipient: string;
+  kind: ConsentKind;
+  source: ConsentSource;
+  /** The keyword received ("STOP"), the form or API call that recorded consent, etc. */
+  evidence?: string;
+  at: Instant;
+}
+
+export interface ConsentEvent extends ConsentEventInput {
+  /** Monotonic sequence number assigned by the store. */
+  seq: number;
+}
+
+export interface ConsentStore {
+  /** Appends durably; resolves only after commit. */
+  append(event: ConsentEventInput): Promise<ConsentEvent>;
+  /** Every event with seq > after, in seq order (projection rebuild and catch-up). */
+  since(after: number, limit?: number): Promise<ConsentEvent[]>;
+  /** Full history for one customer and recipient: the proof a compliance officer asks for. */
+  history(customer: string, recipient: string): Promise<ConsentEvent[]>;
+}
+
+// ---- Enforcement ---------------------------------------------------------------------------
+
+export type EnforcementAction = 'warn' | 'throttle' | 'suspend' | 'reinstate';
+
+export interface EnforcementEventInput {
+  customer: string;
+  /** Absent: the action applies to the whole customer. */
+  endUser?: string;
+  action: EnforcementAction;
+  clause?: string;
+  reason: string;
+  actor: string;
+  at: Instant;
+}
+
+export interface EnforcementEvent extends EnforcementEventInput {
+  seq: number;
+}
+
+export interface EnforcementStore {
+  append(event: EnforcementEventInput): Promise<EnforcementEvent>;
+  since(after: number, limit?: number): Promise<EnforcementEvent[]>;
+  history(customer: string): Promise<EnforcementEvent[]>;
+}
+
+// ---- Audit log (tamper-evident: each entry hashes the previous one) ------------------------
+
+export interface AuditEntryInput {
+  actor: string;
+  action: string;
+  subject: string;
+  detail?: Record<string, unknown>;
+  at: Instant;
+}
+
+export interface AuditEntry extends AuditEntryInput {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditStore {
+  append(entry: AuditEntryInput): Promise<AuditEntry>;
+  list(after: number, limit: number): Promise<AuditEntry[]>;
+  /** Recomputes the hash chain; returns the first broken seq, or null when intact. */
+  verify(): Promise<number | null>;
+}
+
+// ---- Policy versions -----------------------------------------------------------------------
+
+export interface PolicyVersionRecord {
+  policyVersion: string;
+  /** The pack as published (files by relative path), so any version can be rebuilt. */
+  files: Record<string, string>;
+  effectiveAt: Instant;
+  publishedAt: Instant;
+  publishedBy: string;
+}
+
+export interface PolicyStore {
+  publish(record: PolicyVersionRecord): Promise<void>;
+  list(): Promise<PolicyVersionRecord[]>;
+}
+
+// ---- Reports and cases ---------------------------------------------------------------------
+
+export interface ReportEventInput {
+  reportId: string;
+  customer: string;
+  kind: 'received' | 'triaged' | 'linked-to-case' | 'closed';
+  detail: Record<string, unknown>;
+  actor: string;
+  at: Instant;
+}
+
+export interface ReportEvent extends ReportEventInput {
+  seq: number;
+}
+
+export interface ReportStore {
+  append(event: ReportEventInput): Promise<ReportEvent>;
+  byReport(reportId: string): Promise<ReportEvent[]>;
+  byCustomer(customer: string): Promise<ReportEvent[]>;
+}
+
+// ---- Tenancy: customers, credentials, senders, upstreams -----------------------------------
+
+export interface CustomerRecord {
+  id: string;
+  name: string;
+  /** Twilio-style account SID the customer's apps authenticate with. */
+  accountSid: string;
+  /** Where screened traffic is forwarded: Twilio's API base URL or the built-in sink. */
+  upstream: { baseUrl: string; accountSid?: string; authToken?: string };
+  /** Numbers and sender IDs the customer owns (E.164 or alphanumeric). */
+  senders: string[];
+  /** Customer webhook that receives inbound messages and status callbacks. */
+  webhookUrl?: string;
+  settings: CustomerSettings;
+  createdAt: Instant;
+}
+
+export interface CustomerSettings {
+  /** Days message bodies are kept; decisions are kept without bodies after that. */
+  bodyRetentionDays?: number;
+  decisionRetentionDays?: number;
+  /** Store recipient numbers as keyed hashes. */
+  hashRecipients?: boolean;
+  /** Auto-reply text for HELP and STOP keywords. */
+  helpReply?: string;
+  stopReply?: string;
+  allowedCountries?: string[];
+}
+
+export interface CredentialRecord {
+  /** Account SID (auth token credential) or API key SID (SK...). */
+  id: string;
+  customer: string;
+  endUser?: string;
+  /** scrypt hash of the secret: `scrypt$N$r$p$salt$hash` (base64). */
+  secretHash: string;
+  createdAt: Instant;
+  revokedAt?: Instant;
+}
+
+export interface TenancyStore {
+  upsertCustomer(c: CustomerRecord): Promise<void>;
+  getCustomer(id: string): Promise<CustomerRecord | null>;
+  customerByAccountSid(accountSid: string): Promise<CustomerRecord | null>;
+  listCustomers(): Promise<CustomerRecord[]>;
+  addCredential(c: CredentialRecord): Promise<void>;
+  getCredential(id: string): Promise<CredentialRecord | null>;
+  revokeCredential(id: string, at: Instant): Promise<void>;
+}
+
+// ---- Decisions log -------------------------------------------------------------------------
+
+export interface DecisionRecord {
+  id: string;
+  customer: string;
+  endUser?: string;
+  messageId: string;
+  channel: string;
+  action: string;
+  score: number;
+  policyVersion: string;
+  /** Reasons as JSON (clause, rule, weight, detail, evidence). */
+  reasons: unknown[];
+  /** Recipient as stored under the customer's settings (masked or hashed). */
+  to: string;
+  from: string;
+  /** Message body; null once purged by retention or when the customer keeps no bodies. */
+  body: string | null;
+  at: Instant;
+}
+
+export interface DecisionStore {
+  record(d: DecisionRecord): Promise<void>;
+  get(customer: string, id: string): Promise<DecisionRecord | null>;
+  list(customer: string, limit: number, before?: Instant): Promise<DecisionRecord[]>;
+  /** Retention: null out bodies older than the instant; delete records older than the other. */
+  purgeBodies(customer: string, olderThan: Instant): Promise<number>;
+  purgeDecisions(customer: string, olderThan: Instant): Promise<number>;
+}
+
+// ---- Fast shared state ---------------------------------------------------------------------
+
+export interface RateLimitResult {
+  allowed: boolean;
+  remaining: number;
+  /** Milliseconds until a token is available again, when refused. */
+  retryAfterMs: number;
+}
+
+export interface Counters {
+  /** Takes one unit from a fixed-window or sliding limit shared by every node. */
+  take(key: string, limit: number, windowMs: number, now: number): Promise<RateLimitResult>;
+  /** Pipelined form for several limits checked together before screening. */
+  takeMany(requests: Array<{ key: string; limit: number; windowMs: number }>, now: number): Promise<RateLimitResult[]>;
+}
+
+export type ChangeTopic = 'consent' | 'enforcement' | 'tenancy' | 'policy';
+
+export interface ChangeChannel {
+  /** Tells every node (this one included) that events up to `seq` exist for the topic. */
+  publish(topic: ChangeTopic, seq: number): Promise<void>;
+  subscribe(handler: (topic: ChangeTopic, seq: number) => void): void;
+  close(): Promise<void>;
+}
+
+/** Everything a node opens at start, chosen by configuration (SQLite + in-process by default). */
+export interface Stores {
+  kind: 'sqlite' | 'postgres';
+  consent: ConsentStore;
+  enforcement: EnforcementStore;
+  audit: AuditStore;
+  policies: PolicyStore;
+  reports: ReportStore;
+  tenancy: TenancyStore;
+  decisions: DecisionStore;
+  counters: Counters;
+  changes: ChangeChannel;
+  close(): Promise<void>;
+}
