@@ -38,9 +38,12 @@ export interface EvasionSignals {
 export interface NormalisedText {
   original: string;
   folded: string;
-  /** Original UTF-16 offset where each folded unit starts / ends. */
-  starts: Int32Array;
-  ends: Int32Array;
+  /**
+   * Original UTF-16 offset where each folded unit starts / ends; null when the text was plain
+   * ASCII, where folded offsets equal original offsets (the common case, kept allocation-free).
+   */
+  starts: Int32Array | null;
+  ends: Int32Array | null;
   tokens: Token[];
   /** Tokens with split letters glued; `=== tokens` when nothing was glued. */
   joined: Token[];
@@ -87,8 +90,10 @@ const LEET: Readonly<Record<string, string>> = {
 };
 const LEET_ALT: Readonly<Record<string, string>> = { '1': 'l', '|': 'l' };
 
+const LETTER = /\p{L}/u;
 function isLetter(code: number): boolean {
-  return (code >= 97 && code <= 122) || (code > 127 && /\p{L}/u.test(String.fromCharCode(code)));
+  if (code < 128) return code >= 97 && code <= 122;
+  return LETTER.test(String.fromCharCode(code));
 }
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
@@ -98,10 +103,19 @@ function isLeetSymbol(code: number): boolean {
   return code === 64 /* @ */ || code === 36 /* $ */ || code === 124 /* | */ || code === 33 /* ! */;
 }
 
+const ASCII_ONLY = /^[\p{ASCII}]*$/u;
+
+interface Folded {
+  folded: string;
+  starts: Int32Array | null;
+  ends: Int32Array | null;
+  confusableAt: Uint8Array | null;
+}
+
 /** Runs the per-code-point fold and returns the folded text with its offset maps. */
-function fold(original: string, signals: EvasionSignals): {
-  folded: string; starts: Int32Array; ends: Int32Array; confusableAt: Uint8Array;
-} {
+function fold(original: string, signals: EvasionSignals): Folded {
+  // Plain ASCII needs only lower-casing, and its offsets map one to one.
+  if (ASCII_ONLY.test(original)) return { folded: original.toLowerCase(), starts: null, ends: null, confusableAt: null };
   const n = original.length;
   let cap = n + 16;
   let starts = new Int32Array(cap);
@@ -173,22 +187,29 @@ function fold(original: string, signals: EvasionSignals): {
 /** Canonical form of one word: leet mapped where the word has letters, repeats squeezed. */
 function canonical(raw: string, signals: EvasionSignals | null): { form: string; alt?: string } {
   let hasLetter = false;
-  let hasLeet = false;
-  let hasAmbiguous = false;
+  let hasLeetChar = false;
   let allDigits = true;
+  let repeats = false;
+  let prevCode = -1;
   for (let k = 0; k < raw.length; k++) {
     const c = raw.charCodeAt(k);
-    if (isDigit(c)) continue;
+    if (c === prevCode) repeats = true;
+    prevCode = c;
+    if (isDigit(c)) {
+      if (c === 48 || c === 49 || c === 51 || c === 52 || c === 53 || c === 55) hasLeetChar = true;
+      continue;
+    }
     allDigits = false;
     if (isLetter(c)) hasLetter = true;
-    else if (isLeetSymbol(c)) hasLeet = true;
+    else if (isLeetSymbol(c)) hasLeetChar = true;
   }
   if (allDigits) return { form: raw };
-  if (hasLetter) {
-    for (let k = 0; k < raw.length; k++) {
-      const ch = raw[k];
-      if (LEET[ch] !== undefined) { hasLeet = true; if (LEET_ALT[ch] !== undefined) hasAmbiguous = true; }
-    }
+  // The common case: an ordinary word with nothing to map or squeeze.
+  if (!repeats && !(hasLetter && hasLeetChar)) return { form: raw };
+  const mapLeet = hasLetter && hasLeetChar;
+  let hasAmbiguous = false;
+  if (mapLeet) {
+    for (let k = 0; k < raw.length; k++) if (LEET_ALT[raw[k]] !== undefined) { hasAmbiguous = true; break; }
   }
   let form = '';
   let alt = '';
@@ -198,7 +219,7 @@ function canonical(raw: string, signals: EvasionSignals | null): { form: string;
   let run = 1;
   for (let k = 0; k < raw.length; k++) {
     const ch = raw[k];
-    const mapped = hasLetter ? (LEET[ch] ?? ch) : ch;
+    const mapped = mapLeet ? (LEET[ch] ?? ch) : ch;
     if (mapped === prev) {
       run++;
       if (run === 3) stretched = true;
@@ -213,13 +234,13 @@ function canonical(raw: string, signals: EvasionSignals | null): { form: string;
     }
   }
   if (signals) {
-    if (hasLeet && hasLetter) signals.leet++;
+    if (mapLeet) signals.leet++;
     if (stretched) signals.stretched++;
   }
   return hasAmbiguous && alt !== form ? { form, alt } : { form };
 }
 
-function tokenize(folded: string, confusableAt: Uint8Array, signals: EvasionSignals | null): Token[] {
+function tokenize(folded: string, confusableAt: Uint8Array | null, signals: EvasionSignals | null): Token[] {
   const tokens: Token[] = [];
   const n = folded.length;
   let i = 0;
@@ -234,7 +255,7 @@ function tokenize(folded: string, confusableAt: Uint8Array, signals: EvasionSign
     while (i < n) {
       const d = folded.charCodeAt(i);
       if (isLetter(d) || isDigit(d)) {
-        if (confusableAt[i]) confusable = true; else if (d >= 97 && d <= 122) asciiLatin = true;
+        if (confusableAt !== null && confusableAt[i]) confusable = true; else if (d >= 97 && d <= 122) asciiLatin = true;
         i++;
       } else if (isLeetSymbol(d) && i > start) {
         // A symbol inside or at the end of a word: keep it only if a word character follows,
@@ -322,8 +343,14 @@ export function phraseForms(phrase: string): string[] {
 
 /** Maps a span of `folded` back to the original text. */
 export function originalSpan(n: NormalisedText, start: number, end: number): { start: number; end: number; text: string } {
-  if (n.starts.length === 0) return { start: 0, end: 0, text: '' };
-  const s = n.starts[Math.min(start, n.starts.length - 1)];
-  const e = n.ends[Math.max(0, Math.min(end, n.ends.length) - 1)];
+  const len = n.folded.length;
+  if (len === 0) return { start: 0, end: 0, text: '' };
+  if (n.starts === null || n.ends === null) {
+    const s = Math.max(0, Math.min(start, len));
+    const e = Math.max(s, Math.min(end, len));
+    return { start: s, end: e, text: n.original.slice(s, e) };
+  }
+  const s = n.starts[Math.min(start, len - 1)];
+  const e = n.ends[Math.max(0, Math.min(end, len) - 1)];
   return { start: s, end: e, text: n.original.slice(s, e) };
 }

@@ -23,7 +23,9 @@ export class RegexSet {
       this.groupRule.set(name, p.rule);
       return `(?<${name}>${p.pattern})`;
     });
-    this.combined = new RegExp(parts.join('|'), 'giu');
+    // No `i` flag: the folded text is already lower-case, and case-insensitive Unicode matching
+    // costs far more than the whole rest of the scan. Patterns are written in lower case.
+    this.combined = new RegExp(parts.join('|'), 'gu');
   }
 
   /** Calls `onHit` once per rule with its first match in `text`. */
@@ -56,12 +58,15 @@ export class RegexSet {
 export function regexShapeError(pattern: string): string | null {
   let re: RegExp;
   try {
-    re = new RegExp(`^(?:${pattern})$`, 'iu');
+    re = new RegExp(`^(?:${pattern})$`, 'u');
   } catch (e) {
     return `does not compile: ${(e as Error).message}`;
   }
   if (/\\[1-9]|\\k</.test(pattern)) return 'backreferences are not allowed (they defeat linear-time matching)';
   if (/\(\?<[a-zA-Z]/.test(pattern)) return 'named groups are not allowed; use (?: ) groups';
   if (re.test('')) return 'matches the empty string, so it would match every message';
+  if (/(^|[^\\])[A-Z]/.test(pattern.replace(/\\[pPu]\{[^}]*\}/g, '').replace(/\\[A-Za-z]/g, ''))) {
+    return 'patterns run on lower-cased text: write letters in lower case';
+  }
   return null;
 }

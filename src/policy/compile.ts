@@ -6,6 +6,7 @@ import { PhraseMatcher, WILDCARD } from '../core/phrase-matcher.js';
 import { RegexSet, regexShapeError } from '../core/regex-set.js';
 import { phraseForms } from '../core/normalise.js';
 import { makeBrand } from '../core/brands.js';
+import { expandPhrase } from './phrase-template.js';
 import { screen } from '../core/screen.js';
 import type { Channel, Message } from '../core/types.js';
 import type { CompiledPolicy, CompiledRule, ContentModel, Thresholds } from '../core/compiled-policy.js';
@@ -131,7 +132,14 @@ export function compilePack(source: PackSource, options: CompileOptions): Compil
 
     switch (spec.kind) {
       case 'phrase':
-        for (const phrase of spec.phrases!) {
+        for (const phrase of spec.phrases!.flatMap((template) => {
+          try {
+            return expandPhrase(template);
+          } catch (e) {
+            at(spec.source, `rule ${spec.id}: ${(e as Error).message}`);
+            return [];
+          }
+        })) {
           const forms = phrase.split(/\s+/).flatMap((part) => (part === WILDCARD ? [WILDCARD] : phraseForms(part)));
           if (forms.length === 0 || forms.every((f) => f === WILDCARD)) at(spec.source, `rule ${spec.id}: phrase "${phrase}" has no words`);
           else phrases.add(forms, index);

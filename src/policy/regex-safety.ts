@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { checkSync } from 'recheck';
 import type { RegexSafetyCheck } from './compile.js';
 
-const CACHE_VERSION = 'recheck-4.5:giu:v1';
+const CACHE_VERSION = 'recheck-4.5:u:v1';
 
 function cacheFile(): string {
   const dir = process.env.WARDEN_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'warden');
@@ -45,7 +45,7 @@ function persist(cache: Map<string, string | null>): void {
 
 /** Checks one pattern with recheck, uncached. Returns the problem or null when safe. */
 export function checkRegexSafety(pattern: string): string | null {
-  const result = checkSync(pattern, 'iu', { timeout: 10_000 });
+  const result = checkSync(pattern, 'u', { timeout: 10_000 });
   if (result.status === 'safe') return null;
   if (result.status === 'vulnerable') {
     const attack = result.attack ? `; attack string ${JSON.stringify(result.attack.pattern).slice(0, 80)}` : '';
