@@ -220,7 +220,8 @@ function canonical(raw: string, signals: EvasionSignals | null): { form: string;
   for (let k = 0; k < raw.length; k++) {
     const ch = raw[k];
     const mapped = mapLeet ? (LEET[ch] ?? ch) : ch;
-    if (mapped === prev) {
+    // Squeeze repeated letters only: "4999" and "49" are different numbers.
+    if (mapped === prev && !(mapped >= '0' && mapped <= '9')) {
       run++;
       if (run === 3) stretched = true;
     } else {

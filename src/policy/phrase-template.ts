@@ -43,7 +43,7 @@ function parse(template: string): Part[] {
 
 /** Expands a phrase template into plain phrases. Throws on bad syntax or too many expansions. */
 export function expandPhrase(template: string): string[] {
-  if (!/[{[]/.test(template)) return [template];
+  if (!/[{}[\]]/.test(template)) return [template];
   let out = [''];
   for (const part of parse(template)) {
     if (out.length * part.length > MAX_EXPANSIONS) throw new Error(`"${template}" expands to more than ${MAX_EXPANSIONS} phrases`);
