@@ -13,6 +13,13 @@ import { readLabelledCsv } from '../eval/labelled-csv.js';
 import { evaluateOutcomes, formatReport } from '../eval/metrics.js';
 import type { Action } from '../core/types.js';
 import { runDemo } from './demo.js';
+import { CLAUSES } from '../policy/clauses.js';
+
+// A closed pipe (`warden screen ... | head`) ends the run quietly, like other Unix tools.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 const program = new Command();
 program.name('warden').description('Acceptable Use Policy enforcement gateway').version('0.1.0');
@@ -128,6 +135,15 @@ pack
       }
       throw e;
     }
+  });
+
+program
+  .command('clauses')
+  .description('print the AUP clause catalogue that decisions cite')
+  .option('--json', 'print as JSON')
+  .action((opts: { json?: boolean }) => {
+    if (opts.json) process.stdout.write(JSON.stringify(CLAUSES, null, 2) + '\n');
+    else for (const c of CLAUSES) process.stdout.write(`${c.id.padEnd(34)} ${c.summary}\n${''.padEnd(34)} source: ${c.source}\n`);
   });
 
 packOptions(program.command('demo'))
