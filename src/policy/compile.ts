@@ -105,6 +105,13 @@ export function compilePack(source: PackSource, options: CompileOptions): Compil
   });
 
   const phrases = new PhraseMatcher();
+  // Templates expand into thousands of phrases built from a few dozen words: normalise each word once.
+  const wordForms = new Map<string, string[]>();
+  const formsOf = (word: string): string[] => {
+    let f = wordForms.get(word);
+    if (f === undefined) { f = phraseForms(word); wordForms.set(word, f); }
+    return f;
+  };
   const regexes: Array<{ pattern: string; rule: number }> = [];
   const domainRules: CompiledPolicy['domainRules'][number][] = [];
   const urlRules: CompiledPolicy['urlRules'][number][] = [];
@@ -140,7 +147,7 @@ export function compilePack(source: PackSource, options: CompileOptions): Compil
             return [];
           }
         })) {
-          const forms = phrase.split(/\s+/).flatMap((part) => (part === WILDCARD ? [WILDCARD] : phraseForms(part)));
+          const forms = phrase.split(/\s+/).flatMap((part) => (part === WILDCARD ? [WILDCARD] : formsOf(part)));
           if (forms.length === 0 || forms.every((f) => f === WILDCARD)) at(spec.source, `rule ${spec.id}: phrase "${phrase}" has no words`);
           else phrases.add(forms, index);
         }
