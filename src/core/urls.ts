@@ -42,6 +42,7 @@ export const URL_CANDIDATE = new RegExp(
   String.raw`(?<![\p{L}\p{N}.\-\]\)}])(${SCHEME})?(?:([^\s/@:]{1,64})@)?((?:${LABEL}${SEP})+(?:xn--[a-z0-9-]{1,59}|\p{L}{2,63})|\d{1,3}(?:${SEP}\d{1,3}){3})(?::(\d{1,5}))?([/?#][^\s<>"']*)?`,
   'gu',
 );
+const MAYBE_LINK = /[\p{L}\p{N}](?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\))[\p{L}\p{N}]/u;
 const DEFANG = /\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\[:\]/g;
 const INVISIBLE = /[\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u206F\uFEFF]/g;
 const TRAILING_PUNCT = /[.,;:!?)\]}'"]+$/;
@@ -53,8 +54,8 @@ function isIpv4(host: string): boolean {
 
 export function extractUrls(n: NormalisedText, field?: string): FoundUrl[] {
   const text = n.folded;
-  // Cheap gate: most messages hold no dot-like separator at all.
-  if (text.indexOf('.') < 0 && text.indexOf('dot') < 0) return [];
+  // Cheap gate: a link needs a dot (or a defanged dot) between two label characters.
+  if (!MAYBE_LINK.test(text)) return [];
   const found: FoundUrl[] = [];
   URL_CANDIDATE.lastIndex = 0;
   let m: RegExpExecArray | null;
