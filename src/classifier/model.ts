@@ -38,10 +38,14 @@ export interface ModelFile {
   validation?: Record<string, unknown>;
 }
 
-/** Per-label configuration from the pack: score weight w (signal weight = w * p) and the minimum probability. */
+/**
+ * Per-label configuration from the pack: score weight w (signal weight = min(w * p, max)), the
+ * minimum probability at which the label is reported (default: the model's operating point).
+ */
 export interface LabelConfig {
   weight: number;
   minProbability: number;
+  maxWeight: number;
 }
 
 export const DEFAULT_LABEL_WEIGHT = 6;
@@ -99,12 +103,13 @@ export class HashedLinearModel implements ContentModel {
     this.sums = new Float64Array(file.heads.length);
     const labels = new Set(file.heads.map((h) => h.label));
     for (const key of Object.keys(weights)) {
-      const label = key.endsWith('.min') ? key.slice(0, -4) : key;
+      const label = key.replace(/\.(?:min|max)$/, '');
       if (!labels.has(label)) throw new Error(`weights name unknown label "${label}" (labels: ${[...labels].join(', ')})`);
     }
     this.config = file.heads.map((h) => ({
       weight: weights[h.label] ?? DEFAULT_LABEL_WEIGHT,
       minProbability: weights[`${h.label}.min`] ?? h.threshold,
+      maxWeight: weights[`${h.label}.max`] ?? Infinity,
     }));
   }
 
@@ -152,7 +157,7 @@ export class HashedLinearModel implements ContentModel {
         clause: head.clause,
         label: head.label,
         probability: Math.round(p[h] * 1000) / 1000,
-        weight: Math.round(cfg.weight * p[h] * 1000) / 1000,
+        weight: Math.round(Math.min(cfg.weight * p[h], cfg.maxWeight) * 1000) / 1000,
         features: this.explain(text, h, 3),
       });
     }
@@ -189,7 +194,7 @@ export function parseModelFile(json: string): ModelFile {
   return f;
 }
 
-/** Loads a model file; `weights` are the pack's per-label weights (`spam: 6`, `spam.min: 0.9`). */
+/** Loads a model file; `weights` are the pack's per-label weights (`spam: 16`, `spam.min: 0.9`, `spam.max: 9`). */
 export function loadContentModel(file: string, weights?: Record<string, number>): HashedLinearModel {
   return new HashedLinearModel(parseModelFile(readFileSync(file, 'utf8')), weights);
 }
