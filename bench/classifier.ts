@@ -13,7 +13,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MODEL = resolve(ROOT, 'models/content-v1.json');
 const DATA = resolve(ROOT, '../shared/data/sms-phishing-mendeley/dev.csv');
 
-let t = process.hrtime.bigint();
+const t = process.hrtime.bigint();
 const model = loadContentModel(MODEL);
 const loadMs = Number(process.hrtime.bigint() - t) / 1e6;
 
