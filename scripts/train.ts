@@ -212,7 +212,6 @@ out.training = {
   },
   calibration: `Platt scaling on ${FOLDS}-fold cross-fitted scores of the training part; thresholds chosen on the same scores`,
   hyperparameters: { logreg: LOGREG, naiveBayes: DEFAULT_NB, bits: BITS, quantisation: QUANT, datasetWeight: DATASET_WEIGHT, positiveWeight: posWeight },
-  trainSeconds: Object.fromEntries(methods.map((m) => [m, fitted[m].seconds])),
 };
 out.validation = {
   figures: best.figures,
