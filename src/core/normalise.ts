@@ -17,6 +17,8 @@ export interface Token {
   form: string;
   /** Second reading where a character is ambiguous (1 and | read as l instead of i). */
   alt?: string;
+  /** Digits or symbols in this word were read as letters. */
+  leet?: true;
   /** Span in `folded` (end exclusive). */
   start: number;
   end: number;
@@ -185,7 +187,7 @@ function fold(original: string, signals: EvasionSignals): Folded {
 }
 
 /** Canonical form of one word: leet mapped where the word has letters, repeats squeezed. */
-function canonical(raw: string, signals: EvasionSignals | null): { form: string; alt?: string } {
+function canonical(raw: string, signals: EvasionSignals | null): { form: string; alt?: string; leet?: true } {
   let hasLetter = false;
   let hasLeetChar = false;
   let allDigits = true;
@@ -238,7 +240,10 @@ function canonical(raw: string, signals: EvasionSignals | null): { form: string;
     if (mapLeet) signals.leet++;
     if (stretched) signals.stretched++;
   }
-  return hasAmbiguous && alt !== form ? { form, alt } : { form };
+  const out: { form: string; alt?: string; leet?: true } = { form };
+  if (hasAmbiguous && alt !== form) out.alt = alt;
+  if (mapLeet) out.leet = true;
+  return out;
 }
 
 function tokenize(folded: string, confusableAt: Uint8Array | null, signals: EvasionSignals | null): Token[] {
@@ -269,9 +274,12 @@ function tokenize(folded: string, confusableAt: Uint8Array | null, signals: Evas
       } else break;
     }
     const raw = folded.slice(start, i);
-    const { form, alt } = canonical(raw, signals);
+    const canon = canonical(raw, signals);
     if (signals && confusable && asciiLatin) signals.mixedScript++;
-    tokens.push(alt === undefined ? { form, start, end: i } : { form, alt, start, end: i });
+    const token: Token = { form: canon.form, start, end: i };
+    if (canon.alt !== undefined) token.alt = canon.alt;
+    if (canon.leet) token.leet = true;
+    tokens.push(token);
   }
   return tokens;
 }

@@ -135,3 +135,11 @@ test('screening is deterministic apart from the decision id', () => {
   const b = screen(msg('Free entry! txt WIN to 80082'), { policy: def, newId: () => 'x' });
   assert.deepEqual(a, b);
 });
+
+test('default pack: link paths are not counted as leetspeak', () => {
+  const { policy: def } = loadPack();
+  const inLink = screen(msg('look at this https://example.com/1jL4hi8ZMF0a and 4bc0de3'), { policy: def });
+  assert.equal(inLink.reasons.find((r) => r.rule === 'evasion.leetspeak'), undefined);
+  const inText = screen(msg('fr33 c@sh at https://example.com/x'), { policy: def });
+  assert.ok(inText.reasons.find((r) => r.rule === 'evasion.leetspeak'));
+});
