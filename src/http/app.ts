@@ -3,7 +3,7 @@
 // and optionally the built-in sink upstream. It never listens: `warden serve`, tests and the
 // benchmark decide how to run it.
 
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
@@ -42,9 +42,15 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
     ...(isInstance ? { loggerInstance: logger as Logger } : { logger: logger as boolean | Record<string, unknown> }),
     bodyLimit: gw.options.bodyLimit,
     trustProxy: build.trustProxy ?? false,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 30_000,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    ajv: {
+      customOptions: {
+        removeAdditional: false, coerceTypes: false, allErrors: false,
+        // Formats used by Twilio's schemas that carry no validation Warden needs.
+        formats: Object.fromEntries(['phone-number', 'date-time-rfc-2822', 'currency', 'uri-map', 'endpoint', 'http-method', 'twiml'].map((f) => [f, true])),
+      },
+    },
     genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
   });
   app.decorate('gateway', gw);

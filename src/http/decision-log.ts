@@ -43,6 +43,8 @@ export class DecisionLog {
     private readonly log: FastifyBaseLogger,
     private readonly masking: MaskingOptions,
     private readonly metrics: GatewayMetrics,
+    /** The recipient as the store keeps it for the customer (number or keyed hash). */
+    private readonly storeRecipient: (hashRecipients: boolean | undefined, to: string) => string,
   ) {}
 
   toRecord(d: Decision, m: Message, customer: CustomerRecord): DecisionRecord {
@@ -56,7 +58,7 @@ export class DecisionLog {
       score: d.score,
       policyVersion: d.policyVersion,
       reasons: d.reasons,
-      to: settings.hashRecipients ? hashNumber(m.to, this.masking.hashKey) : m.to,
+      to: this.storeRecipient(settings.hashRecipients, m.to),
       from: m.from,
       body: settings.bodyRetentionDays === 0 ? null : m.body,
       at: new Date().toISOString(),

@@ -8,6 +8,7 @@ import type { StateSnapshot } from '../core/screen.js';
 import { screen } from '../core/screen.js';
 import type { Decision, Message } from '../core/types.js';
 import type { ChangeTopic, Stores } from '../store/types.js';
+import { storedRecipient } from '../store/recipient-key.js';
 import { Authenticator } from './credentials.js';
 import { DecisionLog, type MaskingOptions } from './decision-log.js';
 import { GatewayMetrics } from './metrics.js';
@@ -51,15 +52,15 @@ export const DEFAULT_OPTIONS: GatewayOptions = {
 };
 
 export interface GatewayDeps {
-  stores: Stores;
+  stores: Stores & { recipientSecret?: string };
   /** The policy in force (the last good pack). */
   policy: () => CompiledPolicy;
   /** The in-memory state the core consults (StateProjection.snapshot()). */
   state: () => StateSnapshot;
   /**
-   * Called after the gateway appends an event (an opt-out from a STOP keyword, a suspension) so
-   * the projection includes it before the next request is screened. Defaults to publishing on
-   * the change channel.
+   * Called after the gateway appends an event (an opt-out from a STOP keyword, a suspension).
+   * The storage layer already applies committed events to this node's projection before the
+   * append resolves and announces them on the change channel; this is for anything extra.
    */
   afterAppend?: (topic: ChangeTopic, seq: number) => Promise<void>;
   /** Readiness beyond "the app is built" (stores open, projection caught up). */
@@ -101,7 +102,7 @@ export class Gateway {
   }
 
   attachLogger(log: FastifyBaseLogger): void {
-    this.decisions = new DecisionLog(this.deps.stores.decisions, log, this.options.masking, this.metrics);
+    this.decisions = new DecisionLog(this.deps.stores.decisions, log, this.options.masking, this.metrics, (h, to) => this.storedRecipient(h, to));
   }
 
   screen(message: Message): Decision {
@@ -111,8 +112,14 @@ export class Gateway {
     return decision;
   }
 
+  /** The storage layer announces commits itself (to this node's projection first); this is a hook for more. */
   async appended(topic: ChangeTopic, seq: number): Promise<void> {
     if (this.deps.afterAppend) await this.deps.afterAppend(topic, seq);
-    else await this.deps.stores.changes.publish(topic, seq);
+  }
+
+  /** How a recipient is stored for this customer: the number, or its keyed hash. */
+  storedRecipient(hashRecipients: boolean | undefined, to: string): string {
+    const secret = this.deps.stores.recipientSecret;
+    return secret !== undefined ? storedRecipient(secret, hashRecipients, to) : to;
   }
 }

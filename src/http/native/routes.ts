@@ -122,7 +122,7 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
     const p = await principal(gw, req);
     if (!E164ISH.test(req.body.recipient)) throw new HttpError(400, 'recipient must be a phone number or channel address');
     const ev = await stores.consent.append({
-      customer: p.customer.id, recipient: req.body.recipient, kind: req.body.kind, source: 'api',
+      customer: p.customer.id, recipient: gw.storedRecipient(p.customer.settings?.hashRecipients, req.body.recipient), kind: req.body.kind, source: 'api',
       ...(req.body.evidence !== undefined ? { evidence: req.body.evidence } : {}),
       at: new Date().toISOString(),
     });
@@ -145,6 +145,6 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
     if (!E164ISH.test(recipient)) throw new HttpError(400, 'recipient must be a phone number or channel address');
     const state = gw.deps.state();
     const optedOut = state.optedOut ? state.optedOut(p.customer.id, recipient) : false;
-    return { recipient, optedOut, history: await stores.consent.history(p.customer.id, recipient) };
+    return { recipient, optedOut, history: await stores.consent.history(p.customer.id, gw.storedRecipient(p.customer.settings?.hashRecipients, recipient)) };
   });
 }

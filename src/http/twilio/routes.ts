@@ -253,7 +253,7 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
     let autoReply: string | undefined;
     const consent = async (kind: 'opt-out' | 'opt-in') => {
       if (!from) return;
-      const ev = await stores.consent.append({ customer: customer.id, recipient: from, kind, source: 'keyword', evidence: keyword, at: new Date().toISOString() });
+      const ev = await stores.consent.append({ customer: customer.id, recipient: gw.storedRecipient(customer.settings?.hashRecipients, from), kind, source: 'keyword', evidence: keyword, at: new Date().toISOString() });
       await gw.appended('consent', ev.seq);
     };
     if (OPT_OUT_KEYWORDS.has(keyword)) {
