@@ -25,7 +25,7 @@ async function serverMain(): Promise<void> {
   const { DEFAULT_CONFIG } = await import('../src/config.js');
   const { buildSinkApp } = await import('../src/http/sink/sink.js');
   const { pino } = await import('pino');
-  const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-bench-')), 'data');
+  const dataDir = join(mkdtempSync(join(process.env.WARDEN_BENCH_DIR ?? tmpdir(), 'warden-bench-')), 'data');
   process.env.WARDEN_ADMIN_TOKEN = 'bench';
   const gw = await startGateway({
     config: { ...DEFAULT_CONFIG, dataDir, port: 0 },
