@@ -16,6 +16,10 @@ export interface WardenConfig {
   host: string;
   /** HMAC key for recipients stored as keyed hashes. Absent: generated once and kept in the store. */
   recipientKeySecret?: string;
+  /** PostgreSQL schema holding Warden's tables (one database can host several installations). */
+  databaseSchema: string;
+  /** Prefix of every Redis key and channel Warden uses. */
+  redisPrefix: string;
   /** PostgreSQL pool size per node. */
   poolSize: number;
   /** How often each node re-reads new events even without a change notification (ms). */
@@ -30,6 +34,8 @@ export const DEFAULT_CONFIG: WardenConfig = {
   dataDir: './warden-data',
   port: 8080,
   host: '127.0.0.1',
+  databaseSchema: 'public',
+  redisPrefix: 'warden:',
   poolSize: 10,
   pollIntervalMs: 1000,
   retentionIntervalMs: 3_600_000,
@@ -44,6 +50,8 @@ const ENV: Record<string, keyof WardenConfig> = {
   WARDEN_PORT: 'port',
   WARDEN_HOST: 'host',
   WARDEN_RECIPIENT_KEY: 'recipientKeySecret',
+  WARDEN_DATABASE_SCHEMA: 'databaseSchema',
+  WARDEN_REDIS_PREFIX: 'redisPrefix',
   WARDEN_POOL_SIZE: 'poolSize',
   WARDEN_POLL_INTERVAL_MS: 'pollIntervalMs',
   WARDEN_RETENTION_INTERVAL_MS: 'retentionIntervalMs',
@@ -122,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   if (config.redisUrl !== undefined && !/^rediss?:\/\//.test(config.redisUrl)) {
     throw new Error('redisUrl must start with redis:// or rediss://');
   }
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(config.databaseSchema)) throw new Error('databaseSchema must be a lower-case SQL identifier');
   return config;
 }
 
