@@ -13,6 +13,7 @@ import { readLabelledCsv } from '../eval/labelled-csv.js';
 import { evaluateOutcomes, formatReport } from '../eval/metrics.js';
 import type { Action } from '../core/types.js';
 import { runDemo } from './demo.js';
+import { registerDataCommands } from './data-commands.js';
 
 const program = new Command();
 program.name('warden').description('Acceptable Use Policy enforcement gateway').version('0.1.0');
@@ -136,6 +137,8 @@ packOptions(program.command('demo'))
     const loaded = loadOrExit(opts.pack, opts.list);
     runDemo(loaded.policy, readFileSync(new URL('../../../examples/sample-messages.jsonl', import.meta.url), 'utf8'));
   });
+
+registerDataCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`warden: ${(e as Error).message}\n`);
