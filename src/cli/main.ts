@@ -14,6 +14,7 @@ import { evaluateOutcomes, formatReport } from '../eval/metrics.js';
 import type { Action } from '../core/types.js';
 import { runDemo } from './demo.js';
 import { registerDataCommands } from './data-commands.js';
+import { registerServeCommands } from './serve-command.js';
 
 const program = new Command();
 program.name('warden').description('Acceptable Use Policy enforcement gateway').version('0.1.0');
@@ -139,6 +140,7 @@ packOptions(program.command('demo'))
   });
 
 registerDataCommands(program);
+registerServeCommands(program, DEFAULT_PACK_DIR);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`warden: ${(e as Error).message}\n`);
