@@ -16,12 +16,18 @@ export interface WardenConfig {
   host: string;
   /** HMAC key for recipients stored as keyed hashes. Absent: generated once and kept in the store. */
   recipientKeySecret?: string;
+  /** PostgreSQL schema holding Warden's tables (one database can host several installations). */
+  databaseSchema: string;
+  /** Prefix of every Redis key and channel Warden uses. */
+  redisPrefix: string;
   /** PostgreSQL pool size per node. */
   poolSize: number;
   /** How often each node re-reads new events even without a change notification (ms). */
   pollIntervalMs: number;
   /** Retention job interval (ms); 0 disables it. */
   retentionIntervalMs: number;
+  /** Sends per customer per window, shared by every node (WARDEN_SEND_LIMIT="100/1s", "6000/1m"). */
+  sendLimit?: { limit: number; windowMs: number };
   /** Where the configuration file was read from, if any. */
   configFile?: string;
 }
@@ -30,6 +36,8 @@ export const DEFAULT_CONFIG: WardenConfig = {
   dataDir: './warden-data',
   port: 8080,
   host: '127.0.0.1',
+  databaseSchema: 'public',
+  redisPrefix: 'warden:',
   poolSize: 10,
   pollIntervalMs: 1000,
   retentionIntervalMs: 3_600_000,
@@ -44,8 +52,11 @@ const ENV: Record<string, keyof WardenConfig> = {
   WARDEN_PORT: 'port',
   WARDEN_HOST: 'host',
   WARDEN_RECIPIENT_KEY: 'recipientKeySecret',
+  WARDEN_DATABASE_SCHEMA: 'databaseSchema',
+  WARDEN_REDIS_PREFIX: 'redisPrefix',
   WARDEN_POOL_SIZE: 'poolSize',
   WARDEN_POLL_INTERVAL_MS: 'pollIntervalMs',
+  WARDEN_SEND_LIMIT: 'sendLimit',
   WARDEN_RETENTION_INTERVAL_MS: 'retentionIntervalMs',
 };
 
@@ -58,9 +69,27 @@ const FLAGS: Record<string, keyof WardenConfig> = {
   '--pool-size': 'poolSize',
 };
 
+/** Parses "N/window" with the window in ms, s, m or h ("100/1s", "6000/1m", "500/250ms"). */
+export function parseLimit(text: string, origin = 'limit'): { limit: number; windowMs: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\d+(?:\.\d+)?)?\s*(ms|s|m|h)\s*$/.exec(text);
+  if (m === null) throw new Error(`${origin}: expected N/window such as 100/1s or 6000/1m, got "${text}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[3] as 'ms' | 's' | 'm' | 'h'];
+  const windowMs = Math.round(Number(m[2] ?? '1') * unit);
+  if (windowMs <= 0) throw new Error(`${origin}: the window must be positive`);
+  return { limit: Number(m[1]), windowMs };
+}
+
 const NUMERIC = new Set<keyof WardenConfig>(['port', 'poolSize', 'pollIntervalMs', 'retentionIntervalMs']);
 
 function coerce(key: keyof WardenConfig, value: unknown, origin: string): unknown {
+  if (key === 'sendLimit') {
+    if (typeof value === 'string') return parseLimit(value, origin);
+    const v = value as { limit?: unknown; windowMs?: unknown };
+    if (typeof v !== 'object' || v === null || !Number.isInteger(v.limit) || !Number.isInteger(v.windowMs) || (v.windowMs as number) <= 0) {
+      throw new Error(`${origin}: sendLimit must be "N/window" or {limit, windowMs}`);
+    }
+    return { limit: v.limit, windowMs: v.windowMs };
+  }
   if (!NUMERIC.has(key)) {
     if (typeof value !== 'string') throw new Error(`${origin}: ${key} must be a string`);
     return value;
@@ -102,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`config file ${filePath}: expected an object`);
     for (const [k, v] of Object.entries(parsed)) {
-      if (!(k in DEFAULT_CONFIG) && !['databaseUrl', 'redisUrl', 'recipientKeySecret'].includes(k)) {
+      if (!(k in DEFAULT_CONFIG) && !['databaseUrl', 'redisUrl', 'recipientKeySecret', 'sendLimit'].includes(k)) {
         throw new Error(`config file ${filePath}: unknown key "${k}"`);
       }
       set(fromFile, k as keyof WardenConfig, v, `config file ${filePath}`);
@@ -122,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   if (config.redisUrl !== undefined && !/^rediss?:\/\//.test(config.redisUrl)) {
     throw new Error('redisUrl must start with redis:// or rediss://');
   }
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(config.databaseSchema)) throw new Error('databaseSchema must be a lower-case SQL identifier');
   return config;
 }
 

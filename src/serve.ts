@@ -100,6 +100,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
       sink: demo,
       adminToken: adminToken(config),
       ...(process.env.WARDEN_PUBLIC_URL ? { publicUrl: process.env.WARDEN_PUBLIC_URL } : {}),
+      ...(config.sendLimit !== undefined ? { customerSendLimit: config.sendLimit } : {}),
       ...opts.gateway,
     },
   }, { logger: log });

@@ -13,6 +13,7 @@ import { readLabelledCsv } from '../eval/labelled-csv.js';
 import { evaluateOutcomes, formatReport } from '../eval/metrics.js';
 import type { Action } from '../core/types.js';
 import { runDemo } from './demo.js';
+import { registerDataCommands } from './data-commands.js';
 import { registerServeCommands } from './serve-command.js';
 
 const program = new Command();
@@ -138,6 +139,7 @@ packOptions(program.command('demo'))
     runDemo(loaded.policy, readFileSync(new URL('../../../examples/sample-messages.jsonl', import.meta.url), 'utf8'));
   });
 
+registerDataCommands(program);
 registerServeCommands(program, DEFAULT_PACK_DIR);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -5,11 +5,12 @@
 // synchronously (before the caller is acknowledged) and to every node through the change channel.
 
 import type {
-  ChangeChannel, ChangeTopic, ConsentEvent, Counters, DataStore, EnforcementEvent, StorageLayer,
+  ChangeChannel, ChangeTopic, ConsentEvent, Counters, DataStore, EnforcementEvent, Sketches, StorageLayer,
 } from './types.js';
 import type { WardenConfig } from '../config.js';
 import { openSqliteDatabase, SqliteStores } from './sqlite/sqlite-stores.js';
-import { MemoryChangeChannel, MemoryCounters } from './memory/memory-counters.js';
+import { MemoryChangeChannel, MemoryCounters, MemorySketches } from './memory/memory-counters.js';
+import { redactUrl } from '../config.js';
 import { newRecipientSecret } from './recipient-key.js';
 
 export type CommittedHandler = (topic: ChangeTopic, event: ConsentEvent | EnforcementEvent) => void;
@@ -25,24 +26,32 @@ export interface OpenOptions {
   log?: (msg: string) => void;
 }
 
-type Core = Omit<StorageLayer, 'kind' | 'counters' | 'changes' | 'close' | 'recipientSecret'> & {
+type Core = Omit<StorageLayer, 'kind' | 'counters' | 'sketches' | 'changes' | 'close' | 'recipientSecret'> & {
   close(): Promise<void>;
   metaGetOrSet(key: string, make: () => string): string | Promise<string>;
   recipientSecret: string;
 };
 
-async function openDurable(config: WardenConfig, log: (m: string) => void): Promise<{ kind: 'sqlite' | 'postgres'; location: string; core: Core; counters: Counters; changes: ChangeChannel; closeShared: () => Promise<void> }> {
+async function openDurable(config: WardenConfig, log: (m: string) => void): Promise<{ kind: 'sqlite' | 'postgres'; location: string; core: Core; counters: Counters; sketches: Sketches; changes: ChangeChannel; closeShared: () => Promise<void> }> {
   if (config.databaseUrl === undefined) {
     const s = new SqliteStores(openSqliteDatabase(config.dataDir));
-    return { kind: 'sqlite', location: s.db.name, core: s, counters: new MemoryCounters(), changes: new MemoryChangeChannel(), closeShared: async () => undefined };
+    return { kind: 'sqlite', location: s.db.name, core: s, counters: new MemoryCounters(), sketches: new MemorySketches(), changes: new MemoryChangeChannel(), closeShared: async () => undefined };
   }
-  void log;
-  throw new Error('PostgreSQL storage: not implemented yet in this build');
+  const { PostgresStores } = await import('./postgres/postgres-stores.js');
+  const pg = await PostgresStores.open(config.databaseUrl, { poolSize: config.poolSize, schema: config.databaseSchema });
+  const location = `${redactUrl(config.databaseUrl)} (schema ${config.databaseSchema})`;
+  if (config.redisUrl === undefined) {
+    log('PostgreSQL without Redis: counters and change channel are per node (fine for one node; set WARDEN_REDIS_URL for several)');
+    return { kind: 'postgres', location, core: pg, counters: new MemoryCounters(), sketches: new MemorySketches(), changes: new MemoryChangeChannel(), closeShared: async () => undefined };
+  }
+  const { RedisShared } = await import('./redis/redis-shared.js');
+  const redis = await RedisShared.open(config.redisUrl, { log, prefix: config.redisPrefix });
+  return { kind: 'postgres', location, core: pg, counters: redis.counters, sketches: redis.sketches, changes: redis.changes, closeShared: () => redis.close() };
 }
 
 export async function openStores(config: WardenConfig, opts: OpenOptions = {}): Promise<OpenedStores> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`warden store: ${m}\n`));
-  const { kind, location, core, counters, changes, closeShared } = await openDurable(config, log);
+  const { kind, location, core, counters, sketches, changes, closeShared } = await openDurable(config, log);
   const recipientSecret = config.recipientKeySecret ?? (await core.metaGetOrSet('recipient-key', newRecipientSecret));
   core.recipientSecret = recipientSecret;
 
@@ -115,6 +124,7 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
     },
     decisions: core.decisions,
     counters,
+    sketches,
     changes,
     data,
     recipientSecret,

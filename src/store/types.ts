@@ -219,6 +219,12 @@ export interface Counters {
   takeMany(requests: Array<{ key: string; limit: number; windowMs: number }>, now: number): Promise<RateLimitResult[]>;
 }
 
+/** Recent-traffic sketches: approximate distinct counts over a window (HyperLogLog in Redis). */
+export interface Sketches {
+  /** Adds a member to the window's set (opened at first use) and returns the distinct count. */
+  addDistinct(key: string, member: string, windowMs: number): Promise<number>;
+}
+
 export type ChangeTopic = 'consent' | 'enforcement' | 'tenancy' | 'policy';
 
 export interface ChangeChannel {
@@ -279,6 +285,7 @@ export interface DataStore {
 /** Stores plus what the storage layer adds: data requests and the recipient hashing key. */
 export interface StorageLayer extends Stores {
   data: DataStore;
+  sketches: Sketches;
   /** HMAC key for recipients stored hashed (from config, or generated once and kept in the store). */
   recipientSecret: string;
 }

@@ -1,7 +1,7 @@
 // In-process counters and change channel: the single-node (SQLite) deployment needs no other service.
 
 import { EventEmitter } from 'node:events';
-import type { ChangeChannel, ChangeTopic, Counters, RateLimitResult } from '../types.js';
+import type { ChangeChannel, ChangeTopic, Counters, RateLimitResult, Sketches } from '../types.js';
 
 /**
  * Fixed windows that open at a key's first use: a limit of N per window admits exactly N between
@@ -53,5 +53,22 @@ export class MemoryChangeChannel implements ChangeChannel {
 
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
+  }
+}
+
+/** Exact distinct sets per window, in process. */
+export class MemorySketches implements Sketches {
+  private sets = new Map<string, { members: Set<string>; resetAt: number }>();
+
+  async addDistinct(key: string, member: string, windowMs: number): Promise<number> {
+    const now = Date.now();
+    let s = this.sets.get(key);
+    if (s === undefined || s.resetAt <= now) {
+      if (this.sets.size > 100_000) for (const [k, v] of this.sets) if (v.resetAt <= now) this.sets.delete(k);
+      s = { members: new Set(), resetAt: now + windowMs };
+      this.sets.set(key, s);
+    }
+    s.members.add(member);
+    return s.members.size;
   }
 }
