@@ -16,6 +16,8 @@ import { runDemo } from './demo.js';
 import { CLAUSES } from '../policy/clauses.js';
 import { loadContentModel } from '../classifier/model.js';
 import { normalise } from '../core/normalise.js';
+import { registerDataCommands } from './data-commands.js';
+import { registerServeCommands } from './serve-command.js';
 
 // A closed pipe (`warden screen ... | head`) ends the run quietly, like other Unix tools.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -170,6 +172,9 @@ packOptions(program.command('demo'))
     const loaded = loadOrExit(opts.pack, opts.list);
     runDemo(loaded.policy, readFileSync(new URL('../../../examples/sample-messages.jsonl', import.meta.url), 'utf8'));
   });
+
+registerDataCommands(program);
+registerServeCommands(program, DEFAULT_PACK_DIR);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`warden: ${(e as Error).message}\n`);

@@ -208,6 +208,8 @@ export interface RateLimitResult {
   remaining: number;
   /** Milliseconds until a token is available again, when refused. */
   retryAfterMs: number;
+  /** Set when the shared counter store was unreachable and the check failed open (allowed). */
+  failedOpen?: boolean;
 }
 
 export interface Counters {
@@ -215,6 +217,12 @@ export interface Counters {
   take(key: string, limit: number, windowMs: number, now: number): Promise<RateLimitResult>;
   /** Pipelined form for several limits checked together before screening. */
   takeMany(requests: Array<{ key: string; limit: number; windowMs: number }>, now: number): Promise<RateLimitResult[]>;
+}
+
+/** Recent-traffic sketches: approximate distinct counts over a window (HyperLogLog in Redis). */
+export interface Sketches {
+  /** Adds a member to the window's set (opened at first use) and returns the distinct count. */
+  addDistinct(key: string, member: string, windowMs: number): Promise<number>;
 }
 
 export type ChangeTopic = 'consent' | 'enforcement' | 'tenancy' | 'policy';
@@ -239,4 +247,45 @@ export interface Stores {
   counters: Counters;
   changes: ChangeChannel;
   close(): Promise<void>;
+}
+
+// ---- Data subject requests: export and erase (added by the storage layer) -------------------
+
+/** Everything about one customer, or about one recipient (optionally within one customer). */
+export interface DataSubject {
+  customer?: string;
+  /** E.164 number; its keyed-hash form is matched too. */
+  recipient?: string;
+}
+
+export interface DataExport {
+  subject: DataSubject;
+  generatedAt: Instant;
+  customer: CustomerRecord | null;
+  /** Credentials without their secret hashes. */
+  credentials: Array<Omit<CredentialRecord, 'secretHash'>>;
+  consent: ConsentEvent[];
+  enforcement: EnforcementEvent[];
+  reports: ReportEvent[];
+  decisions: DecisionRecord[];
+}
+
+export interface ErasureReport {
+  subject: DataSubject;
+  deleted: Record<string, number>;
+  /** Opt-outs kept as keyed-hash suppression entries so the number is never messaged again. */
+  suppressionsKept: number;
+}
+
+export interface DataStore {
+  export(subject: DataSubject): Promise<DataExport>;
+  erase(subject: DataSubject, actor: string): Promise<ErasureReport>;
+}
+
+/** Stores plus what the storage layer adds: data requests and the recipient hashing key. */
+export interface StorageLayer extends Stores {
+  data: DataStore;
+  sketches: Sketches;
+  /** HMAC key for recipients stored hashed (from config, or generated once and kept in the store). */
+  recipientSecret: string;
 }

@@ -1,0 +1,133 @@
+// `warden serve` and `warden customers …`: thin adapters over src/serve.ts and the tenancy
+// operations the admin API uses.
+
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { openStores } from '../store/open-stores.js';
+import { serveForever } from '../serve.js';
+import { TenancyError, createCustomer, issueCredential, redacted, updateCustomer, type CustomerInput } from '../http/admin/tenancy.js';
+
+function configArgs(o: { port?: string; host?: string; dataDir?: string; config?: string }): string[] {
+  const a: string[] = [];
+  if (o.port !== undefined) a.push('--port', o.port);
+  if (o.host !== undefined) a.push('--host', o.host);
+  if (o.dataDir !== undefined) a.push('--data-dir', o.dataDir);
+  if (o.config !== undefined) a.push('--config', o.config);
+  return a;
+}
+
+function withConfigOptions(cmd: Command): Command {
+  return cmd
+    .option('--port <n>', 'listen port (WARDEN_PORT, default 8080)')
+    .option('--host <addr>', 'listen address (WARDEN_HOST, default 127.0.0.1)')
+    .option('--data-dir <dir>', 'SQLite data directory (WARDEN_DATA_DIR, default ./warden-data)')
+    .option('--config <file>', 'configuration file (default warden.config.json)');
+}
+
+export function registerServeCommands(program: Command, defaultPack: string): void {
+  withConfigOptions(program.command('serve'))
+    .description('run the HTTP gateway (native API, Twilio-compatible API, admin API)')
+    .option('--pack <dir>', 'rule pack directory', defaultPack)
+    .option('--no-sink', 'do not mount the built-in sink upstream or seed the demo customer')
+    .option('--public-url <url>', 'URL at which providers reach this gateway (webhook signatures)')
+    .action(async (o: { port?: string; host?: string; dataDir?: string; config?: string; pack: string; sink: boolean; publicUrl?: string }) => {
+      const config = loadConfig(process.env, configArgs(o));
+      await serveForever({ config, packDir: o.pack, demo: o.sink, gateway: o.publicUrl ? { publicUrl: o.publicUrl } : {} });
+    });
+
+  const customers = program.command('customers').description('manage customers and their credentials');
+  const run = (f: (stores: Awaited<ReturnType<typeof openStores>>) => Promise<unknown>) => async (o: { port?: string; host?: string; dataDir?: string; config?: string }) => {
+    const stores = await openStores(loadConfig(process.env, configArgs(o)), { log: () => undefined });
+    try {
+      const out = await f(stores);
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    } catch (e) {
+      process.stderr.write(`warden: ${(e as Error).message}\n`);
+      process.exitCode = e instanceof TenancyError && e.statusCode === 404 ? 3 : 1;
+    } finally {
+      await stores.close();
+    }
+  };
+  const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+  withConfigOptions(customers.command('list')).description('list customers').action((o) => run(async (s) => (await s.tenancy.listCustomers()).map(redacted))(o));
+
+  withConfigOptions(customers.command('add'))
+    .description('create a customer')
+    .argument('<id>')
+    .option('--name <name>')
+    .option('--account-sid <sid>', 'AC… SID the apps authenticate with (generated when absent)')
+    .option('--upstream <url>', 'upstream API base URL', 'https://api.twilio.com')
+    .option('--upstream-account-sid <sid>')
+    .option('--upstream-auth-token <token>')
+    .option('--senders <list>', 'comma-separated owned senders and messaging service SIDs')
+    .option('--webhook <url>', 'customer webhook for inbound messages and status callbacks')
+    .option('--allowed-countries <list>', 'comma-separated ISO country codes')
+    .action((id: string, o: Record<string, string | undefined>) => run(async (s) => {
+      const input: CustomerInput = { id, upstream: { baseUrl: o.upstream as string } };
+      if (o.name) input.name = o.name;
+      if (o.accountSid) input.accountSid = o.accountSid;
+      if (o.upstreamAccountSid) input.upstream!.accountSid = o.upstreamAccountSid;
+      if (o.upstreamAuthToken) input.upstream!.authToken = o.upstreamAuthToken;
+      if (o.senders) input.senders = list(o.senders);
+      if (o.webhook) input.webhookUrl = o.webhook;
+      if (o.allowedCountries) input.settings = { allowedCountries: list(o.allowedCountries) };
+      return redacted(await createCustomer(s, input));
+    })(o));
+
+  withConfigOptions(customers.command('show')).argument('<id>').description('show one customer').action((id: string, o) => run(async (s) => {
+    const c = await s.tenancy.getCustomer(id);
+    if (c === null) throw new TenancyError(404, `no customer ${id}`);
+    return redacted(c);
+  })(o));
+
+  withConfigOptions(customers.command('update'))
+    .description('change a customer (given fields replace; settings merge)')
+    .argument('<id>')
+    .option('--name <name>')
+    .option('--upstream <url>')
+    .option('--upstream-account-sid <sid>')
+    .option('--upstream-auth-token <token>')
+    .option('--senders <list>')
+    .option('--webhook <url>')
+    .option('--allowed-countries <list>')
+    .option('--help-reply <text>')
+    .option('--stop-reply <text>')
+    .option('--hash-recipients <bool>')
+    .action((id: string, o: Record<string, string | undefined>) => run(async (s) => {
+      const patch: Omit<CustomerInput, 'id' | 'accountSid'> = {};
+      if (o.name) patch.name = o.name;
+      if (o.upstream || o.upstreamAccountSid || o.upstreamAuthToken) {
+        patch.upstream = {};
+        if (o.upstream) patch.upstream.baseUrl = o.upstream;
+        if (o.upstreamAccountSid) patch.upstream.accountSid = o.upstreamAccountSid;
+        if (o.upstreamAuthToken) patch.upstream.authToken = o.upstreamAuthToken;
+      }
+      if (o.senders !== undefined) patch.senders = list(o.senders);
+      if (o.webhook) patch.webhookUrl = o.webhook;
+      const settings: NonNullable<CustomerInput['settings']> = {};
+      if (o.allowedCountries !== undefined) settings.allowedCountries = list(o.allowedCountries);
+      if (o.helpReply !== undefined) settings.helpReply = o.helpReply;
+      if (o.stopReply !== undefined) settings.stopReply = o.stopReply;
+      if (o.hashRecipients !== undefined) settings.hashRecipients = o.hashRecipients === 'true';
+      if (Object.keys(settings).length > 0) patch.settings = settings;
+      return redacted(await updateCustomer(s, id, patch));
+    })(o));
+
+  withConfigOptions(customers.command('credential'))
+    .description('issue a credential (the secret is printed once)')
+    .argument('<id>', 'customer')
+    .option('--api-key', 'an SK… API key (default: the account auth token)')
+    .option('--end-user <id>', 'end user (e.g. subaccount SID) the credential acts as')
+    .action((id: string, o: { apiKey?: boolean; endUser?: string; dataDir?: string; config?: string }) => run(async (s) =>
+      issueCredential(s, id, { kind: o.apiKey ? 'api-key' : 'auth-token', ...(o.endUser ? { endUser: o.endUser } : {}) }))(o));
+
+  withConfigOptions(customers.command('revoke'))
+    .description('revoke a credential')
+    .argument('<credential-id>')
+    .action((cid: string, o) => run(async (s) => {
+      if ((await s.tenancy.getCredential(cid)) === null) throw new TenancyError(404, `no credential ${cid}`);
+      await s.tenancy.revokeCredential(cid, new Date().toISOString());
+      return { revoked: cid };
+    })(o));
+}

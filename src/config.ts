@@ -1,0 +1,181 @@
+// Node configuration: defaults < config file (warden.config.json) < environment < command line.
+// The storage backend follows from it: a databaseUrl selects PostgreSQL (+ Redis when redisUrl is
+// set); otherwise SQLite in dataDir with counters and the change channel in process.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export interface WardenConfig {
+  /** Directory of the embedded SQLite database (created on first start). */
+  dataDir: string;
+  /** postgres://… : durable state in PostgreSQL instead of SQLite. */
+  databaseUrl?: string;
+  /** redis://… : shared counters and change channel (required with several nodes). */
+  redisUrl?: string;
+  port: number;
+  host: string;
+  /** HMAC key for recipients stored as keyed hashes. Absent: generated once and kept in the store. */
+  recipientKeySecret?: string;
+  /** PostgreSQL schema holding Warden's tables (one database can host several installations). */
+  databaseSchema: string;
+  /** Prefix of every Redis key and channel Warden uses. */
+  redisPrefix: string;
+  /** PostgreSQL pool size per node. */
+  poolSize: number;
+  /** How often each node re-reads new events even without a change notification (ms). */
+  pollIntervalMs: number;
+  /** Retention job interval (ms); 0 disables it. */
+  retentionIntervalMs: number;
+  /** Sends per customer per window, shared by every node (WARDEN_SEND_LIMIT="100/1s", "6000/1m"). */
+  sendLimit?: { limit: number; windowMs: number };
+  /** Where the configuration file was read from, if any. */
+  configFile?: string;
+}
+
+export const DEFAULT_CONFIG: WardenConfig = {
+  dataDir: './warden-data',
+  port: 8080,
+  host: '127.0.0.1',
+  databaseSchema: 'public',
+  redisPrefix: 'warden:',
+  poolSize: 10,
+  pollIntervalMs: 1000,
+  retentionIntervalMs: 3_600_000,
+};
+
+type Partial_ = Partial<WardenConfig>;
+
+const ENV: Record<string, keyof WardenConfig> = {
+  WARDEN_DATA_DIR: 'dataDir',
+  WARDEN_DATABASE_URL: 'databaseUrl',
+  WARDEN_REDIS_URL: 'redisUrl',
+  WARDEN_PORT: 'port',
+  WARDEN_HOST: 'host',
+  WARDEN_RECIPIENT_KEY: 'recipientKeySecret',
+  WARDEN_DATABASE_SCHEMA: 'databaseSchema',
+  WARDEN_REDIS_PREFIX: 'redisPrefix',
+  WARDEN_POOL_SIZE: 'poolSize',
+  WARDEN_POLL_INTERVAL_MS: 'pollIntervalMs',
+  WARDEN_SEND_LIMIT: 'sendLimit',
+  WARDEN_RETENTION_INTERVAL_MS: 'retentionIntervalMs',
+};
+
+const FLAGS: Record<string, keyof WardenConfig> = {
+  '--data-dir': 'dataDir',
+  '--database-url': 'databaseUrl',
+  '--redis-url': 'redisUrl',
+  '--port': 'port',
+  '--host': 'host',
+  '--pool-size': 'poolSize',
+};
+
+/** Parses "N/window" with the window in ms, s, m or h ("100/1s", "6000/1m", "500/250ms"). */
+export function parseLimit(text: string, origin = 'limit'): { limit: number; windowMs: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\d+(?:\.\d+)?)?\s*(ms|s|m|h)\s*$/.exec(text);
+  if (m === null) throw new Error(`${origin}: expected N/window such as 100/1s or 6000/1m, got "${text}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[3] as 'ms' | 's' | 'm' | 'h'];
+  const windowMs = Math.round(Number(m[2] ?? '1') * unit);
+  if (windowMs <= 0) throw new Error(`${origin}: the window must be positive`);
+  return { limit: Number(m[1]), windowMs };
+}
+
+const NUMERIC = new Set<keyof WardenConfig>(['port', 'poolSize', 'pollIntervalMs', 'retentionIntervalMs']);
+
+function coerce(key: keyof WardenConfig, value: unknown, origin: string): unknown {
+  if (key === 'sendLimit') {
+    if (typeof value === 'string') return parseLimit(value, origin);
+    const v = value as { limit?: unknown; windowMs?: unknown };
+    if (typeof v !== 'object' || v === null || !Number.isInteger(v.limit) || !Number.isInteger(v.windowMs) || (v.windowMs as number) <= 0) {
+      throw new Error(`${origin}: sendLimit must be "N/window" or {limit, windowMs}`);
+    }
+    return { limit: v.limit, windowMs: v.windowMs };
+  }
+  if (!NUMERIC.has(key)) {
+    if (typeof value !== 'string') throw new Error(`${origin}: ${key} must be a string`);
+    return value;
+  }
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${origin}: ${key} must be a non-negative integer`);
+  return n;
+}
+
+function set(target: Partial_, key: keyof WardenConfig, value: unknown, origin: string): void {
+  if (value === undefined || value === '') return;
+  (target as Record<string, unknown>)[key] = coerce(key, value, origin);
+}
+
+/**
+ * Reads the configuration. `argv` may hold `--data-dir`, `--database-url`, `--redis-url`,
+ * `--port`, `--host`, `--pool-size` and `--config <file>` (both `--k v` and `--k=v`).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): WardenConfig {
+  const fromArgv: Partial_ = {};
+  let configPath: string | undefined = env.WARDEN_CONFIG;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const take = () => (eq > 0 ? arg.slice(eq + 1) : argv[++i]);
+    if (flag === '--config') configPath = take();
+    else if (FLAGS[flag] !== undefined) set(fromArgv, FLAGS[flag], take(), flag);
+  }
+
+  const fromFile: Partial_ = {};
+  const filePath = resolve(configPath ?? 'warden.config.json');
+  if (existsSync(filePath)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(filePath, 'utf8'));
+    } catch (e) {
+      throw new Error(`config file ${filePath}: ${(e as Error).message}`, { cause: e });
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`config file ${filePath}: expected an object`);
+    for (const [k, v] of Object.entries(parsed)) {
+      if (!(k in DEFAULT_CONFIG) && !['databaseUrl', 'redisUrl', 'recipientKeySecret', 'sendLimit'].includes(k)) {
+        throw new Error(`config file ${filePath}: unknown key "${k}"`);
+      }
+      set(fromFile, k as keyof WardenConfig, v, `config file ${filePath}`);
+    }
+  } else if (configPath !== undefined) {
+    throw new Error(`config file ${filePath} not found`);
+  }
+
+  const fromEnv: Partial_ = {};
+  for (const [name, key] of Object.entries(ENV)) set(fromEnv, key, env[name], name);
+
+  const config: WardenConfig = { ...DEFAULT_CONFIG, ...fromFile, ...fromEnv, ...fromArgv };
+  if (existsSync(filePath)) config.configFile = filePath;
+  if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+    throw new Error('databaseUrl must start with postgres:// or postgresql://');
+  }
+  if (config.redisUrl !== undefined && !/^rediss?:\/\//.test(config.redisUrl)) {
+    throw new Error('redisUrl must start with redis:// or rediss://');
+  }
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(config.databaseSchema)) throw new Error('databaseSchema must be a lower-case SQL identifier');
+  return config;
+}
+
+/** Hides the password of a connection URL, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}
+
+/** The configuration as it may be logged: no secrets. */
+export function describeConfig(c: WardenConfig): Record<string, unknown> {
+  return {
+    storage: c.databaseUrl !== undefined ? 'postgres' : 'sqlite',
+    dataDir: c.databaseUrl !== undefined ? undefined : c.dataDir,
+    databaseUrl: c.databaseUrl !== undefined ? redactUrl(c.databaseUrl) : undefined,
+    redisUrl: c.redisUrl !== undefined ? redactUrl(c.redisUrl) : undefined,
+    host: c.host,
+    port: c.port,
+    recipientKeySecret: c.recipientKeySecret !== undefined ? '(set)' : '(from store)',
+    configFile: c.configFile,
+  };
+}

@@ -1,0 +1,171 @@
+// The admin API: customers, credentials, enforcement and review. Authenticated with the admin
+// bearer token (compared in constant time); disabled entirely when no token is configured.
+// Customer credentials never reach these routes.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Gateway } from '../gateway.js';
+import { settleHeld } from '../twilio/routes.js';
+import { UpstreamError } from '../twilio/upstream.js';
+import { decisionSchema, errorSchema } from '../native/schemas.js';
+import { TenancyError, createCustomer, issueCredential, redacted, updateCustomer, type CustomerInput } from './tenancy.js';
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+const customerSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    accountSid: { type: 'string' },
+    upstream: { type: 'object', properties: { baseUrl: { type: 'string' }, accountSid: { type: 'string' }, authToken: { type: 'string' } } },
+    senders: { type: 'array', items: { type: 'string' } },
+    webhookUrl: { type: 'string' },
+    settings: {
+      type: 'object',
+      properties: {
+        bodyRetentionDays: { type: 'integer' }, decisionRetentionDays: { type: 'integer' }, hashRecipients: { type: 'boolean' },
+        helpReply: { type: 'string' }, stopReply: { type: 'string' }, allowedCountries: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    createdAt: { type: 'string' },
+  },
+} as const;
+
+const customerInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 64 },
+    name: { type: 'string', maxLength: 200 },
+    accountSid: { type: 'string', maxLength: 34 },
+    upstream: {
+      type: 'object', additionalProperties: false,
+      properties: { baseUrl: { type: 'string', maxLength: 500 }, accountSid: { type: 'string', maxLength: 64 }, authToken: { type: 'string', maxLength: 200 } },
+    },
+    senders: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 10000 },
+    webhookUrl: { type: 'string', maxLength: 500 },
+    settings: customerSchema.properties.settings,
+  },
+} as const;
+
+const { id: _id, accountSid: _accountSid, ...patchProperties } = customerInputSchema.properties;
+const customerPatchSchema = { ...customerInputSchema, properties: patchProperties };
+
+export async function registerAdmin(app: FastifyInstance, gw: Gateway): Promise<void> {
+  const stores = gw.deps.stores;
+  const token = gw.options.adminToken;
+  const expected = token ? digest(token) : null;
+  const security = [{ adminToken: [] }];
+  const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
+
+  const requireAdmin = async (req: FastifyRequest) => {
+    const h = req.headers.authorization;
+    const m = typeof h === 'string' ? /^Bearer\s+(\S{1,512})\s*$/i.exec(h) : null;
+    if (expected === null || m === null || !timingSafeEqual(digest(m[1]), expected)) {
+      throw Object.assign(new Error(expected === null ? 'admin API disabled: set WARDEN_ADMIN_TOKEN' : 'admin token required'), { statusCode: 401 });
+    }
+  };
+  const wrap = async <T>(f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof TenancyError) throw Object.assign(new Error(e.message), { statusCode: e.statusCode });
+      throw e;
+    }
+  };
+
+  app.register(async (admin) => {
+    admin.addHook('onRequest', requireAdmin);
+
+    admin.get('/v1/admin/customers', { schema: { tags: ['admin'], summary: 'List customers', security, response: { 200: { type: 'object', properties: { customers: { type: 'array', items: customerSchema } } }, ...errors } } },
+      async () => ({ customers: (await stores.tenancy.listCustomers()).map(redacted) }));
+
+    admin.post<{ Body: CustomerInput }>('/v1/admin/customers', { schema: { tags: ['admin'], summary: 'Create a customer', security, body: { ...customerInputSchema, required: ['id'] }, response: { 201: customerSchema, ...errors } } },
+      async (req, reply) => {
+        const c = await wrap(() => createCustomer(stores, req.body));
+        gw.auth.invalidate();
+        return reply.code(201).send(redacted(c));
+      });
+
+    admin.get<{ Params: { id: string } }>('/v1/admin/customers/:id', { schema: { tags: ['admin'], summary: 'One customer', security, response: { 200: customerSchema, ...errors } } },
+      async (req) => {
+        const c = await stores.tenancy.getCustomer(req.params.id);
+        if (c === null) throw Object.assign(new Error(`no customer ${req.params.id}`), { statusCode: 404 });
+        return redacted(c);
+      });
+
+    admin.put<{ Params: { id: string }; Body: Omit<CustomerInput, 'id' | 'accountSid'> }>('/v1/admin/customers/:id', {
+      schema: { tags: ['admin'], summary: 'Update a customer (fields given replace, settings merge)', security, body: customerPatchSchema, response: { 200: customerSchema, ...errors } },
+    }, async (req) => {
+      const c = await wrap(() => updateCustomer(stores, req.params.id, req.body));
+      gw.auth.invalidate();
+      return redacted(c);
+    });
+
+    admin.post<{ Params: { id: string }; Body: { kind?: 'auth-token' | 'api-key'; endUser?: string } }>('/v1/admin/customers/:id/credentials', {
+      schema: {
+        tags: ['admin'], summary: 'Issue a credential; the secret is shown once', security,
+        body: { type: 'object', additionalProperties: false, properties: { kind: { type: 'string', enum: ['auth-token', 'api-key'] }, endUser: { type: 'string', maxLength: 64 } } },
+        response: { 201: { type: 'object', properties: { id: { type: 'string' }, secret: { type: 'string' }, customer: { type: 'string' }, endUser: { type: 'string' } } }, ...errors },
+      },
+    }, async (req, reply) => {
+      const issued = await wrap(() => issueCredential(stores, req.params.id, { kind: req.body?.kind ?? 'api-key', ...(req.body?.endUser !== undefined ? { endUser: req.body.endUser } : {}) }));
+      return reply.code(201).send(issued);
+    });
+
+    admin.delete<{ Params: { id: string } }>('/v1/admin/credentials/:id', { schema: { tags: ['admin'], summary: 'Revoke a credential', security, response: { 204: { type: 'null' }, ...errors } } },
+      async (req, reply) => {
+        const cred = await stores.tenancy.getCredential(req.params.id);
+        if (cred === null) throw Object.assign(new Error(`no credential ${req.params.id}`), { statusCode: 404 });
+        await stores.tenancy.revokeCredential(req.params.id, new Date().toISOString());
+        gw.auth.invalidate();
+        return reply.code(204).send();
+      });
+
+    admin.post<{ Params: { id: string }; Body: { action: 'warn' | 'throttle' | 'suspend' | 'reinstate'; endUser?: string; reason: string; clause?: string } }>('/v1/admin/customers/:id/enforcement', {
+      schema: {
+        tags: ['admin'], summary: 'Record an enforcement action (suspend, reinstate, warn, throttle)', security,
+        body: {
+          type: 'object', additionalProperties: false, required: ['action', 'reason'],
+          properties: { action: { type: 'string', enum: ['warn', 'throttle', 'suspend', 'reinstate'] }, endUser: { type: 'string', maxLength: 64 }, reason: { type: 'string', minLength: 1, maxLength: 2000 }, clause: { type: 'string', maxLength: 100 } },
+        },
+        response: { 201: { type: 'object', additionalProperties: true }, ...errors },
+      },
+    }, async (req, reply) => {
+      if ((await stores.tenancy.getCustomer(req.params.id)) === null) throw Object.assign(new Error(`no customer ${req.params.id}`), { statusCode: 404 });
+      const ev = await stores.enforcement.append({ customer: req.params.id, ...req.body, actor: 'admin-api', at: new Date().toISOString() });
+      await gw.appended('enforcement', ev.seq);
+      return reply.code(201).send(ev);
+    });
+
+    admin.get('/v1/review', {
+      schema: {
+        tags: ['admin'], summary: 'Messages and calls held for review', security,
+        response: { 200: { type: 'object', properties: { held: { type: 'array', items: { type: 'object', properties: { sid: { type: 'string' }, kind: { type: 'string' }, customer: { type: 'string' }, endUser: { type: 'string' }, heldAt: { type: 'string' }, decision: decisionSchema } } } } } },
+      },
+    }, async () => ({ held: [...gw.held.values()] }));
+
+    admin.post<{ Params: { id: string }; Body: { action: 'release' | 'refuse' } }>('/v1/review/:id', {
+      schema: {
+        tags: ['admin'], summary: 'Release (forward upstream) or refuse a held message; the app hears through its StatusCallback', security,
+        body: { type: 'object', additionalProperties: false, required: ['action'], properties: { action: { type: 'string', enum: ['release', 'refuse'] } } },
+        response: { 200: { type: 'object', properties: { sid: { type: 'string' }, status: { type: 'string' }, upstreamStatus: { type: 'integer' }, upstreamSid: { type: 'string' }, errorCode: { type: 'integer' } } }, ...errors },
+      },
+    }, async (req, reply) => {
+      const held = gw.held.get(req.params.id);
+      if (held === undefined) throw Object.assign(new Error(`nothing held as ${req.params.id}`), { statusCode: 404 });
+      try {
+        return { sid: held.sid, ...(await settleHeld(gw, held, req.body.action, req.log)) };
+      } catch (e) {
+        if (e instanceof UpstreamError) {
+          gw.held.set(held.sid, held);
+          return reply.code(503).send({ error: e.message, statusCode: 503 });
+        }
+        throw e;
+      }
+    });
+  });
+}

@@ -1,0 +1,119 @@
+// Tenancy operations shared by the admin API and the `warden customers` CLI: create and update
+// customers, issue and revoke credentials. Secrets are returned once and stored only as scrypt
+// hashes.
+
+import type { CredentialRecord, CustomerRecord, CustomerSettings, Stores } from '../../store/types.js';
+import { hashSecret, newSecret, newSid } from '../credentials.js';
+
+export interface CustomerInput {
+  id: string;
+  name?: string;
+  accountSid?: string;
+  upstream?: { baseUrl?: string; accountSid?: string; authToken?: string };
+  senders?: string[];
+  webhookUrl?: string;
+  settings?: CustomerSettings;
+}
+
+export class TenancyError extends Error {
+  constructor(readonly statusCode: number, message: string) {
+    super(message);
+  }
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
+export const DEFAULT_UPSTREAM = 'https://api.twilio.com';
+
+function checkUrl(u: string, field: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(u);
+  } catch {
+    throw new TenancyError(400, `${field} must be an absolute http(s) URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TenancyError(400, `${field} must be an absolute http(s) URL`);
+}
+
+export async function createCustomer(stores: Stores, input: CustomerInput): Promise<CustomerRecord> {
+  if (!ID.test(input.id)) throw new TenancyError(400, 'id must be 1-64 letters, digits, dot, dash or underscore');
+  if (await stores.tenancy.getCustomer(input.id)) throw new TenancyError(409, `customer ${input.id} exists`);
+  const accountSid = input.accountSid ?? newSid('AC');
+  if (!ACCOUNT_SID.test(accountSid)) throw new TenancyError(400, 'accountSid must be AC followed by 32 hex digits');
+  if (await stores.tenancy.customerByAccountSid(accountSid)) throw new TenancyError(409, `account SID ${accountSid} is taken`);
+  const upstream = { baseUrl: input.upstream?.baseUrl ?? DEFAULT_UPSTREAM } as CustomerRecord['upstream'];
+  checkUrl(upstream.baseUrl, 'upstream.baseUrl');
+  if (input.upstream?.accountSid !== undefined) upstream.accountSid = input.upstream.accountSid;
+  if (input.upstream?.authToken !== undefined) upstream.authToken = input.upstream.authToken;
+  if (input.webhookUrl !== undefined) checkUrl(input.webhookUrl, 'webhookUrl');
+  const c: CustomerRecord = {
+    id: input.id,
+    name: input.name ?? input.id,
+    accountSid,
+    upstream,
+    senders: input.senders ?? [],
+    settings: input.settings ?? {},
+    createdAt: new Date().toISOString(),
+  };
+  if (input.webhookUrl !== undefined) c.webhookUrl = input.webhookUrl;
+  await stores.tenancy.upsertCustomer(c);
+  return c;
+}
+
+export async function updateCustomer(stores: Stores, id: string, patch: Omit<CustomerInput, 'id' | 'accountSid'>): Promise<CustomerRecord> {
+  const c = await stores.tenancy.getCustomer(id);
+  if (c === null) throw new TenancyError(404, `no customer ${id}`);
+  const next: CustomerRecord = { ...c, upstream: { ...c.upstream }, settings: { ...c.settings } };
+  if (patch.name !== undefined) next.name = patch.name;
+  if (patch.upstream !== undefined) {
+    if (patch.upstream.baseUrl !== undefined) {
+      checkUrl(patch.upstream.baseUrl, 'upstream.baseUrl');
+      next.upstream.baseUrl = patch.upstream.baseUrl;
+    }
+    if (patch.upstream.accountSid !== undefined) next.upstream.accountSid = patch.upstream.accountSid;
+    if (patch.upstream.authToken !== undefined) next.upstream.authToken = patch.upstream.authToken;
+  }
+  if (patch.senders !== undefined) next.senders = patch.senders;
+  if (patch.webhookUrl !== undefined) {
+    checkUrl(patch.webhookUrl, 'webhookUrl');
+    next.webhookUrl = patch.webhookUrl;
+  }
+  if (patch.settings !== undefined) next.settings = { ...next.settings, ...patch.settings };
+  await stores.tenancy.upsertCustomer(next);
+  return next;
+}
+
+/** A customer as the admin API shows it: the upstream auth token is never echoed. */
+export function redacted(c: CustomerRecord): CustomerRecord {
+  return { ...c, upstream: { ...c.upstream, ...(c.upstream.authToken ? { authToken: '********' } : {}) } };
+}
+
+export interface IssuedCredential {
+  id: string;
+  secret: string;
+  customer: string;
+  endUser?: string;
+}
+
+/**
+ * Issues a credential. `auth-token` uses the customer's account SID (or the end user's subaccount
+ * SID) as its ID, like Twilio; `api-key` gets a new SK SID. A given secret is used as is (demo
+ * seeding), otherwise a random one is generated.
+ */
+export async function issueCredential(stores: Stores, customerId: string, opts: { kind: 'auth-token' | 'api-key'; endUser?: string; secret?: string; id?: string }): Promise<IssuedCredential> {
+  const c = await stores.tenancy.getCustomer(customerId);
+  if (c === null) throw new TenancyError(404, `no customer ${customerId}`);
+  if (opts.endUser !== undefined && !ID.test(opts.endUser) && !ACCOUNT_SID.test(opts.endUser)) throw new TenancyError(400, 'endUser must be an identifier or a subaccount SID');
+  const id = opts.id ?? (opts.kind === 'api-key' ? newSid('SK') : opts.endUser !== undefined && ACCOUNT_SID.test(opts.endUser) ? opts.endUser : c.accountSid);
+  const existing = await stores.tenancy.getCredential(id);
+  if (existing !== null && (existing.revokedAt === undefined || existing.revokedAt === null)) {
+    throw new TenancyError(409, `credential ${id} exists; revoke it first to rotate`);
+  }
+  const secret = opts.secret ?? newSecret();
+  const rec: CredentialRecord = { id, customer: c.id, secretHash: await hashSecret(secret), createdAt: new Date().toISOString() };
+  if (opts.endUser !== undefined) rec.endUser = opts.endUser;
+  await stores.tenancy.addCredential(rec);
+  const out: IssuedCredential = { id, secret, customer: c.id };
+  if (opts.endUser !== undefined) out.endUser = opts.endUser;
+  return out;
+}

@@ -1,0 +1,132 @@
+// Credential secrets (auth tokens, API key secrets) are stored as scrypt hashes and compared in
+// constant time. scrypt is slow by design, so a verified credential is cached in memory, keyed by
+// the credential ID and a SHA-256 of the secret, for a short TTL: the request path stays free of
+// both I/O and key derivation. Revocation and tenancy changes clear the cache.
+
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import type { CredentialRecord, CustomerRecord, TenancyStore } from '../store/types.js';
+
+const N = 16384;
+const R = 8;
+const P = 1;
+const KEYLEN = 32;
+
+function scrypt(secret: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => scryptCb(secret, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))));
+}
+
+/** `scrypt$N$r$p$salt$hash`, salt and hash in base64. */
+export async function hashSecret(secret: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(secret, salt, KEYLEN, { N, r: R, p: P, maxmem: 64 * 1024 * 1024 });
+  return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [n, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  if (![n, r, p].every((x) => Number.isInteger(x) && x > 0) || n > 1 << 20) return false;
+  const salt = Buffer.from(parts[4], 'base64');
+  const expected = Buffer.from(parts[5], 'base64');
+  if (expected.length === 0) return false;
+  const key = await scrypt(secret, salt, expected.length, { N: n, r, p, maxmem: 256 * 1024 * 1024 });
+  return timingSafeEqual(key, expected);
+}
+
+/** A new random secret: 32 hex characters, like a Twilio auth token. */
+export function newSecret(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** A Twilio-style SID: two-letter prefix plus 32 hex digits. */
+export function newSid(prefix: string): string {
+  return prefix + randomBytes(16).toString('hex');
+}
+
+export interface BasicCredentials {
+  username: string;
+  password: string;
+}
+
+export function parseBasicAuth(header: string | undefined): BasicCredentials | null {
+  if (header === undefined || header.length > 1024) return null;
+  const m = /^Basic\s+([A-Za-z0-9+/=._-]+)\s*$/i.exec(header);
+  if (!m) return null;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return null;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+export interface Principal {
+  credentialId: string;
+  customer: CustomerRecord;
+  endUser?: string;
+}
+
+interface CacheEntry {
+  principal: Principal | null;
+  expires: number;
+}
+
+export class Authenticator {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly inflight = new Map<string, Promise<Principal | null>>();
+  private generation = 0;
+
+  constructor(
+    private readonly tenancy: TenancyStore,
+    private readonly ttlMs = 30_000,
+    private readonly negativeTtlMs = 2_000,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  /** Verifies `id:secret`; null when unknown, revoked or wrong. */
+  async verify(id: string, secret: string): Promise<Principal | null> {
+    if (id.length === 0 || id.length > 64 || secret.length === 0 || secret.length > 256) return null;
+    const key = `${id}\u0000${createHash('sha256').update(secret).digest('base64')}`;
+    const now = Date.now();
+    const hit = this.cache.get(key);
+    if (hit !== undefined && hit.expires > now) return hit.principal;
+    const pending = this.inflight.get(key);
+    if (pending !== undefined) return pending;
+    const generation = this.generation;
+    const work = this.lookup(id, secret).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, work);
+    const principal = await work;
+    if (generation === this.generation) {
+      if (this.cache.size >= this.maxEntries) this.cache.clear();
+      this.cache.set(key, { principal, expires: now + (principal ? this.ttlMs : this.negativeTtlMs) });
+    }
+    return principal;
+  }
+
+  async fromHeader(header: string | undefined): Promise<Principal | null> {
+    const basic = parseBasicAuth(header);
+    return basic === null ? null : this.verify(basic.username, basic.password);
+  }
+
+  /** Forget every cached verification (credential revoked, customer changed). */
+  invalidate(): void {
+    this.generation++;
+    this.cache.clear();
+  }
+
+  private async lookup(id: string, secret: string): Promise<Principal | null> {
+    const cred: CredentialRecord | null = await this.tenancy.getCredential(id);
+    if (cred === null || (cred.revokedAt !== undefined && cred.revokedAt !== null)) {
+      // Spend comparable time on unknown IDs so their existence does not leak through timing.
+      await verifySecret(secret, DUMMY_HASH);
+      return null;
+    }
+    if (!(await verifySecret(secret, cred.secretHash))) return null;
+    const customer = await this.tenancy.getCustomer(cred.customer);
+    if (customer === null) return null;
+    const principal: Principal = { credentialId: cred.id, customer };
+    if (typeof cred.endUser === 'string') principal.endUser = cred.endUser;
+    return principal;
+  }
+}
+
+const DUMMY_HASH = `scrypt$${N}$${R}$${P}$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(KEYLEN).toString('base64')}`;

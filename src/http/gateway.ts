@@ -1,0 +1,125 @@
+// What the HTTP adapters share: dependencies handed in by `warden serve` (stores, the current
+// policy, the in-memory state projection) and the per-app runtime built from them (credential
+// cache, decision log, metrics, upstream client, messages held for review).
+
+import type { FastifyBaseLogger } from 'fastify';
+import type { CompiledPolicy } from '../core/compiled-policy.js';
+import type { StateSnapshot } from '../core/screen.js';
+import { screen } from '../core/screen.js';
+import type { Decision, Message } from '../core/types.js';
+import type { ChangeTopic, Stores } from '../store/types.js';
+import { storedRecipient } from '../store/recipient-key.js';
+import { Authenticator } from './credentials.js';
+import { DecisionLog, type MaskingOptions } from './decision-log.js';
+import { GatewayMetrics } from './metrics.js';
+import { UpstreamClient } from './twilio/upstream.js';
+import type { FormFields } from './twilio/resources.js';
+
+export interface GatewayOptions {
+  /** Bearer token for the admin API (`/v1/admin/*`, `/v1/review/*`); absent disables it. */
+  adminToken?: string;
+  /** Base URL at which providers and apps reach Warden (signature URLs, status callback rewriting). */
+  publicUrl?: string;
+  /** Mount the built-in sink upstream under /sink. */
+  sink: boolean;
+  /** Largest request body accepted, bytes (native batches). Twilio routes take at most 64 KiB. */
+  bodyLimit: number;
+  /** Requests per client (credential or IP) per window; false disables. */
+  rateLimit: { max: number; timeWindowMs: number } | false;
+  /** Sends per customer per window on the Twilio API, shared across nodes through Counters. */
+  customerSendLimit: { limit: number; windowMs: number } | false;
+  masking: MaskingOptions;
+  /** Origins allowed to call the console routes from a browser. */
+  corsOrigins: string[];
+  /** How long a verified credential stays cached. */
+  credentialTtlMs: number;
+  /** Wait for the decision store commit before answering /v1/screen. */
+  awaitDecisionLog: boolean;
+  /** Collect Node process metrics (off in tests for speed). */
+  defaultMetrics: boolean;
+}
+
+export const DEFAULT_OPTIONS: GatewayOptions = {
+  sink: false,
+  bodyLimit: 4 * 1024 * 1024,
+  rateLimit: { max: 100_000, timeWindowMs: 60_000 },
+  customerSendLimit: { limit: 100, windowMs: 1_000 },
+  masking: { recipients: 'mask', bodies: false, hashKey: 'warden-default-hash-key' },
+  corsOrigins: [],
+  credentialTtlMs: 30_000,
+  awaitDecisionLog: false,
+  defaultMetrics: true,
+};
+
+export interface GatewayDeps {
+  stores: Stores & { recipientSecret?: string };
+  /** The policy in force (the last good pack). */
+  policy: () => CompiledPolicy;
+  /** The in-memory state the core consults (StateProjection.snapshot()). */
+  state: () => StateSnapshot;
+  /**
+   * Called after the gateway appends an event (an opt-out from a STOP keyword, a suspension).
+   * The storage layer already applies committed events to this node's projection before the
+   * append resolves and announces them on the change channel; this is for anything extra.
+   */
+  afterAppend?: (topic: ChangeTopic, seq: number) => Promise<void>;
+  /** Readiness beyond "the app is built" (stores open, projection caught up). */
+  ready?: () => boolean;
+  options?: Partial<GatewayOptions>;
+}
+
+export interface HeldMessage {
+  sid: string;
+  kind: 'message' | 'call';
+  customer: string;
+  endUser?: string;
+  /** AccountSid from the path the app used. */
+  accountSid: string;
+  fields: FormFields;
+  raw: string;
+  decision: Decision;
+  statusCallback?: string;
+  heldAt: string;
+}
+
+export class Gateway {
+  readonly options: GatewayOptions;
+  readonly metrics: GatewayMetrics;
+  readonly auth: Authenticator;
+  readonly upstream: UpstreamClient;
+  readonly held = new Map<string, HeldMessage>();
+  decisions!: DecisionLog;
+
+  constructor(readonly deps: GatewayDeps) {
+    this.options = {
+      ...DEFAULT_OPTIONS,
+      ...deps.options,
+      masking: { ...DEFAULT_OPTIONS.masking, ...deps.options?.masking },
+    };
+    this.metrics = new GatewayMetrics({ defaultMetrics: this.options.defaultMetrics });
+    this.auth = new Authenticator(deps.stores.tenancy, this.options.credentialTtlMs);
+    this.upstream = new UpstreamClient(this.metrics);
+  }
+
+  attachLogger(log: FastifyBaseLogger): void {
+    this.decisions = new DecisionLog(this.deps.stores.decisions, log, this.options.masking, this.metrics, (h, to) => this.storedRecipient(h, to));
+  }
+
+  screen(message: Message): Decision {
+    const started = performance.now();
+    const decision = screen(message, { policy: this.deps.policy(), state: this.deps.state() });
+    this.metrics.screenDuration.observe((performance.now() - started) / 1000);
+    return decision;
+  }
+
+  /** The storage layer announces commits itself (to this node's projection first); this is a hook for more. */
+  async appended(topic: ChangeTopic, seq: number): Promise<void> {
+    if (this.deps.afterAppend) await this.deps.afterAppend(topic, seq);
+  }
+
+  /** How a recipient is stored for this customer: the number, or its keyed hash. */
+  storedRecipient(hashRecipients: boolean | undefined, to: string): string {
+    const secret = this.deps.stores.recipientSecret;
+    return secret !== undefined ? storedRecipient(secret, hashRecipients, to) : to;
+  }
+}

@@ -1,0 +1,150 @@
+// The native API: screening (one message or a batch of up to 1,000), decisions, consent. Every
+// route authenticates with the customer's credentials (HTTP Basic, like the Twilio API) and sees
+// only that customer's data: the customer is taken from the credentials, never from the body.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseMessage } from '../../core/message-input.js';
+import type { Decision, Message } from '../../core/types.js';
+import { newSid, type Principal } from '../credentials.js';
+import type { Gateway } from '../gateway.js';
+import { consentEventSchema, decisionRecordSchema, decisionSchema, errorSchema, messageSchema } from './schemas.js';
+
+export const MAX_BATCH = 1000;
+
+class HttpError extends Error {
+  constructor(readonly statusCode: number, message: string) {
+    super(message);
+  }
+}
+
+async function principal(gw: Gateway, req: FastifyRequest): Promise<Principal> {
+  const p = await gw.auth.fromHeader(req.headers.authorization);
+  if (p === null) throw new HttpError(401, 'authentication required: HTTP Basic with an account SID or API key and its secret');
+  return p;
+}
+
+const E164ISH = /^[+0-9A-Za-z:._@-]{1,64}$/;
+
+export async function registerNative(app: FastifyInstance, gw: Gateway): Promise<void> {
+  const stores = gw.deps.stores;
+  const security = [{ basicAuth: [] }];
+  const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 413: errorSchema, 429: errorSchema };
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.statusCode === 401) reply.header('www-authenticate', 'Basic realm="warden"');
+    return payload;
+  });
+
+  const screenOne = (raw: unknown, p: Principal, index: number | null): { decision: Decision; message: Message } => {
+    const parsed = parseMessage(raw, newSid('SM'));
+    if (!parsed.ok) throw new HttpError(400, index === null ? parsed.error : `messages[${index}]: ${parsed.error}`);
+    const message = parsed.message;
+    message.customer = p.customer.id;
+    if (p.endUser !== undefined) message.endUser = p.endUser;
+    const decision = gw.screen(message);
+    gw.metrics.countDecision(decision, message.channel, 'native');
+    return { decision, message };
+  };
+
+  app.post('/v1/screen', {
+    schema: {
+      tags: ['screening'],
+      summary: 'Screen one message, or a batch of up to 1,000 ({"messages": [...]})',
+      security,
+      body: {
+        type: 'object',
+        description: 'A message, or {"messages": [message, ...]} with 1 to 1,000 messages.',
+        properties: { ...messageSchema.properties, messages: { type: 'array', items: messageSchema, minItems: 1, maxItems: MAX_BATCH } },
+      },
+      response: {
+        200: {
+          type: 'object',
+          description: 'A decision for a single message, or {"decisions": [...]} in input order for a batch.',
+          properties: { ...decisionSchema.properties, decisions: { type: 'array', items: decisionSchema } },
+        },
+        ...errors,
+      },
+    },
+  }, async (req: FastifyRequest) => {
+    const p = await principal(gw, req);
+    const body = req.body as Record<string, unknown>;
+    const customer = p.customer;
+    if (Array.isArray(body.messages)) {
+      const results = body.messages.map((m, i) => screenOne(m, p, i));
+      const writes = results.map((r) => gw.decisions.record(r.decision, r.message, customer).catch(() => undefined));
+      if (gw.options.awaitDecisionLog) await Promise.all(writes);
+      return { decisions: results.map((r) => r.decision) };
+    }
+    const { decision, message } = screenOne(body, p, null);
+    const write = gw.decisions.record(decision, message, customer).catch(() => undefined);
+    if (gw.options.awaitDecisionLog) await write;
+    return decision;
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/decisions/:id', {
+    schema: {
+      tags: ['screening'], summary: 'One recorded decision of the authenticated customer', security,
+      params: { type: 'object', properties: { id: { type: 'string', maxLength: 100 } }, required: ['id'] },
+      response: { 200: decisionRecordSchema, ...errors },
+    },
+  }, async (req) => {
+    const p = await principal(gw, req);
+    const rec = await gw.decisions.get(p.customer.id, req.params.id);
+    if (rec === null) throw new HttpError(404, `no decision ${req.params.id}`);
+    return rec;
+  });
+
+  app.get<{ Querystring: { limit?: string; before?: string } }>('/v1/decisions', {
+    schema: {
+      tags: ['screening'], summary: 'Recent decisions of the authenticated customer, newest first', security,
+      querystring: { type: 'object', properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' }, before: { type: 'string', maxLength: 40 } } },
+      response: { 200: { type: 'object', properties: { decisions: { type: 'array', items: decisionRecordSchema } } }, ...errors },
+    },
+  }, async (req) => {
+    const p = await principal(gw, req);
+    const limit = Number(req.query.limit ?? 50);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new HttpError(400, 'limit must be an integer from 1 to 500');
+    await gw.decisions.flush();
+    return { decisions: await stores.decisions.list(p.customer.id, limit, req.query.before) };
+  });
+
+  app.post<{ Body: { recipient: string; kind: 'opt-out' | 'opt-in'; evidence?: string } }>('/v1/consent', {
+    schema: {
+      tags: ['consent'], summary: 'Record an opt-out or opt-in for a recipient of the authenticated customer', security,
+      body: {
+        type: 'object',
+        properties: { recipient: { type: 'string', minLength: 1, maxLength: 64 }, kind: { type: 'string', enum: ['opt-out', 'opt-in'] }, evidence: { type: 'string', maxLength: 1000 } },
+        required: ['recipient', 'kind'],
+      },
+      response: { 201: consentEventSchema, ...errors },
+    },
+  }, async (req, reply: FastifyReply) => {
+    const p = await principal(gw, req);
+    if (!E164ISH.test(req.body.recipient)) throw new HttpError(400, 'recipient must be a phone number or channel address');
+    const ev = await stores.consent.append({
+      customer: p.customer.id, recipient: gw.storedRecipient(p.customer.settings?.hashRecipients, req.body.recipient), kind: req.body.kind, source: 'api',
+      ...(req.body.evidence !== undefined ? { evidence: req.body.evidence } : {}),
+      at: new Date().toISOString(),
+    });
+    await gw.appended('consent', ev.seq);
+    return reply.code(201).send(ev);
+  });
+
+  app.get<{ Params: { recipient: string } }>('/v1/consent/:recipient', {
+    schema: {
+      tags: ['consent'], summary: 'Whether a recipient is opted out, with the full consent history (the proof)', security,
+      params: { type: 'object', properties: { recipient: { type: 'string', maxLength: 64 } }, required: ['recipient'] },
+      response: {
+        200: { type: 'object', properties: { recipient: { type: 'string' }, optedOut: { type: 'boolean' }, history: { type: 'array', items: consentEventSchema } } },
+        ...errors,
+      },
+    },
+  }, async (req) => {
+    const p = await principal(gw, req);
+    const recipient = req.params.recipient;
+    if (!E164ISH.test(recipient)) throw new HttpError(400, 'recipient must be a phone number or channel address');
+    const state = gw.deps.state();
+    const optedOut = state.optedOut ? state.optedOut(p.customer.id, recipient) : false;
+    return { recipient, optedOut, history: await stores.consent.history(p.customer.id, gw.storedRecipient(p.customer.settings?.hashRecipients, recipient)) };
+  });
+}

@@ -1,0 +1,371 @@
+// The Twilio-compatible API: an app using the official `twilio` package points its base URL at
+// Warden and changes nothing else. CreateMessage and CreateCall are screened and then forwarded,
+// refused with Twilio's own error codes, or held for review; inbound webhooks and status callbacks
+// are verified, keyword-processed and relayed; every other /2010-04-01 call passes through.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Decision, Message, Reason } from '../../core/types.js';
+import { ACTION_SEVERITY } from '../../core/types.js';
+import type { CustomerRecord } from '../../store/types.js';
+import { newSid, type Principal } from '../credentials.js';
+import type { Gateway, HeldMessage } from '../gateway.js';
+import { destinationAllowed } from './countries.js';
+import { formFields, isForm, rawForm } from './form.js';
+import { all, callResource, first, messageResource, type FormFields } from './resources.js';
+import { computeSignature, verifySignature } from './signature.js';
+import { errorForClause, topReason, twilioError, type TwilioErrorName } from './twilio-errors.js';
+import { TWILIO_OAI_SUBSET } from './oai-subset.js';
+import { UpstreamClient, UpstreamError, encodeForm } from './upstream.js';
+
+export function isTwilioPath(url: string): boolean {
+  return url.startsWith('/2010-04-01/') || url.startsWith('/twilio/');
+}
+
+export const OPT_OUT_KEYWORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT']);
+export const OPT_IN_KEYWORDS = new Set(['START', 'UNSTOP', 'YES']);
+export const HELP_KEYWORDS = new Set(['HELP', 'INFO']);
+
+const TWILIO_BODY_LIMIT = 64 * 1024;
+
+class TwilioRefusal extends Error {
+  constructor(readonly error: TwilioErrorName, readonly detail?: string, readonly retryAfter?: number) {
+    super(error);
+  }
+}
+
+function refuse(reply: FastifyReply, e: TwilioRefusal): FastifyReply {
+  const body = twilioError(e.error, e.detail);
+  if (e.retryAfter !== undefined) reply.header('retry-after', String(e.retryAfter));
+  return reply.code(body.status).send(body);
+}
+
+export function escapeXml(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string);
+}
+
+function twiml(reply?: string): string {
+  return reply ? `<?xml version="1.0" encoding="UTF-8"?><Response><Message>${escapeXml(reply)}</Message></Response>` : '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+}
+
+/** Authenticates the request and checks the path's AccountSid belongs to the credential. */
+async function authenticate(gw: Gateway, req: FastifyRequest, pathSid: string | undefined): Promise<Principal> {
+  const p = await gw.auth.fromHeader(req.headers.authorization);
+  if (p === null) throw new TwilioRefusal('auth');
+  if (pathSid !== undefined && pathSid !== p.customer.accountSid && pathSid !== p.endUser) throw new TwilioRefusal('auth', 'the AccountSid in the URL does not belong to these credentials');
+  return p;
+}
+
+function gatewayReason(clause: string, rule: string, detail: string, evidence?: Reason['evidence']): Reason {
+  const r: Reason = { clause, rule, weight: 0, detail, action: 'block' };
+  if (evidence !== undefined) r.evidence = evidence;
+  return r;
+}
+
+/** Adds the gateway's own checks (sender ownership, destination country) to the core's decision. */
+function withGatewayChecks(decision: Decision, message: Message, customer: CustomerRecord, sender: string): Decision {
+  const extra: Reason[] = [];
+  const senders = customer.senders ?? [];
+  if (senders.length > 0 && !senders.includes(sender)) {
+    extra.push(gatewayReason('identity.falsification.sender', 'gateway.sender-not-owned', `sender ${sender} is not one of the customer's senders`, { start: 0, end: sender.length, text: sender, field: 'from' }));
+  }
+  if (!destinationAllowed(message.to, customer.settings?.allowedCountries)) {
+    extra.push(gatewayReason('country.requirements', 'gateway.country-not-allowed', `destination ${message.to} is outside the customer's allowed countries`));
+  }
+  if (extra.length === 0) return decision;
+  // Gateway refusals are decided before content: they lead the reasons so they pick the error code.
+  return { ...decision, action: 'block', reasons: [...extra, ...decision.reasons] };
+}
+
+function refusalFor(decision: Decision): TwilioRefusal {
+  const top = decision.reasons.find((r) => r.rule.startsWith('gateway.')) ?? topReason(decision);
+  return new TwilioRefusal(errorForClause(top?.clause), top ? `${top.clause}: ${top.detail}` : undefined);
+}
+
+function relay(reply: FastifyReply, res: { status: number; headers: Record<string, string>; body: Buffer }): FastifyReply {
+  reply.code(res.status);
+  for (const [k, v] of Object.entries(res.headers)) reply.header(k, v);
+  return reply.send(res.body);
+}
+
+export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise<void> {
+  const stores = gw.deps.stores;
+  const createSchema = (op: 'CreateMessage' | 'CreateCall', summary: string) => ({
+    tags: ['twilio'],
+    summary,
+    description: 'Twilio-compatible. Screened, then forwarded to the customer\'s upstream (response relayed unchanged), refused with a Twilio error, or held for review (201 with status accepted).',
+    security: [{ basicAuth: [] }],
+    consumes: ['application/x-www-form-urlencoded'],
+    params: { type: 'object', properties: { AccountSid: { type: 'string' } }, required: ['AccountSid'] },
+    body: TWILIO_OAI_SUBSET[op].request as unknown as Record<string, unknown>,
+    response: {
+      201: TWILIO_OAI_SUBSET[op].response201 as unknown as Record<string, unknown>,
+      '4xx': { $ref: 'twilioError#' },
+    },
+  });
+  app.addSchema({
+    $id: 'twilioError',
+    type: 'object',
+    properties: { code: { type: 'integer' }, message: { type: 'string' }, more_info: { type: 'string' }, status: { type: 'integer' } },
+  });
+
+  const create = (kind: 'message' | 'call') => async (req: FastifyRequest<{ Params: { AccountSid: string } }>, reply: FastifyReply) => {
+    try {
+      const principal = await authenticate(gw, req, req.params.AccountSid);
+      const customer = principal.customer;
+      if (!isForm(req.body)) throw new TwilioRefusal('missingTo', 'send the parameters form-encoded');
+      const fields = formFields(req.body);
+      const to = first(fields, 'To');
+      const from = first(fields, 'From');
+      const service = first(fields, 'MessagingServiceSid');
+      if (!to) throw new TwilioRefusal('missingTo');
+      let body: string;
+      const media = kind === 'message' ? all(fields, 'MediaUrl') : [];
+      if (kind === 'message') {
+        if (!from && !service) throw new TwilioRefusal('missingFrom');
+        body = first(fields, 'Body') ?? '';
+        if (body === '' && media.length === 0 && !first(fields, 'ContentSid')) throw new TwilioRefusal('missingBody');
+        if (body.length > 1600) throw new TwilioRefusal('bodyTooLong');
+      } else {
+        if (!from) throw new TwilioRefusal('missingFrom');
+        const twimlText = first(fields, 'Twiml');
+        if (!twimlText && !first(fields, 'Url') && !first(fields, 'ApplicationSid')) throw new TwilioRefusal('missingCallContent');
+        // Screen what the call will say: TwiML text without its tags.
+        body = (twimlText ?? '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 10_000);
+      }
+
+      const limit = gw.options.customerSendLimit;
+      if (limit !== false) {
+        try {
+          const r = await stores.counters.take(`send:${customer.id}`, limit.limit, limit.windowMs, Date.now());
+          if (!r.allowed) throw new TwilioRefusal('tooManyRequests', `more than ${limit.limit} sends in ${limit.windowMs} ms`, Math.max(1, Math.ceil(r.retryAfterMs / 1000)));
+        } catch (e) {
+          if (e instanceof TwilioRefusal) throw e;
+          req.log.warn({ err: e }, 'send counter unavailable; failing open');
+        }
+      }
+
+      const sender = (from ?? service) as string;
+      const sid = newSid(kind === 'message' ? (media.length > 0 ? 'MM' : 'SM') : 'CA');
+      const message: Message = {
+        id: sid,
+        customer: customer.id,
+        channel: kind === 'call' ? 'voice' : media.length > 0 ? 'mms' : 'sms',
+        from: sender,
+        to,
+        body,
+        timestamp: new Date().toISOString(),
+      };
+      if (principal.endUser !== undefined) message.endUser = principal.endUser;
+      if (media.length > 0) message.mediaUrls = media;
+      const decision = withGatewayChecks(gw.screen(message), message, customer, sender);
+      gw.metrics.countDecision(decision, message.channel, 'twilio');
+      await gw.decisions.record(decision, message, customer).catch(() => undefined);
+      reply.header('x-warden-decision', decision.id);
+
+      if (decision.action === 'block') throw refusalFor(decision);
+      if (decision.action === 'throttle') throw new TwilioRefusal('tooManyRequests', 'the policy throttled this sender', decision.retryAfter ?? 60);
+      if (decision.action === 'review') {
+        const held: HeldMessage = {
+          sid, kind, customer: customer.id, accountSid: req.params.AccountSid, fields: { ...fields }, raw: rawForm(req.body), decision, heldAt: new Date().toISOString(),
+        };
+        if (principal.endUser !== undefined) held.endUser = principal.endUser;
+        const cb = first(fields, 'StatusCallback');
+        if (cb) held.statusCallback = cb;
+        gw.held.set(sid, held);
+        const resource = kind === 'message' ? messageResource(req.params.AccountSid, sid, fields, 'accepted') : callResource(req.params.AccountSid, sid, fields, 'queued');
+        return reply.code(201).send(resource);
+      }
+      if (ACTION_SEVERITY[decision.action] !== 0) throw refusalFor(decision);
+      const res = await gw.upstream.send({
+        customer,
+        operation: kind === 'message' ? 'create-message' : 'create-call',
+        method: 'POST',
+        path: `/2010-04-01/Accounts/${UpstreamClient.accountSid(customer)}/${kind === 'message' ? 'Messages' : 'Calls'}.json`,
+        contentType: 'application/x-www-form-urlencoded',
+        body: rawForm(req.body),
+        accept: 'application/json',
+      });
+      return relay(reply, res);
+    } catch (e) {
+      if (e instanceof TwilioRefusal) return refuse(reply, e);
+      if (e instanceof UpstreamError) {
+        req.log.warn({ err: e }, 'upstream unavailable');
+        return reply.code(503).send(twilioError('upstream'));
+      }
+      throw e;
+    }
+  };
+
+  const attach = { attachValidation: true, bodyLimit: TWILIO_BODY_LIMIT, helmet: false } as const;
+  app.post('/2010-04-01/Accounts/:AccountSid/Messages.json', { ...attach, schema: createSchema('CreateMessage', 'Send a message (screened)') }, create('message'));
+  app.post('/2010-04-01/Accounts/:AccountSid/Calls.json', { ...attach, schema: createSchema('CreateCall', 'Place a call (screened)') }, create('call'));
+
+  // ---- Inbound messages and status callbacks from the provider ---------------------------------
+
+  const webhookUrl = (req: FastifyRequest): string => {
+    const base = gw.options.publicUrl?.replace(/\/+$/, '') ?? `${req.protocol}://${req.host}`;
+    return base + req.url;
+  };
+
+  async function verifiedCustomer(req: FastifyRequest<{ Params: { customerId: string } }>): Promise<CustomerRecord | null> {
+    const id = req.params.customerId;
+    if (id.length === 0 || id.length > 100) return null;
+    const customer = await stores.tenancy.getCustomer(id);
+    const token = customer?.upstream.authToken;
+    if (!customer || !token) return null;
+    const sig = req.headers['x-twilio-signature'];
+    return verifySignature(token, webhookUrl(req), formFields(req.body), typeof sig === 'string' ? sig : undefined) ? customer : null;
+  }
+
+  /** Relays a provider event to the customer's webhook, re-signed with the upstream auth token. */
+  async function forwardToCustomer(customer: CustomerRecord, fields: FormFields, kind: string): Promise<{ status: number; body: string } | null> {
+    if (!customer.webhookUrl) return null;
+    const headers: Record<string, string> = {};
+    if (customer.upstream.authToken) headers['x-twilio-signature'] = computeSignature(customer.upstream.authToken, customer.webhookUrl, fields);
+    try {
+      const res = await gw.upstream.postForm(customer.webhookUrl, encodeForm(fields), headers, `webhook-${kind}`);
+      gw.metrics.webhooks.inc({ kind, outcome: res.status < 400 ? 'forwarded' : 'customer-error' });
+      return res;
+    } catch (e) {
+      app.log.warn({ err: e, customer: customer.id }, 'customer webhook unreachable');
+      gw.metrics.webhooks.inc({ kind, outcome: 'customer-unreachable' });
+      return null;
+    }
+  }
+
+  const webhookSchema = (summary: string) => ({
+    tags: ['webhooks'],
+    summary,
+    params: { type: 'object', properties: { customerId: { type: 'string' } }, required: ['customerId'] },
+    consumes: ['application/x-www-form-urlencoded'],
+  });
+
+  app.post<{ Params: { customerId: string } }>('/twilio/inbound/:customerId', { schema: webhookSchema('Incoming-message webhook: verifies X-Twilio-Signature, applies STOP/START/HELP keywords, answers TwiML, relays to the customer webhook'), bodyLimit: TWILIO_BODY_LIMIT, helmet: false }, async (req, reply) => {
+    const customer = await verifiedCustomer(req);
+    if (customer === null) {
+      gw.metrics.webhooks.inc({ kind: 'inbound', outcome: 'bad-signature' });
+      return reply.code(403).type('text/plain').send('invalid or missing X-Twilio-Signature');
+    }
+    const fields = formFields(req.body);
+    const from = first(fields, 'From') ?? '';
+    const keyword = (first(fields, 'Body') ?? '').trim().toUpperCase().replace(/[.!]+$/, '');
+    const settings = customer.settings ?? {};
+    let autoReply: string | undefined;
+    const consent = async (kind: 'opt-out' | 'opt-in') => {
+      if (!from) return;
+      const ev = await stores.consent.append({ customer: customer.id, recipient: gw.storedRecipient(customer.settings?.hashRecipients, from), kind, source: 'keyword', evidence: keyword, at: new Date().toISOString() });
+      await gw.appended('consent', ev.seq);
+    };
+    if (OPT_OUT_KEYWORDS.has(keyword)) {
+      await consent('opt-out');
+      autoReply = settings.stopReply;
+    } else if (OPT_IN_KEYWORDS.has(keyword)) {
+      await consent('opt-in');
+    } else if (HELP_KEYWORDS.has(keyword)) {
+      autoReply = settings.helpReply;
+    }
+    gw.metrics.webhooks.inc({ kind: 'inbound', outcome: 'accepted' });
+    reply.type('text/xml');
+    if (autoReply !== undefined && autoReply !== '') {
+      void forwardToCustomer(customer, fields, 'inbound');
+      return twiml(autoReply);
+    }
+    const res = await forwardToCustomer(customer, fields, 'inbound');
+    if (res && res.status < 300 && /^\s*(<\?xml[^>]*>\s*)?<Response[\s>/]/.test(res.body)) return res.body;
+    return twiml();
+  });
+
+  app.post<{ Params: { customerId: string } }>('/twilio/status/:customerId', { schema: webhookSchema('Status-callback webhook: verifies X-Twilio-Signature and relays the status to the customer webhook'), bodyLimit: TWILIO_BODY_LIMIT, helmet: false }, async (req, reply) => {
+    const customer = await verifiedCustomer(req);
+    if (customer === null) {
+      gw.metrics.webhooks.inc({ kind: 'status', outcome: 'bad-signature' });
+      return reply.code(403).type('text/plain').send('invalid or missing X-Twilio-Signature');
+    }
+    gw.metrics.webhooks.inc({ kind: 'status', outcome: 'accepted' });
+    await forwardToCustomer(customer, formFields(req.body), 'status');
+    return reply.code(204).send();
+  });
+
+  // ---- Everything else under /2010-04-01 passes through ---------------------------------------
+
+  app.all('/2010-04-01/*', { schema: { hide: true }, helmet: false }, async (req, reply) => {
+    try {
+      const url = req.url;
+      const m = /^\/2010-04-01\/Accounts\/([^/.?]+)/.exec(url);
+      const principal = await authenticate(gw, req, m?.[1]);
+      const customer = principal.customer;
+      // Messages held for review are Warden's own until released.
+      const heldMatch = /^\/2010-04-01\/Accounts\/[^/]+\/(Messages|Calls)\/([A-Z]{2}[0-9a-f]{32})\.json(\?|$)/.exec(url);
+      if (heldMatch && req.method === 'GET') {
+        const held = gw.held.get(heldMatch[2]);
+        if (held && held.customer === customer.id) {
+          return held.kind === 'message' ? messageResource(held.accountSid, held.sid, held.fields, 'accepted') : callResource(held.accountSid, held.sid, held.fields, 'queued');
+        }
+      }
+      const upstreamSid = UpstreamClient.accountSid(customer);
+      const path = m ? url.replace(`/Accounts/${m[1]}`, `/Accounts/${m[1] === customer.accountSid ? upstreamSid : m[1]}`) : url;
+      let body: Buffer | string | undefined;
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        if (Buffer.isBuffer(req.body)) body = req.body;
+        else if (isForm(req.body)) body = rawForm(req.body);
+        else if (req.body !== undefined && req.body !== null) body = JSON.stringify(req.body);
+      }
+      const ct = req.headers['content-type'];
+      const accept = req.headers.accept;
+      const res = await gw.upstream.send({
+        customer, operation: 'passthrough', method: req.method, path,
+        ...(body !== undefined ? { body } : {}),
+        ...(typeof ct === 'string' && body !== undefined ? { contentType: ct } : {}),
+        ...(typeof accept === 'string' ? { accept } : {}),
+      });
+      return relay(reply, res);
+    } catch (e) {
+      if (e instanceof TwilioRefusal) return refuse(reply, e);
+      if (e instanceof UpstreamError) return reply.code(503).send(twilioError('upstream'));
+      throw e;
+    }
+  });
+}
+
+/** Releases or refuses a held message; tells the app through its StatusCallback. */
+export async function settleHeld(gw: Gateway, held: HeldMessage, action: 'release' | 'refuse', log: FastifyInstance['log']): Promise<{ status: string; upstreamStatus?: number; upstreamSid?: string; errorCode?: number }> {
+  const customer = await gw.deps.stores.tenancy.getCustomer(held.customer);
+  if (customer === null) throw new Error(`customer ${held.customer} no longer exists`);
+  gw.held.delete(held.sid);
+  const isMessage = held.kind === 'message';
+  const callback: FormFields = { AccountSid: held.accountSid, From: first(held.fields, 'From'), To: first(held.fields, 'To'), ApiVersion: '2010-04-01' };
+  callback[isMessage ? 'MessageSid' : 'CallSid'] = held.sid;
+  if (isMessage) callback.SmsSid = held.sid;
+  let result: { status: string; upstreamStatus?: number; upstreamSid?: string; errorCode?: number };
+  if (action === 'release') {
+    const res = await gw.upstream.send({
+      customer, operation: isMessage ? 'release-message' : 'release-call', method: 'POST',
+      path: `/2010-04-01/Accounts/${UpstreamClient.accountSid(customer)}/${isMessage ? 'Messages' : 'Calls'}.json`,
+      contentType: 'application/x-www-form-urlencoded', body: held.raw, accept: 'application/json',
+    });
+    let upstreamSid: string | undefined;
+    try { upstreamSid = (JSON.parse(res.body.toString('utf8')) as { sid?: string }).sid; } catch { /* not JSON */ }
+    const ok = res.status < 300;
+    const status = ok ? 'queued' : 'failed';
+    callback[isMessage ? 'MessageStatus' : 'CallStatus'] = status;
+    if (isMessage) callback.SmsStatus = status;
+    if (upstreamSid) callback.WardenUpstreamSid = upstreamSid;
+    if (!ok) callback.ErrorCode = String((JSON.parse(res.body.toString('utf8') || '{}') as { code?: number }).code ?? 30001);
+    result = { status, upstreamStatus: res.status };
+    if (upstreamSid) result.upstreamSid = upstreamSid;
+  } else {
+    const code = twilioError(errorForClause(topReason(held.decision)?.clause)).code;
+    callback[isMessage ? 'MessageStatus' : 'CallStatus'] = isMessage ? 'failed' : 'canceled';
+    if (isMessage) callback.SmsStatus = 'failed';
+    callback.ErrorCode = String(code);
+    result = { status: isMessage ? 'failed' : 'canceled', errorCode: code };
+  }
+  if (held.statusCallback) {
+    const headers: Record<string, string> = {};
+    if (customer.upstream.authToken) headers['x-twilio-signature'] = computeSignature(customer.upstream.authToken, held.statusCallback, callback);
+    await gw.upstream.postForm(held.statusCallback, encodeForm(callback), headers, 'status-callback').catch((e: unknown) => {
+      log.warn({ err: e, sid: held.sid }, 'status callback to the app failed');
+    });
+  }
+  return result;
+}

@@ -1,0 +1,152 @@
+// `warden serve`: configuration, stores, state projection, rule pack, HTTP gateway, listen.
+// SIGTERM/SIGINT close gracefully: stop accepting, finish requests in flight, flush the decision
+// log, then close the projection and the stores. SIGHUP reloads the rule pack, keeping the last
+// good policy when the new one is refused.
+
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { loadConfig, type WardenConfig } from './config.js';
+import { openStores, type OpenedStores } from './store/open-stores.js';
+import { StateProjection } from './state/projection.js';
+import { loadPack } from './policy/load-pack.js';
+import type { CompiledPolicy } from './core/compiled-policy.js';
+import { buildApp } from './http/app.js';
+import type { GatewayOptions } from './http/gateway.js';
+import { createCustomer, issueCredential } from './http/admin/tenancy.js';
+import type { Stores } from './store/types.js';
+
+/** The documented demo tenant (README, docs/http-api.md). Only seeded when no customer exists. */
+export const DEMO = {
+  customer: 'demo',
+  accountSid: 'AC00000000000000000000000000000001',
+  authToken: 'demo-auth-token',
+  apiKeySid: 'SK00000000000000000000000000000001',
+  apiKeySecret: 'demo-api-key-secret',
+  sender: '+15005550006',
+  sinkToken: 'demo-sink-token',
+} as const;
+
+export async function seedDemo(stores: Stores, sinkBaseUrl: string): Promise<boolean> {
+  if ((await stores.tenancy.listCustomers()).length > 0) return false;
+  await createCustomer(stores, {
+    id: DEMO.customer,
+    name: 'Demo customer',
+    accountSid: DEMO.accountSid,
+    upstream: { baseUrl: sinkBaseUrl, accountSid: DEMO.accountSid, authToken: DEMO.sinkToken },
+    senders: [DEMO.sender],
+    settings: {
+      stopReply: 'You are unsubscribed from Demo messages. Reply START to resubscribe.',
+      helpReply: 'Demo messages: reply STOP to unsubscribe. Msg&data rates may apply.',
+    },
+  });
+  await issueCredential(stores, DEMO.customer, { kind: 'auth-token', secret: DEMO.authToken });
+  await issueCredential(stores, DEMO.customer, { kind: 'api-key', id: DEMO.apiKeySid, secret: DEMO.apiKeySecret });
+  return true;
+}
+
+/** The admin token: WARDEN_ADMIN_TOKEN, else one generated once and kept in dataDir/admin-token. */
+export function adminToken(config: WardenConfig, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.WARDEN_ADMIN_TOKEN) return env.WARDEN_ADMIN_TOKEN;
+  const file = join(config.dataDir, 'admin-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(config.dataDir, { recursive: true });
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return token;
+}
+
+export interface ServeOptions {
+  config?: WardenConfig;
+  packDir?: string;
+  /** Mount the built-in sink upstream and seed the demo customer (the embedded default). */
+  demo?: boolean;
+  gateway?: Partial<GatewayOptions>;
+  logger?: Logger | false;
+  /** Port 0 picks a free one (tests). */
+  port?: number;
+}
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  stores: OpenedStores;
+  projection: StateProjection;
+  url: string;
+  reloadPack(): boolean;
+  close(): Promise<void>;
+}
+
+export async function startGateway(opts: ServeOptions = {}): Promise<RunningGateway> {
+  const config = opts.config ?? loadConfig();
+  const log = opts.logger === false ? pino({ level: 'silent' }) : (opts.logger ?? pino({ level: process.env.WARDEN_LOG_LEVEL ?? 'info' }));
+  let policy: CompiledPolicy = loadPack(opts.packDir).policy;
+  const stores = await openStores(config, { log: (m) => log.info({ component: 'store' }, m) });
+  const projection = new StateProjection(
+    { consent: stores.consent, enforcement: stores.enforcement, changes: stores.changes, recipientSecret: stores.recipientSecret, onCommitted: (h) => stores.onCommitted(h) },
+    { pollIntervalMs: config.pollIntervalMs, log: (m) => log.warn({ component: 'state' }, m) },
+  );
+  await projection.ready;
+  const demo = opts.demo ?? true;
+  const port = opts.port ?? config.port;
+  const app = await buildApp({
+    stores,
+    policy: () => policy,
+    state: () => projection.snapshot(),
+    ready: () => !projection.stale(),
+    options: {
+      sink: demo,
+      adminToken: adminToken(config),
+      ...(process.env.WARDEN_PUBLIC_URL ? { publicUrl: process.env.WARDEN_PUBLIC_URL } : {}),
+      ...(config.sendLimit !== undefined ? { customerSendLimit: config.sendLimit } : {}),
+      ...opts.gateway,
+    },
+  }, { logger: log });
+  await app.listen({ port, host: config.host });
+  const addr = app.server.address();
+  const actualPort = typeof addr === 'object' && addr !== null ? addr.port : port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${actualPort}`;
+  if (demo && (await seedDemo(stores, `${url}/sink`))) {
+    log.info({ accountSid: DEMO.accountSid, authToken: DEMO.authToken, sender: DEMO.sender }, 'seeded the demo customer (see docs/http-api.md)');
+  }
+  log.info({ url, policyVersion: policy.policyVersion, store: stores.kind }, 'warden gateway listening');
+  let closing: Promise<void> | null = null;
+  return {
+    app, stores, projection, url,
+    reloadPack: () => {
+      try {
+        policy = loadPack(opts.packDir).policy;
+        log.info({ policyVersion: policy.policyVersion }, 'rule pack reloaded');
+        return true;
+      } catch (e) {
+        log.error({ err: e }, 'rule pack refused; keeping the last good policy');
+        return false;
+      }
+    },
+    close: () => {
+      closing ??= (async () => {
+        await app.close();
+        await projection.close();
+        await stores.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Runs until SIGTERM/SIGINT; used by the CLI. */
+export async function serveForever(opts: ServeOptions = {}): Promise<void> {
+  const running = await startGateway(opts);
+  const stop = (signal: string) => {
+    running.app.log.info({ signal }, 'shutting down: finishing requests in flight');
+    running.close().then(() => process.exit(0), (e: unknown) => {
+      running.app.log.error({ err: e }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => running.reloadPack());
+}

@@ -1,0 +1,140 @@
+// Opens the storage layer chosen by configuration:
+//   databaseUrl unset  -> SQLite in dataDir (created on first start), counters and channel in process
+//   databaseUrl set    -> PostgreSQL (pooled); with redisUrl, counters and change channel in Redis
+// Appends of consent and enforcement events are announced after commit: to this node's projection
+// synchronously (before the caller is acknowledged) and to every node through the change channel.
+
+import type {
+  ChangeChannel, ChangeTopic, ConsentEvent, Counters, DataStore, EnforcementEvent, Sketches, StorageLayer,
+} from './types.js';
+import type { WardenConfig } from '../config.js';
+import { openSqliteDatabase, SqliteStores } from './sqlite/sqlite-stores.js';
+import { MemoryChangeChannel, MemoryCounters, MemorySketches } from './memory/memory-counters.js';
+import { redactUrl } from '../config.js';
+import { newRecipientSecret } from './recipient-key.js';
+
+export type CommittedHandler = (topic: ChangeTopic, event: ConsentEvent | EnforcementEvent) => void;
+
+export interface OpenedStores extends StorageLayer {
+  /** Where the durable state lives: the SQLite file, or the PostgreSQL URL without its password. */
+  location: string;
+  /** Subscribes to events committed by this node (the state projection uses it). */
+  onCommitted(handler: CommittedHandler): void;
+}
+
+export interface OpenOptions {
+  log?: (msg: string) => void;
+}
+
+type Core = Omit<StorageLayer, 'kind' | 'counters' | 'sketches' | 'changes' | 'close' | 'recipientSecret'> & {
+  close(): Promise<void>;
+  metaGetOrSet(key: string, make: () => string): string | Promise<string>;
+  recipientSecret: string;
+};
+
+async function openDurable(config: WardenConfig, log: (m: string) => void): Promise<{ kind: 'sqlite' | 'postgres'; location: string; core: Core; counters: Counters; sketches: Sketches; changes: ChangeChannel; closeShared: () => Promise<void> }> {
+  if (config.databaseUrl === undefined) {
+    const s = new SqliteStores(openSqliteDatabase(config.dataDir));
+    return { kind: 'sqlite', location: s.db.name, core: s, counters: new MemoryCounters(), sketches: new MemorySketches(), changes: new MemoryChangeChannel(), closeShared: async () => undefined };
+  }
+  const { PostgresStores } = await import('./postgres/postgres-stores.js');
+  const pg = await PostgresStores.open(config.databaseUrl, { poolSize: config.poolSize, schema: config.databaseSchema });
+  const location = `${redactUrl(config.databaseUrl)} (schema ${config.databaseSchema})`;
+  if (config.redisUrl === undefined) {
+    log('PostgreSQL without Redis: counters and change channel are per node (fine for one node; set WARDEN_REDIS_URL for several)');
+    return { kind: 'postgres', location, core: pg, counters: new MemoryCounters(), sketches: new MemorySketches(), changes: new MemoryChangeChannel(), closeShared: async () => undefined };
+  }
+  const { RedisShared } = await import('./redis/redis-shared.js');
+  const redis = await RedisShared.open(config.redisUrl, { log, prefix: config.redisPrefix });
+  return { kind: 'postgres', location, core: pg, counters: redis.counters, sketches: redis.sketches, changes: redis.changes, closeShared: () => redis.close() };
+}
+
+export async function openStores(config: WardenConfig, opts: OpenOptions = {}): Promise<OpenedStores> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`warden store: ${m}\n`));
+  const { kind, location, core, counters, sketches, changes, closeShared } = await openDurable(config, log);
+  const recipientSecret = config.recipientKeySecret ?? (await core.metaGetOrSet('recipient-key', newRecipientSecret));
+  core.recipientSecret = recipientSecret;
+
+  const handlers: CommittedHandler[] = [];
+  const announce = (topic: ChangeTopic, event: ConsentEvent | EnforcementEvent | null, seq: number) => {
+    if (event !== null) {
+      for (const h of handlers) {
+        try { h(topic, event); } catch (e) { log(`committed-event handler failed: ${(e as Error).message}`); }
+      }
+    }
+    changes.publish(topic, seq).catch((e: unknown) => log(`change notification failed (nodes will catch up by polling): ${(e as Error).message}`));
+  };
+
+  const data: DataStore = {
+    export: (s) => core.data.export(s),
+    erase: async (s, actor) => {
+      const r = await core.data.erase(s, actor);
+      // Erasure removes events: every node rebuilds its projections (seq 0 means rebuild).
+      announce('consent', null, 0);
+      announce('enforcement', null, 0);
+      return r;
+    },
+  };
+
+  let closed = false;
+  return {
+    kind,
+    location,
+    consent: {
+      append: async (e) => {
+        const ev = await core.consent.append(e);
+        announce('consent', ev, ev.seq);
+        return ev;
+      },
+      since: (a, l) => core.consent.since(a, l),
+      history: (c, r) => core.consent.history(c, r),
+    },
+    enforcement: {
+      append: async (e) => {
+        const ev = await core.enforcement.append(e);
+        announce('enforcement', ev, ev.seq);
+        return ev;
+      },
+      since: (a, l) => core.enforcement.since(a, l),
+      history: (c) => core.enforcement.history(c),
+    },
+    audit: core.audit,
+    policies: {
+      publish: async (p) => {
+        await core.policies.publish(p);
+        announce('policy', null, Date.now());
+      },
+      list: () => core.policies.list(),
+    },
+    reports: core.reports,
+    tenancy: {
+      ...core.tenancy,
+      upsertCustomer: async (c) => {
+        await core.tenancy.upsertCustomer(c);
+        announce('tenancy', null, Date.now());
+      },
+      addCredential: async (c) => {
+        await core.tenancy.addCredential(c);
+        announce('tenancy', null, Date.now());
+      },
+      revokeCredential: async (id, at) => {
+        await core.tenancy.revokeCredential(id, at);
+        announce('tenancy', null, Date.now());
+      },
+    },
+    decisions: core.decisions,
+    counters,
+    sketches,
+    changes,
+    data,
+    recipientSecret,
+    onCommitted: (h) => { handlers.push(h); },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await changes.close();
+      await closeShared();
+      await core.close();
+    },
+  };
+}

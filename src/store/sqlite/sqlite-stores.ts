@@ -1,0 +1,341 @@
+// Durable state in one embedded SQLite database (better-sqlite3, WAL, synchronous=FULL).
+// All writes go through one group-commit queue: writes queued in the same turn of the event loop
+// share a transaction and one fsync, and each is acknowledged only after that commit.
+
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  AuditEntry, AuditEntryInput, AuditStore, ConsentEvent, ConsentEventInput, ConsentStore, CredentialRecord,
+  CustomerRecord, DataExport, DataStore, DataSubject, DecisionRecord, DecisionStore, EnforcementEvent,
+  EnforcementEventInput, EnforcementStore, ErasureReport, PolicyStore, PolicyVersionRecord, ReportEvent,
+  ReportEventInput, ReportStore, TenancyStore,
+} from '../types.js';
+import { GroupCommit } from '../group-commit.js';
+import { chain, GENESIS_HASH, verifyChain } from '../audit-hash.js';
+import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
+import { hashRecipient, recipientForms } from '../recipient-key.js';
+
+type DB = Database.Database;
+type Row = Record<string, unknown>;
+
+export const SQLITE_FILE = 'warden.db';
+
+/** Applies pending migrations (up to `upTo`, default all). Refuses a database newer than the code. */
+export function migrateSqlite(db: DB, migrations: Migration[] = SQLITE_MIGRATIONS, upTo = Infinity): number {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const current = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  const known = migrations.reduce((m, x) => Math.max(m, x.version), 0);
+  if (current > known) throw new Error(`database schema version ${current} is newer than this Warden (knows up to ${known}); refusing to start`);
+  for (const m of migrations) {
+    if (m.version <= current || m.version > upTo) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+    })();
+  }
+  return (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+}
+
+export function openSqliteDatabase(dataDir: string): DB {
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const db = new Database(join(dir, SQLITE_FILE));
+  db.pragma('journal_mode = WAL');
+  // FULL: a commit is on disk (WAL fsynced) before it returns, so an acknowledged write survives a crash.
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
+
+function consentRow(r: Row): ConsentEvent {
+  const e: ConsentEvent = { seq: Number(r.seq), customer: r.customer as string, recipient: r.recipient as string, kind: r.kind as ConsentEvent['kind'], source: r.source as ConsentEvent['source'], at: r.at as string };
+  const evidence = opt<string>(r.evidence);
+  if (evidence !== undefined) e.evidence = evidence;
+  return e;
+}
+
+function enforcementRow(r: Row): EnforcementEvent {
+  const e: EnforcementEvent = { seq: Number(r.seq), customer: r.customer as string, action: r.action as EnforcementEvent['action'], reason: r.reason as string, actor: r.actor as string, at: r.at as string };
+  const endUser = opt<string>(r.end_user);
+  if (endUser !== undefined) e.endUser = endUser;
+  const clause = opt<string>(r.clause);
+  if (clause !== undefined) e.clause = clause;
+  return e;
+}
+
+function auditRow(r: Row): AuditEntry {
+  const e: AuditEntry = { seq: Number(r.seq), actor: r.actor as string, action: r.action as string, subject: r.subject as string, at: r.at as string, prevHash: r.prev_hash as string, hash: r.hash as string };
+  if (r.detail !== null && r.detail !== undefined) e.detail = typeof r.detail === 'string' ? JSON.parse(r.detail) : (r.detail as Record<string, unknown>);
+  return e;
+}
+
+function reportRow(r: Row): ReportEvent {
+  return { seq: Number(r.seq), reportId: r.report_id as string, customer: r.customer as string, kind: r.kind as ReportEvent['kind'], detail: typeof r.detail === 'string' ? JSON.parse(r.detail) : (r.detail as Record<string, unknown>), actor: r.actor as string, at: r.at as string };
+}
+
+function policyRow(r: Row): PolicyVersionRecord {
+  return { policyVersion: r.policy_version as string, files: typeof r.files === 'string' ? JSON.parse(r.files) : (r.files as Record<string, string>), effectiveAt: r.effective_at as string, publishedAt: r.published_at as string, publishedBy: r.published_by as string };
+}
+
+function decisionRow(r: Row): DecisionRecord {
+  const d: DecisionRecord = {
+    id: r.id as string, customer: r.customer as string, messageId: r.message_id as string, channel: r.channel as string,
+    action: r.action as string, score: Number(r.score), policyVersion: r.policy_version as string,
+    reasons: typeof r.reasons === 'string' ? JSON.parse(r.reasons) : (r.reasons as unknown[]),
+    to: r.recipient as string, from: r.sender as string, body: (r.body as string | null) ?? null, at: r.at as string,
+  };
+  const endUser = opt<string>(r.end_user);
+  if (endUser !== undefined) d.endUser = endUser;
+  return d;
+}
+
+const isoTime = (at: string): string => {
+  const t = Date.parse(at);
+  if (Number.isNaN(t)) throw new Error(`invalid instant "${at}"`);
+  return new Date(t).toISOString();
+};
+
+export { consentRow, enforcementRow, auditRow, reportRow, policyRow, decisionRow, isoTime };
+
+export class SqliteStores {
+  readonly consent: ConsentStore;
+  readonly enforcement: EnforcementStore;
+  readonly audit: AuditStore;
+  readonly policies: PolicyStore;
+  readonly reports: ReportStore;
+  readonly tenancy: TenancyStore;
+  readonly decisions: DecisionStore;
+  readonly data: DataStore;
+  private readonly writer: GroupCommit<() => unknown, unknown>;
+  private closed = false;
+
+  constructor(readonly db: DB) {
+    migrateSqlite(db);
+    const tx = db.transaction((ops: Array<() => unknown>) =>
+      // Each op in its own savepoint: a failing op is rolled back alone and retried alone.
+      ops.map((op) => db.transaction(op)()));
+    this.writer = new GroupCommit((ops) => tx(ops), { maxBatch: 2000 });
+    const write = <T>(op: () => T): Promise<T> => {
+      if (this.closed) return Promise.reject(new Error('store closed'));
+      return this.writer.submit(op) as Promise<T>;
+    };
+
+    const q = {
+      consentInsert: db.prepare('INSERT INTO consent_events (customer, recipient, kind, source, evidence, at) VALUES (?, ?, ?, ?, ?, ?)'),
+      consentSince: db.prepare('SELECT * FROM consent_events WHERE seq > ? ORDER BY seq LIMIT ?'),
+      consentHistory: db.prepare('SELECT * FROM consent_events WHERE customer = ? AND recipient = ? ORDER BY seq'),
+      enfInsert: db.prepare('INSERT INTO enforcement_events (customer, end_user, action, clause, reason, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      enfSince: db.prepare('SELECT * FROM enforcement_events WHERE seq > ? ORDER BY seq LIMIT ?'),
+      enfHistory: db.prepare('SELECT * FROM enforcement_events WHERE customer = ? ORDER BY seq'),
+      auditLast: db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1'),
+      auditInsert: db.prepare('INSERT INTO audit_log (seq, actor, action, subject, detail, at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      auditList: db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?'),
+      policyInsert: db.prepare('INSERT INTO policy_versions (policy_version, files, effective_at, published_at, published_by) VALUES (?, ?, ?, ?, ?)'),
+      policyList: db.prepare('SELECT * FROM policy_versions ORDER BY effective_at, published_at'),
+      reportInsert: db.prepare('INSERT INTO report_events (report_id, customer, kind, detail, actor, at) VALUES (?, ?, ?, ?, ?, ?)'),
+      reportByReport: db.prepare('SELECT * FROM report_events WHERE report_id = ? ORDER BY seq'),
+      reportByCustomer: db.prepare('SELECT * FROM report_events WHERE customer = ? ORDER BY seq'),
+      customerUpsert: db.prepare('INSERT INTO customers (id, account_sid, doc) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET account_sid = excluded.account_sid, doc = excluded.doc'),
+      customerGet: db.prepare('SELECT doc FROM customers WHERE id = ?'),
+      customerBySid: db.prepare('SELECT doc FROM customers WHERE account_sid = ?'),
+      customerList: db.prepare('SELECT doc FROM customers ORDER BY id'),
+      credInsert: db.prepare('INSERT INTO credentials (id, customer, doc) VALUES (?, ?, ?)'),
+      credGet: db.prepare('SELECT doc FROM credentials WHERE id = ?'),
+      credUpdate: db.prepare('UPDATE credentials SET doc = ? WHERE id = ?'),
+      decisionInsert: db.prepare(`INSERT INTO decisions (customer, id, end_user, message_id, channel, action, score, policy_version, reasons, recipient, sender, body, at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      decisionGet: db.prepare('SELECT * FROM decisions WHERE customer = ? AND id = ?'),
+      decisionList: db.prepare('SELECT * FROM decisions WHERE customer = ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?'),
+      purgeBodies: db.prepare('UPDATE decisions SET body = NULL WHERE customer = ? AND at < ? AND body IS NOT NULL'),
+      purgeDecisions: db.prepare('DELETE FROM decisions WHERE customer = ? AND at < ?'),
+    };
+
+    this.consent = {
+      append: (e: ConsentEventInput) => write(() => {
+        const at = isoTime(e.at);
+        const r = q.consentInsert.run(e.customer, e.recipient, e.kind, e.source, e.evidence ?? null, at);
+        return { ...e, at, seq: Number(r.lastInsertRowid) };
+      }),
+      since: async (after, limit = 10_000) => (q.consentSince.all(after, limit) as Row[]).map(consentRow),
+      history: async (customer, recipient) => (q.consentHistory.all(customer, recipient) as Row[]).map(consentRow),
+    };
+
+    this.enforcement = {
+      append: (e: EnforcementEventInput) => write(() => {
+        const at = isoTime(e.at);
+        const r = q.enfInsert.run(e.customer, e.endUser ?? null, e.action, e.clause ?? null, e.reason, e.actor, at);
+        return { ...e, at, seq: Number(r.lastInsertRowid) };
+      }),
+      since: async (after, limit = 10_000) => (q.enfSince.all(after, limit) as Row[]).map(enforcementRow),
+      history: async (customer) => (q.enfHistory.all(customer) as Row[]).map(enforcementRow),
+    };
+
+    this.audit = {
+      append: (input: AuditEntryInput) => write(() => {
+        const last = q.auditLast.get() as { seq: number; hash: string } | undefined;
+        const [entry] = chain(last?.seq ?? 0, last?.hash ?? GENESIS_HASH, [{ ...input, at: isoTime(input.at) }]);
+        q.auditInsert.run(entry.seq, entry.actor, entry.action, entry.subject, entry.detail === undefined ? null : JSON.stringify(entry.detail), entry.at, entry.prevHash, entry.hash);
+        return entry;
+      }),
+      list: async (after, limit) => (q.auditList.all(after, limit) as Row[]).map(auditRow),
+      verify: async () => {
+        let after = 0;
+        let prev = GENESIS_HASH;
+        for (;;) {
+          const page = (q.auditList.all(after, 5000) as Row[]).map(auditRow);
+          if (page.length === 0) return null;
+          const broken = verifyChain(page, prev);
+          if (broken !== null) return broken;
+          after = page[page.length - 1].seq;
+          prev = page[page.length - 1].hash;
+        }
+      },
+    };
+
+    this.policies = {
+      publish: (p) => write(() => { q.policyInsert.run(p.policyVersion, JSON.stringify(p.files), isoTime(p.effectiveAt), isoTime(p.publishedAt), p.publishedBy); }),
+      list: async () => (q.policyList.all() as Row[]).map(policyRow),
+    };
+
+    this.reports = {
+      append: (e: ReportEventInput) => write(() => {
+        const at = isoTime(e.at);
+        const r = q.reportInsert.run(e.reportId, e.customer, e.kind, JSON.stringify(e.detail), e.actor, at);
+        return { ...e, at, seq: Number(r.lastInsertRowid) };
+      }),
+      byReport: async (id) => (q.reportByReport.all(id) as Row[]).map(reportRow),
+      byCustomer: async (c) => (q.reportByCustomer.all(c) as Row[]).map(reportRow),
+    };
+
+    const doc = <T>(r: unknown): T | null => (r === undefined ? null : (JSON.parse((r as { doc: string }).doc) as T));
+    this.tenancy = {
+      upsertCustomer: (c: CustomerRecord) => write(() => { q.customerUpsert.run(c.id, c.accountSid, JSON.stringify(c)); }),
+      getCustomer: async (id) => doc<CustomerRecord>(q.customerGet.get(id)),
+      customerByAccountSid: async (sid) => doc<CustomerRecord>(q.customerBySid.get(sid)),
+      listCustomers: async () => (q.customerList.all() as Array<{ doc: string }>).map((r) => JSON.parse(r.doc) as CustomerRecord),
+      addCredential: (c: CredentialRecord) => write(() => { q.credInsert.run(c.id, c.customer, JSON.stringify(c)); }),
+      getCredential: async (id) => doc<CredentialRecord>(q.credGet.get(id)),
+      revokeCredential: (id, at) => write(() => {
+        const c = doc<CredentialRecord>(q.credGet.get(id));
+        if (c === null) throw new Error(`no credential ${id}`);
+        q.credUpdate.run(JSON.stringify({ ...c, revokedAt: isoTime(at) }), id);
+      }),
+    };
+
+    this.decisions = {
+      record: (d: DecisionRecord) => write(() => {
+        q.decisionInsert.run(d.customer, d.id, d.endUser ?? null, d.messageId, d.channel, d.action, d.score, d.policyVersion, JSON.stringify(d.reasons), d.to, d.from, d.body, isoTime(d.at));
+      }),
+      get: async (customer, id) => {
+        const r = q.decisionGet.get(customer, id) as Row | undefined;
+        return r === undefined ? null : decisionRow(r);
+      },
+      list: async (customer, limit, before) => (q.decisionList.all(customer, before !== undefined ? isoTime(before) : '9999', limit) as Row[]).map(decisionRow),
+      purgeBodies: (customer, olderThan) => write(() => q.purgeBodies.run(customer, isoTime(olderThan)).changes),
+      purgeDecisions: (customer, olderThan) => write(() => q.purgeDecisions.run(customer, isoTime(olderThan)).changes),
+    };
+
+    this.data = { export: (s) => this.exportSubject(s), erase: (s, actor) => write(() => this.eraseSubject(s, actor)) };
+  }
+
+  /** Meta values (e.g. the generated recipient key), created once. */
+  metaGetOrSet(key: string, make: () => string): string {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    if (row !== undefined) return row.value;
+    this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, make());
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string }).value;
+  }
+
+  recipientSecret = '';
+
+  private where(s: DataSubject, recipientColumn: string): { sql: string; args: unknown[] } {
+    const parts: string[] = [];
+    const args: unknown[] = [];
+    if (s.customer !== undefined) { parts.push('customer = ?'); args.push(s.customer); }
+    if (s.recipient !== undefined) {
+      const forms = recipientForms(this.recipientSecret, s.recipient);
+      parts.push(`${recipientColumn} IN (${forms.map(() => '?').join(', ')})`);
+      args.push(...forms);
+    }
+    if (parts.length === 0) throw new Error('a data subject needs a customer or a recipient');
+    return { sql: parts.join(' AND '), args };
+  }
+
+  private async exportSubject(s: DataSubject): Promise<DataExport> {
+    const db = this.db;
+    const c = this.where(s, 'recipient');
+    const out: DataExport = {
+      subject: s, generatedAt: new Date().toISOString(), customer: null, credentials: [],
+      consent: (db.prepare(`SELECT * FROM consent_events WHERE ${c.sql} ORDER BY seq`).all(...c.args) as Row[]).map(consentRow),
+      enforcement: [], reports: [],
+      decisions: (db.prepare(`SELECT * FROM decisions WHERE ${c.sql} ORDER BY at`).all(...c.args) as Row[]).map(decisionRow),
+    };
+    if (s.recipient === undefined && s.customer !== undefined) {
+      const cust = db.prepare('SELECT doc FROM customers WHERE id = ?').get(s.customer) as { doc: string } | undefined;
+      out.customer = cust === undefined ? null : (JSON.parse(cust.doc) as CustomerRecord);
+      out.credentials = (db.prepare('SELECT doc FROM credentials WHERE customer = ? ORDER BY id').all(s.customer) as Array<{ doc: string }>)
+        .map((r) => { const { secretHash: _s, ...rest } = JSON.parse(r.doc) as CredentialRecord; return rest; });
+      out.enforcement = (db.prepare('SELECT * FROM enforcement_events WHERE customer = ? ORDER BY seq').all(s.customer) as Row[]).map(enforcementRow);
+      out.reports = (db.prepare('SELECT * FROM report_events WHERE customer = ? ORDER BY seq').all(s.customer) as Row[]).map(reportRow);
+    } else if (s.recipient !== undefined) {
+      const forms = recipientForms(this.recipientSecret, s.recipient);
+      const like = forms.map(() => 'detail LIKE ?').join(' OR ');
+      const cust = s.customer !== undefined ? ' AND customer = ?' : '';
+      out.reports = (db.prepare(`SELECT * FROM report_events WHERE (${like})${cust} ORDER BY seq`).all(...forms.map((f) => `%${f}%`), ...(s.customer !== undefined ? [s.customer] : [])) as Row[]).map(reportRow);
+    }
+    return out;
+  }
+
+  private eraseSubject(s: DataSubject, actor: string): ErasureReport {
+    const db = this.db;
+    const deleted: Record<string, number> = {};
+    let suppressionsKept = 0;
+    const at = new Date().toISOString();
+    if (s.recipient !== undefined) {
+      const c = this.where(s, 'recipient');
+      // Customers for whom this number is currently opted out keep a hashed suppression entry.
+      const latest = db.prepare(`SELECT customer, kind FROM consent_events WHERE seq IN (SELECT max(seq) FROM consent_events WHERE ${c.sql} GROUP BY customer)`).all(...c.args) as Array<{ customer: string; kind: string }>;
+      deleted.consent = db.prepare(`DELETE FROM consent_events WHERE ${c.sql}`).run(...c.args).changes;
+      deleted.decisions = db.prepare(`DELETE FROM decisions WHERE ${c.sql}`).run(...c.args).changes;
+      const hashed = hashRecipient(this.recipientSecret, s.recipient);
+      for (const l of latest) {
+        if (l.kind !== 'opt-out') continue;
+        db.prepare('INSERT INTO consent_events (customer, recipient, kind, source, evidence, at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(l.customer, hashed, 'opt-out', 'admin', 'kept as a keyed-hash suppression entry after erasure', at);
+        suppressionsKept++;
+      }
+      const forms = recipientForms(this.recipientSecret, s.recipient).filter((f) => f !== hashed);
+      let redacted = 0;
+      for (const f of forms) {
+        redacted += db.prepare(`UPDATE report_events SET detail = replace(detail, ?, ?) WHERE detail LIKE ?${s.customer !== undefined ? ' AND customer = ?' : ''}`)
+          .run(f, hashed, `%${f}%`, ...(s.customer !== undefined ? [s.customer] : [])).changes;
+      }
+      deleted.reportsRedacted = redacted;
+    } else if (s.customer !== undefined) {
+      const id = s.customer;
+      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['credentials', 'credentials']] as const) {
+        deleted[name] = db.prepare(`DELETE FROM ${table} WHERE customer = ?`).run(id).changes;
+      }
+      deleted.customer = db.prepare('DELETE FROM customers WHERE id = ?').run(id).changes;
+    } else {
+      throw new Error('a data subject needs a customer or a recipient');
+    }
+    // The erasure itself is audited, without the erased number.
+    const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const subject = s.recipient !== undefined ? `recipient:${hashRecipient(this.recipientSecret, s.recipient)}` : `customer:${s.customer}`;
+    const [entry] = chain(last?.seq ?? 0, last?.hash ?? GENESIS_HASH, [{ actor, action: 'data.erase', subject, detail: { customer: s.customer ?? null, deleted, suppressionsKept }, at }]);
+    db.prepare('INSERT INTO audit_log (seq, actor, action, subject, detail, at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(entry.seq, entry.actor, entry.action, entry.subject, JSON.stringify(entry.detail), entry.at, entry.prevHash, entry.hash);
+    return { subject: s.recipient !== undefined ? { ...s, recipient: hashRecipient(this.recipientSecret, s.recipient) } : s, deleted, suppressionsKept };
+  }
+
+  async close(): Promise<void> {
+    await this.writer.drain();
+    this.closed = true;
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,68 @@
+// Configuration precedence, log redaction, and the `warden data export|erase` commands.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeConfig, loadConfig } from '../../src/config.js';
+import { openStores } from '../../src/store/open-stores.js';
+import { DEFAULT_CONFIG } from '../../src/config.js';
+
+const BIN = new URL('../../../bin/warden.js', import.meta.url).pathname;
+
+describe('configuration', () => {
+  it('defaults, then file, then environment, then command line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-cfg-'));
+    const file = join(dir, 'warden.config.json');
+    assert.deepEqual([loadConfig({}, []).dataDir, loadConfig({}, []).port, loadConfig({}, []).host], ['./warden-data', 8080, '127.0.0.1']);
+    writeFileSync(file, JSON.stringify({ port: 9000, dataDir: '/srv/w', redisUrl: 'redis://r:6379' }));
+    assert.equal(loadConfig({ WARDEN_CONFIG: file }).port, 9000);
+    assert.equal(loadConfig({ WARDEN_CONFIG: file, WARDEN_PORT: '9100' }).port, 9100);
+    const c = loadConfig({ WARDEN_CONFIG: file, WARDEN_PORT: '9100', WARDEN_DATABASE_URL: 'postgres://u:pw@db/w' }, ['--port', '9200', '--data-dir=/x']);
+    assert.deepEqual([c.port, c.dataDir, c.redisUrl, c.databaseUrl, c.configFile], [9200, '/x', 'redis://r:6379', 'postgres://u:pw@db/w', file]);
+    assert.throws(() => loadConfig({ WARDEN_PORT: 'abc' }), /port/);
+    assert.throws(() => loadConfig({ WARDEN_DATABASE_URL: 'mysql://x' }), /postgres/);
+    writeFileSync(file, JSON.stringify({ prot: 1 }));
+    assert.throws(() => loadConfig({ WARDEN_CONFIG: file }), /unknown key "prot"/);
+  });
+
+  it('what may be logged holds no secrets', () => {
+    const c = loadConfig({ WARDEN_DATABASE_URL: 'postgres://warden:s3cret-pw@db:5432/w', WARDEN_REDIS_URL: 'redis://:r3dis-pw@r:6379', WARDEN_RECIPIENT_KEY: 'k3y-material' });
+    const logged = JSON.stringify(describeConfig(c));
+    for (const secret of ['s3cret-pw', 'r3dis-pw', 'k3y-material']) assert.equal(logged.includes(secret), false, secret);
+    assert.match(logged, /postgres:\/\/warden:\*\*\*@db:5432/);
+  });
+});
+
+describe('warden data export|erase', () => {
+  it('exports and erases one recipient and one customer from the command line', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-cli-')), 'data');
+    const s = await openStores({ ...DEFAULT_CONFIG, dataDir }, { log: () => undefined });
+    await s.consent.append({ customer: 'acme', recipient: '+15554443333', kind: 'opt-out', source: 'keyword', evidence: 'STOP', at: '2026-01-01T00:00:00Z' });
+    await s.decisions.record({ id: 'd1', customer: 'acme', messageId: 'm1', channel: 'sms', action: 'allow', score: 0, policyVersion: 'p', reasons: [], to: '+15554443333', from: '+1555', body: 'secret body text', at: '2026-01-01T00:00:00Z' });
+    await s.close();
+    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'data', ...args, '--data-dir', dataDir], { encoding: 'utf8' });
+
+    const exp = JSON.parse(execFileSync(process.execPath, [BIN, 'data', 'export', '--recipient', '+15554443333', '--data-dir', dataDir], { encoding: 'utf8' }));
+    assert.equal(exp.consent.length, 1);
+    assert.equal(exp.decisions[0].body, 'secret body text');
+
+    const refused = run('erase', '--recipient', '+15554443333');
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /--yes/);
+
+    const erased = run('erase', '--recipient', '+15554443333', '--yes');
+    assert.equal(erased.status, 0, erased.stderr);
+    assert.equal(erased.stdout.includes('+15554443333'), false, 'the erasure report names only the hash');
+    assert.equal(erased.stderr.includes('secret body text'), false);
+    const after = JSON.parse(run('export', '--customer', 'acme').stdout);
+    assert.equal(after.decisions.length, 0);
+    assert.equal(after.consent.length, 1);
+    assert.match(after.consent[0].recipient, /^h1:/);
+
+    assert.equal(run('erase', '--customer', 'acme', '--yes').status, 0);
+    assert.equal(JSON.parse(run('export', '--customer', 'acme').stdout).consent.length, 0);
+  });
+});

@@ -1,0 +1,260 @@
+// One contract for every storage backend: each backend's test file calls runContract with a
+// factory that opens a fresh, empty instance of it. Real databases, no mocks.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { OpenedStores } from '../../src/store/open-stores.js';
+import type { ChangeTopic, CustomerRecord, DecisionRecord } from '../../src/store/types.js';
+import { StateProjection } from '../../src/state/projection.js';
+import { hashRecipient, storedRecipient } from '../../src/store/recipient-key.js';
+import { runRetention } from '../../src/store/retention.js';
+
+export interface Backend {
+  name: string;
+  /** Opens a fresh, empty store (a new database, schema or key prefix). */
+  open(): Promise<OpenedStores>;
+  /** Edits one audit row behind the store's back, to check that verify() notices. */
+  tamperAudit(stores: OpenedStores, seq: number): Promise<void>;
+}
+
+const T0 = '2026-01-01T00:00:00.000Z';
+const iso = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
+
+function customer(id: string, extra: Partial<CustomerRecord> = {}): CustomerRecord {
+  return {
+    id, name: `Customer ${id}`, accountSid: `AC${id.padEnd(32, '0')}`, upstream: { baseUrl: 'sink:' },
+    senders: ['+15550000001'], settings: {}, createdAt: T0, ...extra,
+  };
+}
+
+function decision(id: string, cust: string, at: string, body: string | null = 'hello there'): DecisionRecord {
+  return {
+    id, customer: cust, messageId: `m-${id}`, channel: 'sms', action: 'allow', score: 0.25, policyVersion: 'p1',
+    reasons: [{ clause: 'x', rule: 'y', weight: 1, detail: 'd' }], to: '+15551230000', from: '+15550000001', body, at,
+  };
+}
+
+export function runContract(backend: Backend): void {
+  describe(`store contract: ${backend.name}`, () => {
+    let s: OpenedStores;
+    before(async () => { s = await backend.open(); });
+    after(async () => { await s.close(); });
+
+    it('consent: appends get increasing seqs; since and history return them in order', async () => {
+      const a = await s.consent.append({ customer: 'c1', recipient: '+15551110001', kind: 'opt-out', source: 'keyword', evidence: 'STOP', at: '2026-01-01T00:00:00Z' });
+      const b = await s.consent.append({ customer: 'c1', recipient: '+15551110001', kind: 'opt-in', source: 'api', at: iso(1000) });
+      const c = await s.consent.append({ customer: 'c2', recipient: '+15551110001', kind: 'opt-out', source: 'api', at: iso(2000) });
+      assert.ok(a.seq > 0 && b.seq > a.seq && c.seq > b.seq);
+      assert.equal(a.at, T0, 'instants are stored as normalised ISO-8601 UTC');
+      const hist = await s.consent.history('c1', '+15551110001');
+      assert.deepEqual(hist.map((e) => [e.seq, e.kind, e.evidence]), [[a.seq, 'opt-out', 'STOP'], [b.seq, 'opt-in', undefined]]);
+      assert.equal('evidence' in hist[1], false, 'absent optional fields stay absent');
+      const since = await s.consent.since(a.seq);
+      assert.deepEqual(since.map((e) => e.seq), [b.seq, c.seq]);
+      assert.deepEqual((await s.consent.since(0, 2)).map((e) => e.seq), [a.seq, b.seq]);
+    });
+
+    it('consent: 300 concurrent appends are all acknowledged with distinct seqs, all readable', async () => {
+      const start = (await s.consent.since(0)).length;
+      const acks = await Promise.all(Array.from({ length: 300 }, (_, i) =>
+        s.consent.append({ customer: 'bulk', recipient: `+1555200${String(i).padStart(4, '0')}`, kind: 'opt-out', source: 'api', at: iso(i) })));
+      assert.equal(new Set(acks.map((e) => e.seq)).size, 300);
+      const all = await s.consent.since(0);
+      assert.equal(all.length, start + 300);
+      for (let i = 1; i < all.length; i++) assert.ok(all[i].seq > all[i - 1].seq);
+      for (const ack of acks) {
+        const [h] = await s.consent.history('bulk', ack.recipient);
+        assert.equal(h.seq, ack.seq);
+      }
+    });
+
+    it('enforcement: append, since, history with and without end user', async () => {
+      const a = await s.enforcement.append({ customer: 'e1', action: 'suspend', clause: 'fraud.phishing', reason: 'phishing campaign', actor: 'ops@x', at: T0 });
+      const b = await s.enforcement.append({ customer: 'e1', endUser: 'u9', action: 'warn', reason: 'spam report', actor: 'ops@x', at: iso(5) });
+      const h = await s.enforcement.history('e1');
+      assert.deepEqual(h, [{ ...a }, { ...b }]);
+      assert.equal(h[0].endUser, undefined);
+      assert.equal(h[1].clause, undefined);
+      assert.deepEqual((await s.enforcement.since(a.seq)).map((e) => e.seq), [b.seq]);
+    });
+
+    it('audit: entries chain, verify passes, and a tampered row is found', async () => {
+      const entries = await Promise.all([1, 2, 3, 4, 5].map((i) => s.audit.append({ actor: 'admin', action: 'policy.publish', subject: `p${i}`, detail: { n: i, nested: { b: 1, a: [1, 2] } }, at: iso(i) })));
+      const list = await s.audit.list(0, 100);
+      assert.ok(list.length >= 5);
+      for (let i = 1; i < list.length; i++) assert.equal(list[i].prevHash, list[i - 1].hash);
+      assert.deepEqual(list.find((e) => e.seq === entries[2].seq)?.detail, { n: 3, nested: { b: 1, a: [1, 2] } });
+      assert.equal(await s.audit.verify(), null);
+      await backend.tamperAudit(s, entries[2].seq);
+      assert.equal(await s.audit.verify(), entries[2].seq);
+    });
+
+    it('policies: publish and list; a version cannot be published twice', async () => {
+      await s.policies.publish({ policyVersion: 'v1', files: { 'pack.yaml': 'a: 1' }, effectiveAt: iso(10), publishedAt: T0, publishedBy: 'lead' });
+      await s.policies.publish({ policyVersion: 'v2', files: { 'pack.yaml': 'a: 2', 'rules/x.yaml': 'r' }, effectiveAt: iso(20), publishedAt: iso(1), publishedBy: 'lead' });
+      await assert.rejects(s.policies.publish({ policyVersion: 'v1', files: {}, effectiveAt: iso(30), publishedAt: iso(2), publishedBy: 'x' }));
+      const list = await s.policies.list();
+      assert.deepEqual(list.map((p) => p.policyVersion), ['v1', 'v2']);
+      assert.deepEqual(list[1].files, { 'pack.yaml': 'a: 2', 'rules/x.yaml': 'r' });
+    });
+
+    it('reports: by report and by customer', async () => {
+      await s.reports.append({ reportId: 'r1', customer: 'c1', kind: 'received', detail: { from: '+15559990000', text: 'spam' }, actor: 'carrier', at: T0 });
+      await s.reports.append({ reportId: 'r2', customer: 'c1', kind: 'received', detail: {}, actor: 'carrier', at: iso(1) });
+      await s.reports.append({ reportId: 'r1', customer: 'c1', kind: 'linked-to-case', detail: { case: 'k1' }, actor: 'ops', at: iso(2) });
+      assert.deepEqual((await s.reports.byReport('r1')).map((r) => r.kind), ['received', 'linked-to-case']);
+      assert.equal((await s.reports.byCustomer('c1')).length, 3);
+      assert.deepEqual((await s.reports.byReport('r1'))[0].detail, { from: '+15559990000', text: 'spam' });
+    });
+
+    it('tenancy: customers and credentials', async () => {
+      await s.tenancy.upsertCustomer(customer('t1'));
+      await s.tenancy.upsertCustomer(customer('t1', { name: 'Renamed', settings: { hashRecipients: true } }));
+      await s.tenancy.upsertCustomer(customer('t2'));
+      assert.equal((await s.tenancy.getCustomer('t1'))?.name, 'Renamed');
+      assert.equal((await s.tenancy.customerByAccountSid(customer('t2').accountSid))?.id, 't2');
+      assert.equal(await s.tenancy.getCustomer('nope'), null);
+      assert.deepEqual((await s.tenancy.listCustomers()).map((c) => c.id), ['t1', 't2']);
+      await s.tenancy.addCredential({ id: 'SK1', customer: 't1', secretHash: 'scrypt$x', createdAt: T0 });
+      await assert.rejects(s.tenancy.addCredential({ id: 'SK1', customer: 't1', secretHash: 'scrypt$y', createdAt: T0 }));
+      await s.tenancy.revokeCredential('SK1', iso(9));
+      assert.equal((await s.tenancy.getCredential('SK1'))?.revokedAt, iso(9));
+    });
+
+    it('decisions: record, get, list, and retention purges', async () => {
+      const day = 86_400_000;
+      await s.decisions.record(decision('d1', 'k1', iso(0)));
+      await s.decisions.record(decision('d2', 'k1', iso(10 * day)));
+      await s.decisions.record(decision('d3', 'k1', iso(40 * day)));
+      await s.decisions.record({ ...decision('d4', 'k1', iso(41 * day)), endUser: 'u1' });
+      assert.deepEqual(await s.decisions.get('k1', 'd1'), decision('d1', 'k1', iso(0)));
+      assert.equal((await s.decisions.get('k1', 'd4'))?.endUser, 'u1');
+      assert.deepEqual((await s.decisions.list('k1', 10)).map((d) => d.id), ['d4', 'd3', 'd2', 'd1']);
+      assert.deepEqual((await s.decisions.list('k1', 2, iso(40 * day))).map((d) => d.id), ['d2', 'd1']);
+      assert.equal(await s.decisions.purgeBodies('k1', iso(20 * day)), 2);
+      assert.equal((await s.decisions.get('k1', 'd2'))?.body, null);
+      assert.equal((await s.decisions.get('k1', 'd3'))?.body, 'hello there');
+      assert.equal(await s.decisions.purgeDecisions('k1', iso(5 * day)), 1);
+      assert.equal(await s.decisions.get('k1', 'd1'), null);
+    });
+
+    it('retention job applies each customer\'s settings', async () => {
+      const day = 86_400_000;
+      const now = Date.parse(T0) + 100 * day;
+      await s.tenancy.upsertCustomer(customer('ret', { settings: { bodyRetentionDays: 30, decisionRetentionDays: 90 } }));
+      await s.decisions.record(decision('old', 'ret', iso(1 * day)));
+      await s.decisions.record(decision('mid', 'ret', iso(50 * day)));
+      await s.decisions.record(decision('new', 'ret', iso(90 * day)));
+      const r = await runRetention(s, now);
+      assert.equal(r.find((x) => x.customer === 'ret')?.decisionsDeleted, 1);
+      assert.equal(await s.decisions.get('ret', 'old'), null);
+      assert.equal((await s.decisions.get('ret', 'mid'))?.body, null);
+      assert.equal((await s.decisions.get('ret', 'new'))?.body, 'hello there');
+    });
+
+    it('counters: a limit of N admits exactly N, including under concurrency and takeMany', async () => {
+      const now = Date.now();
+      const key = `rl:${Math.random()}`;
+      const results = await Promise.all(Array.from({ length: 50 }, () => s.counters.take(key, 20, 60_000, now)));
+      assert.equal(results.filter((r) => r.allowed).length, 20);
+      const refused = results.find((r) => !r.allowed);
+      assert.ok(refused !== undefined && refused.retryAfterMs > 0 && refused.retryAfterMs <= 60_000);
+      const many = await s.counters.takeMany([{ key: `${key}:a`, limit: 1, windowMs: 1000 }, { key: `${key}:a`, limit: 1, windowMs: 1000 }, { key: `${key}:b`, limit: 5, windowMs: 1000 }], now);
+      assert.deepEqual(many.map((r) => r.allowed), [true, false, true]);
+      assert.equal(many[2].remaining, 4);
+    });
+
+    it('change channel delivers to subscribers on this node', async () => {
+      const got: Array<[ChangeTopic, number]> = [];
+      s.changes.subscribe((t, n) => got.push([t, n]));
+      await s.changes.publish('policy', 42);
+      for (let i = 0; i < 100 && !got.some(([t, n]) => t === 'policy' && n === 42); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(got.some(([t, n]) => t === 'policy' && n === 42));
+    });
+
+    it('projection: opt-outs and suspensions apply before the write is acknowledged', async () => {
+      const p = new StateProjection(s, { pollIntervalMs: 0 });
+      await p.ready;
+      const snap = p.snapshot();
+      assert.equal(snap.optedOut?.('c2', '+15551110001'), true, 'built from history');
+      assert.equal(snap.optedOut?.('c1', '+15551110001'), false, 'opt-in after opt-out');
+      await s.consent.append({ customer: 'p1', recipient: '+15553334444', kind: 'opt-out', source: 'keyword', evidence: 'STOP', at: T0 });
+      assert.equal(snap.optedOut?.('p1', '+15553334444'), true);
+      assert.equal(snap.optedOut?.('p1', '+15553334445'), false);
+      await s.enforcement.append({ customer: 'p1', endUser: 'bad', action: 'suspend', reason: 'fraud', actor: 'ops', at: T0 });
+      assert.match(snap.suspension?.('p1', 'bad')?.detail ?? '', /suspended.*fraud/);
+      assert.equal(snap.suspension?.('p1', 'good'), null);
+      assert.equal(snap.suspension?.('p1', undefined), null);
+      await s.enforcement.append({ customer: 'p1', action: 'suspend', reason: 'all of it', actor: 'ops', at: T0 });
+      assert.notEqual(snap.suspension?.('p1', 'good'), null);
+      await s.enforcement.append({ customer: 'p1', action: 'reinstate', reason: 'appeal', actor: 'ops', at: T0 });
+      assert.equal(snap.suspension?.('p1', 'good'), null);
+      assert.notEqual(snap.suspension?.('p1', 'bad'), null, 'end-user suspension outlives a customer reinstatement');
+      // A second projection (another node, or a restart) rebuilds the same state from the events.
+      const q = new StateProjection(s, { pollIntervalMs: 0 });
+      await q.ready;
+      assert.equal(q.snapshot().optedOut?.('p1', '+15553334444'), true);
+      assert.notEqual(q.snapshot().suspension?.('p1', 'bad'), null);
+      await p.close();
+      await q.close();
+    });
+
+    it('hashed recipients: stored as keyed hashes, still matched by number', async () => {
+      const p = new StateProjection(s, { pollIntervalMs: 0 });
+      await p.ready;
+      const stored = storedRecipient(s.recipientSecret, true, '+15557778888');
+      assert.equal(stored, hashRecipient(s.recipientSecret, '+15557778888'));
+      assert.doesNotMatch(stored, /5557778888/);
+      await s.consent.append({ customer: 'h1', recipient: stored, kind: 'opt-out', source: 'keyword', at: T0 });
+      assert.equal(p.snapshot().optedOut?.('h1', '+15557778888'), true);
+      assert.equal(p.snapshot().optedOut?.('h1', '+15557778889'), false);
+      await p.close();
+    });
+
+    it('data: export and erase one recipient; the opt-out is kept as a hashed suppression', async () => {
+      const n = '+15556660000';
+      await s.consent.append({ customer: 'x1', recipient: n, kind: 'opt-out', source: 'keyword', evidence: 'STOP', at: T0 });
+      await s.consent.append({ customer: 'x2', recipient: n, kind: 'opt-in', source: 'api', at: T0 });
+      await s.decisions.record({ ...decision('dx', 'x1', T0), to: n });
+      await s.reports.append({ reportId: 'rx', customer: 'x1', kind: 'received', detail: { reporter: n }, actor: 'carrier', at: T0 });
+      const exp = await s.data.export({ recipient: n });
+      assert.equal(exp.consent.length, 2);
+      assert.equal(exp.decisions.length, 1);
+      assert.equal(exp.reports.length, 1);
+      const p = new StateProjection(s, { pollIntervalMs: 0 });
+      await p.ready;
+      const r = await s.data.erase({ recipient: n }, 'dpo');
+      assert.equal(r.deleted.consent, 2);
+      assert.equal(r.deleted.decisions, 1);
+      assert.equal(r.suppressionsKept, 1);
+      const after = await s.data.export({ recipient: n });
+      assert.equal(after.decisions.length, 0);
+      assert.deepEqual(after.consent.map((e) => [e.customer, e.kind, e.recipient]), [['x1', 'opt-out', hashRecipient(s.recipientSecret, n)]]);
+      assert.doesNotMatch(JSON.stringify(await s.reports.byReport('rx')), /5556660000/);
+      await p.refresh();
+      assert.equal(p.snapshot().optedOut?.('x1', n), true, 'still blocked after erasure');
+      assert.equal(p.snapshot().optedOut?.('x2', n), false);
+      assert.equal(await s.audit.list(0, 1000).then((l) => l.some((e) => e.action === 'data.erase' && !JSON.stringify(e).includes('5556660000'))), true);
+      await p.close();
+    });
+
+    it('data: export and erase one customer', async () => {
+      await s.tenancy.upsertCustomer(customer('gone'));
+      await s.tenancy.addCredential({ id: 'SKgone', customer: 'gone', secretHash: 'scrypt$secret', createdAt: T0 });
+      await s.consent.append({ customer: 'gone', recipient: '+15550001111', kind: 'opt-out', source: 'api', at: T0 });
+      await s.enforcement.append({ customer: 'gone', action: 'warn', reason: 'r', actor: 'ops', at: T0 });
+      await s.decisions.record(decision('dg', 'gone', T0));
+      const exp = await s.data.export({ customer: 'gone' });
+      assert.equal(exp.customer?.id, 'gone');
+      assert.equal(exp.credentials.length, 1);
+      assert.equal(JSON.stringify(exp).includes('scrypt$secret'), false, 'no secret hashes in exports');
+      assert.equal(exp.consent.length + exp.enforcement.length + exp.decisions.length, 3);
+      const r = await s.data.erase({ customer: 'gone' }, 'dpo');
+      assert.equal(r.deleted.customer, 1);
+      const after = await s.data.export({ customer: 'gone' });
+      assert.equal(after.customer, null);
+      assert.equal(after.credentials.length + after.consent.length + after.enforcement.length + after.decisions.length, 0);
+      assert.equal(await s.audit.verify() !== null, true, 'chain was tampered earlier in this suite and stays broken');
+    });
+  });
+}
