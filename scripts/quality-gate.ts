@@ -7,12 +7,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { validationRows } from '../src/classifier/data.js';
+import { validationRows, type DatasetId } from '../src/classifier/data.js';
 import { computeFigures, lowerIsBetter, type ScoredRow } from '../src/classifier/evaluate.js';
 import { loadContentModel } from '../src/classifier/model.js';
 import { loadPack } from '../src/policy/load-pack.js';
 import { screen } from '../src/core/screen.js';
 import { normalise } from '../src/core/normalise.js';
+import type { Decision } from '../src/core/types.js';
+
+/** Clauses that make a flag on the hate datasets a hate or violence flag. */
+const HATE_CLAUSE = /^content\.(?:hate|violence)(?:\.|$)/;
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
@@ -34,6 +38,17 @@ const stored = model.file.training?.dataSha256 as Record<string, string> | undef
 const rows = validationRows(args.data);
 const pack = loadPack(undefined, { loadModel: loadContentModel });
 
+/**
+ * Whether the pipeline flags a row: action >= review; for the hate datasets also at least one
+ * non-shadow reason under content.hate or content.violence (a tweet held because it carries a
+ * t.co shortener link is an SMS-policy decision, not a hate flag).
+ */
+function pipelineFlagged(dataset: DatasetId, d: Decision): boolean {
+  if (d.action !== 'review' && d.action !== 'block') return false;
+  if (dataset.startsWith('sms-')) return true;
+  return d.reasons.some((x) => !x.shadow && (x.weight > 0 || x.action !== undefined) && HATE_CLAUSE.test(x.clause));
+}
+
 const probs = new Float64Array(model.heads.length);
 const scoredModel: ScoredRow[] = [];
 const scoredPipeline: ScoredRow[] = [];
@@ -42,7 +57,7 @@ for (const r of rows) {
   const labels = model.heads.filter((h, i) => probs[i] >= h.threshold).map((h) => h.label);
   scoredModel.push({ dataset: r.dataset, label: r.label, functionality: r.functionality, flagged: labels.length > 0, labels });
   const d = screen({ id: 'gate', customer: 'gate', channel: 'sms', from: '', to: '', body: r.text }, { policy: pack.policy, newId: () => 'gate' });
-  scoredPipeline.push({ dataset: r.dataset, label: r.label, functionality: r.functionality, flagged: d.action === 'review' || d.action === 'block' });
+  scoredPipeline.push({ dataset: r.dataset, label: r.label, functionality: r.functionality, flagged: pipelineFlagged(r.dataset, d) });
 }
 const measured: Record<string, number> = {};
 for (const [k, v] of Object.entries(computeFigures(scoredModel))) measured[`model.${k}`] = v;

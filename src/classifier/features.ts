@@ -9,14 +9,34 @@
 //  - word unigrams and bigrams inside double quotes, or within three words after a negation
 //    ("not", "don't", "never"...), hash apart from the same words elsewhere, so that quoting or
 //    denying a hateful statement does not read like making it;
-//  - symbols outside words (currency, "!", "/", "@"...), which matter for spam and links.
+//  - symbols outside words (currency, "!", "/", "@"...), which matter for spam and links;
+//  - number shapes that mark SMS marketing: an amount of money ("£1.50", "$500", "150p") and the
+//    leading digits of long numbers ("09..." premium-rate, "087..." non-geographic);
+//  - in a clause that names a protected group ("women", "muslims", "gay people"...): every other
+//    word paired with an abstract group placeholder, so that "<group> ... disgusting" learnt on
+//    one group and template carries over to another;
+//  - words reported rather than asserted (after "calling", "saying", "said", "claim"... in the
+//    same clause) as an extra feature, so that counter-speech ("stop calling women trash") can
+//    be told from the statement it reports.
 // Every feature remembers the span in `folded` it came from, so a decision can show it as evidence.
 
-import type { NormalisedText } from '../core/normalise.js';
+import { phraseForms, type NormalisedText } from '../core/normalise.js';
 
-export const FEATURE_VERSION = 'warden-features-v2';
+export const FEATURE_VERSION = 'warden-features-v3';
 
 const NEGATIONS = new Set(['not', 'no', 'never', 'nobody', 'nothing', 'none', 'nor', 'neither', 'cannot', 'dont', 'don', 'doesn', 'didn', 'isn', 'aren', 'wasn', 'weren', 'won', 'wouldn', 'shouldn', 'couldn', 'can', 'ain', 'hardly', 'stop']);
+/** Words that name a protected group (or a member), as canonical forms. */
+const GROUP_WORDS = new Set([
+  'women', 'woman', 'female', 'females', 'girls', 'trans', 'transgender', 'transgenders', 'gay', 'gays', 'lesbian', 'lesbians',
+  'homosexual', 'homosexuals', 'bisexual', 'bisexuals', 'black', 'blacks', 'disabled', 'muslim', 'muslims', 'islam', 'islamic',
+  'immigrant', 'immigrants', 'migrant', 'migrants', 'refugee', 'refugees', 'foreigner', 'foreigners', 'jew', 'jews', 'jewish',
+  'asian', 'asians', 'mexican', 'mexicans', 'arab', 'arabs', 'african', 'africans', 'hindu', 'hindus', 'christian', 'christians',
+].flatMap((w) => phraseForms(w)));
+/** Verbs that introduce reported (not asserted) words for the rest of the clause. */
+const REPORTING_WORDS = new Set([
+  'call', 'calling', 'called', 'calls', 'say', 'saying', 'said', 'says', 'tell', 'telling', 'told', 'claim', 'claiming', 'claims',
+  'claimed', 'write', 'writing', 'wrote', 'threaten', 'threatening', 'threatened', 'believe', 'believing', 'think', 'thinking',
+].flatMap((w) => phraseForms(w)));
 const FLAG_QUOTED = 0x51a7c3e9;
 const FLAG_NEGATED = 0x2f6b1d85;
 
@@ -27,6 +47,10 @@ const SEED_BIGRAM = 0x85ebca6b;
 const SEED_CHAR = 0xc2b2ae35;
 const SEED_SYMBOL = 0x27d4eb2f;
 const SEED_SHAPE = 0x165667b1;
+const SEED_GROUP_PAIR = 0x7feb352d;
+const SEED_REPORTED = 0x846ca68b;
+const SEED_MONEY = 0x3243f6a9;
+const SEED_PREFIX = 0xb7e15163;
 const BOUNDARY = 0x3c; // '<' and '>' both map to one boundary code; they never occur inside a form.
 
 function fmix(h: number): number {
@@ -52,6 +76,8 @@ export class FeatureBuffer {
   /** Human-readable kind+text, filled only when explaining. */
   names: string[] = [];
   count = 0;
+  /** Scratch: 1 for tokens in a clause that names a group. */
+  groupClause = new Uint8Array(64);
 
   constructor(capacity = 1024) {
     this.buckets = new Int32Array(capacity);
@@ -81,6 +107,35 @@ function isWordCode(c: number): boolean {
   return c < 0xd800 || c > 0xdfff ? LETTER_OR_NUMBER.test(String.fromCharCode(c)) : false;
 }
 
+/** Marks (in `buf.groupClause`) the tokens of `joined` that sit in a clause naming a protected group. */
+function markGroupClauses(text: NormalisedText, buf: FeatureBuffer): Uint8Array {
+  const tokens = text.joined;
+  const nt = tokens.length;
+  if (buf.groupClause.length < nt) buf.groupClause = new Uint8Array(nt * 2);
+  const flags = buf.groupClause;
+  const folded = text.folded;
+  let clauseStart = 0;
+  let hasGroup = false;
+  let gap = 0;
+  for (let t = 0; t <= nt; t++) {
+    let boundary = t === nt;
+    if (!boundary) {
+      for (let i = gap; i < tokens[t].start; i++) {
+        const c = folded.charCodeAt(i);
+        if (c === 0x2e || c === 0x21 || c === 0x3f || c === 0x3b || c === 0x0a) { boundary = true; break; }
+      }
+      gap = tokens[t].end;
+    }
+    if (boundary) {
+      for (let k = clauseStart; k < t; k++) flags[k] = hasGroup ? 1 : 0;
+      clauseStart = t;
+      hasGroup = false;
+    }
+    if (t < nt && GROUP_WORDS.has(tokens[t].form)) hasGroup = true;
+  }
+  return flags;
+}
+
 /**
  * Extracts the hashed features of `text` into `buf` (reset first). With `explain`, also records
  * each feature's span in `folded` and a readable name (slower; used only for evidence).
@@ -96,7 +151,9 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
   let quoted = false;
   let negated = 0;
   let gapFrom = 0;
+  let reported = false;
   const folded = text.folded;
+  const groupClause = markGroupClauses(text, buf);
   for (let t = 0; t < tokens.length; t++) {
     const tok = tokens[t];
     const form = tok.form;
@@ -105,20 +162,42 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
     for (let i = gapFrom; i < tok.start; i++) {
       const c = folded.charCodeAt(i);
       if (c === 0x22 || c === 0x201c || c === 0x201d || c === 0xab || c === 0xbb) quoted = !quoted;
-      else if (c === 0x2e || c === 0x2c || c === 0x21 || c === 0x3f || c === 0x3b || c === 0x3a) negated = 0;
+      else if (c === 0x2e || c === 0x2c || c === 0x21 || c === 0x3f || c === 0x3b || c === 0x3a) { negated = 0; reported = false; }
     }
     gapFrom = tok.end;
     const scope = (quoted ? FLAG_QUOTED : 0) ^ (negated > 0 ? FLAG_NEGATED : 0);
     if (negated > 0) negated--;
     if (NEGATIONS.has(form) || (form === 't' && t > 0)) negated = 3;
-    // Unigram, bigram, shape, and at most (len + 2) * 3 character n-grams.
-    buf.reserve(len * 3 + 12);
+    // Unigram, bigram, shape, group pair, reported word, money, and at most (len + 2) * 3 character n-grams.
+    buf.reserve(len * 3 + 16);
     const b = buf.buckets;
     const wordHash = hashString(form, SEED_WORD ^ scope);
     let n = buf.count;
     b[n] = fmix(wordHash) & mask;
     if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; buf.names[n] = form; }
     n++;
+    if (groupClause[t] === 1 && !GROUP_WORDS.has(form)) {
+      b[n] = fmix(hashString(form, SEED_GROUP_PAIR ^ scope)) & mask;
+      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; buf.names[n] = `<group> ${form}`; }
+      n++;
+    }
+    if (reported) {
+      b[n] = fmix(hashString(form, SEED_REPORTED)) & mask;
+      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; buf.names[n] = `reported ${form}`; }
+      n++;
+    } else if (REPORTING_WORDS.has(form)) {
+      reported = true;
+    }
+    const first = folded.charCodeAt(tok.start);
+    if (isDigitCode(first) || first === 0x24) {
+      const before = tok.start > 0 ? folded.charCodeAt(tok.start - 1) : 0;
+      const last = folded.charCodeAt(tok.end - 1);
+      if (first === 0x24 || before === 0xa3 || before === 0x24 || before === 0x20ac || (last === 0x70 && isDigitCode(folded.charCodeAt(tok.end - 2)))) {
+        b[n] = fmix(SEED_MONEY) & mask;
+        if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; buf.names[n] = '<money>'; }
+        n++;
+      }
+    }
     if (prevStart >= 0) {
       b[n] = fmix(Math.imul(prevHash, 31) ^ wordHash ^ SEED_BIGRAM) & mask;
       if (explain) { buf.starts[n] = prevStart; buf.ends[n] = tok.end; buf.names[n] = `${prevForm} ${form}`; }
@@ -130,6 +209,14 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
       b[n] = fmix(Math.imul(Math.min(len, 12), FNV_PRIME) ^ SEED_SHAPE) & mask;
       if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; buf.names[n] = `#${Math.min(len, 12)} digits`; }
       n++;
+      if (len >= 7) {
+        // Leading digits of a long number: "09..." premium rate, "087..." non-geographic, "07..." mobile.
+        for (let k = 2; k <= 3; k++) {
+          b[n] = fmix(hashString(form.slice(0, k), SEED_PREFIX)) & mask;
+          if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; buf.names[n] = `#${form.slice(0, k)}...`; }
+          n++;
+        }
+      }
     }
     // Character n-grams of "<form>": positions -1 .. len, where -1 and len are the boundary.
     const last = len; // boundary position index

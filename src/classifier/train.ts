@@ -19,7 +19,7 @@ export interface Example {
 }
 
 export interface LinearWeights {
-  method: 'logreg' | 'naive-bayes';
+  method: string;
   heads: number;
   bits: number;
   scaling: 'sqrt' | 'none';
@@ -51,6 +51,14 @@ export interface LogRegOptions {
   learningRate: number;
   l2: number;
   seed: number;
+  /**
+   * Optional fixed per-feature scale r (bucket-major, like the weights): the model is
+   * z = bias + s * sum(r_k * w_k), as in NBSVM (Wang & Manning 2012) where r is naive Bayes'
+   * log-count ratio. The returned weights are r_k * w_k, so inference does not change.
+   */
+  featureScale?: Float64Array;
+  /** Scale of the summed weights: 1/sqrt(#features) (default) or none. */
+  scaling?: 'sqrt' | 'none';
 }
 
 export const DEFAULT_LOGREG: LogRegOptions = { epochs: 20, learningRate: 0.5, l2: 1e-6, seed: 20261127 };
@@ -65,6 +73,8 @@ export function trainLogReg(examples: readonly Example[], heads: number, bits: n
   const order = Array.from({ length: examples.length }, (_, i) => i);
   const grad = new Float64Array(heads);
   const eps = 1e-8;
+  const r = opts.featureScale;
+  const flat = opts.scaling === 'none';
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     // Fisher-Yates shuffle with the seeded PRNG.
     for (let i = order.length - 1; i > 0; i--) {
@@ -75,13 +85,14 @@ export function trainLogReg(examples: readonly Example[], heads: number, bits: n
       const ex = examples[idx];
       const b = ex.buckets;
       const n = b.length;
-      const s = n > 0 ? 1 / Math.sqrt(n) : 0;
+      const s = flat ? 1 : n > 0 ? 1 / Math.sqrt(n) : 0;
       let any = false;
       for (let h = 0; h < heads; h++) {
         grad[h] = 0;
         if (ex.y[h] < 0) continue;
         let z = 0;
-        for (let i = 0; i < n; i++) z += w[b[i] * heads + h];
+        if (r === undefined) for (let i = 0; i < n; i++) z += w[b[i] * heads + h];
+        else for (let i = 0; i < n; i++) { const k = b[i] * heads + h; z += r[k] * w[k]; }
         z = bias[h] + s * z;
         const p = 1 / (1 + Math.exp(-z));
         grad[h] = (p - ex.y[h]) * ex.sw[h];
@@ -96,14 +107,30 @@ export function trainLogReg(examples: readonly Example[], heads: number, bits: n
         const gs = g * s;
         for (let i = 0; i < n; i++) {
           const k = b[i] * heads + h;
-          const gk = gs + opts.l2 * w[k];
+          const gk = (r === undefined ? gs : gs * r[k]) + opts.l2 * w[k];
           g2[k] += gk * gk;
           w[k] -= opts.learningRate * gk / (Math.sqrt(g2[k]) + eps);
         }
       }
     }
   }
-  return { method: 'logreg', heads, bits, scaling: 'sqrt', w, bias };
+  if (r !== undefined) for (let k = 0; k < size; k++) w[k] *= r[k];
+  return { method: r === undefined ? 'logreg' : 'nb-logreg', heads, bits, scaling: flat ? 'none' : 'sqrt', w, bias };
+}
+
+/**
+ * NB-weighted logistic regression (NBSVM-style): naive Bayes log-count ratios over binary
+ * features (Laplace alpha), then logistic regression on features scaled by them.
+ */
+export function trainNbLogReg(examples: readonly Example[], heads: number, bits: number, opts: LogRegOptions = DEFAULT_LOGREG, alpha = 1): LinearWeights {
+  const nb = trainNaiveBayes(examples, heads, bits, { alpha });
+  // Centre the ratios per head (the class prior lives in the bias) and keep a floor so that no
+  // feature is switched off entirely.
+  const r = new Float64Array(nb.w.length);
+  for (let h = 0; h < heads; h++) {
+    for (let k = h; k < r.length; k += heads) r[k] = Math.max(Math.abs(nb.w[k]), 0.25);
+  }
+  return trainLogReg(examples, heads, bits, { ...opts, featureScale: r, scaling: 'none' });
 }
 
 export interface NaiveBayesOptions {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { normalise, originalSpan } from '../../src/core/normalise.js';
 import { extractFeatures, FeatureBuffer } from '../../src/classifier/features.js';
 import { loadContentModel, encodeWeights, decodeWeights, type ModelFile } from '../../src/classifier/model.js';
-import { trainLogReg, trainNaiveBayes, featurise, fitPlatt, chooseThreshold, type Example } from '../../src/classifier/train.js';
+import { trainLogReg, trainNaiveBayes, trainNbLogReg, featurise, fitPlatt, chooseThreshold, type Example } from '../../src/classifier/train.js';
 import { textKey, splitBucket, loadData } from '../../src/classifier/data.js';
 import { loadPack } from '../../src/policy/load-pack.js';
 import { screen } from '../../src/core/screen.js';
@@ -100,6 +100,35 @@ test('quoted or negated words hash apart from the same words stated', () => {
   assert.ok(!negated.includes(hateUnigram));
 });
 
+function names(text: string): string[] {
+  const buf = new FeatureBuffer();
+  extractFeatures(normalise(text), 18, buf, true);
+  return buf.names.slice(0, buf.count);
+}
+
+test('SMS number shapes: money amounts and the leading digits of long numbers', () => {
+  assert.equal(names('Win £100 cash, only 150p').filter((n) => n === '<money>').length, 2);
+  assert.ok(names('call 09061701461 now').includes('#090...'));
+  assert.ok(!names('see you at 8 for 2 beers').includes('<money>'));
+});
+
+test('a clause naming a group pairs its words with a group placeholder; reported words are marked', () => {
+  const hateful = names('Immigrants are disgusting.');
+  assert.ok(hateful.includes('<group> disgusting'));
+  // The placeholder is the same for every group: the pair carries over between groups.
+  const fb = new FeatureBuffer();
+  extractFeatures(normalise('Women are disgusting.'), 18, fb, true);
+  const other = new Set(fb.buckets.subarray(0, fb.count));
+  extractFeatures(normalise('Muslims are disgusting.'), 18, fb, true);
+  assert.ok(fb.buckets[fb.names.indexOf('<group> disgusting')] !== undefined && other.has(fb.buckets[fb.names.indexOf('<group> disgusting')]));
+  // Only inside the clause that names the group; split letters count ("w o m e n").
+  assert.ok(!names('The soup is disgusting. Women came.').includes('<group> disgusting'));
+  assert.ok(names('W o m e n are vile').includes('<group> vile'));
+  const reported = names('Stop calling women disgusting');
+  assert.ok(reported.includes('reported disgusting'));
+  assert.ok(!hateful.includes('reported disgusting'));
+});
+
 function synthetic(): Example[] {
   const spam = ['win a free prize now', 'claim your cash reward', 'free entry win tickets', 'urgent prize claim call now'];
   const ham = ['see you at lunch', 'running late sorry', 'call me when home', 'dinner at eight ok'];
@@ -126,7 +155,9 @@ test('training is deterministic: same data and seed give identical weights', () 
 
 test('trained models separate the synthetic classes; Platt and thresholds behave', () => {
   const ex = synthetic();
-  for (const m of [trainLogReg(ex, 1, 12, { epochs: 10, learningRate: 0.5, l2: 1e-6, seed: 1 }), trainNaiveBayes(ex, 1, 12)]) {
+  const nblr = trainNbLogReg(ex, 1, 12, { epochs: 10, learningRate: 0.5, l2: 1e-6, seed: 1 });
+  assert.equal(nblr.scaling, 'none');
+  for (const m of [trainLogReg(ex, 1, 12, { epochs: 10, learningRate: 0.5, l2: 1e-6, seed: 1 }), trainNaiveBayes(ex, 1, 12), nblr]) {
     const s = m.scaling === 'sqrt';
     const score = (text: string) => {
       const b = featurise(text, 12);
