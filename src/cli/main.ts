@@ -13,8 +13,17 @@ import { readLabelledCsv } from '../eval/labelled-csv.js';
 import { evaluateOutcomes, formatReport } from '../eval/metrics.js';
 import type { Action } from '../core/types.js';
 import { runDemo } from './demo.js';
+import { CLAUSES } from '../policy/clauses.js';
+import { loadContentModel } from '../classifier/model.js';
+import { normalise } from '../core/normalise.js';
 import { registerDataCommands } from './data-commands.js';
 import { registerServeCommands } from './serve-command.js';
+
+// A closed pipe (`warden screen ... | head`) ends the run quietly, like other Unix tools.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 const program = new Command();
 program.name('warden').description('Acceptable Use Policy enforcement gateway').version('0.1.0');
@@ -33,7 +42,7 @@ function packOptions(cmd: Command): Command {
 
 function loadOrExit(dir: string, lists: Record<string, string>, extra: LoadOptions = {}) {
   try {
-    return loadPack(resolve(dir), { listOverrides: lists, ...extra });
+    return loadPack(resolve(dir), { listOverrides: lists, loadModel: loadContentModel, ...extra });
   } catch (e) {
     if (e instanceof PackError) {
       process.stderr.write(`warden: pack ${dir} refused:\n${e.message}\n`);
@@ -85,7 +94,9 @@ packOptions(program.command('eval'))
   .option('--positive <labels>', 'comma-separated labels that should be flagged', 'spam,smishing')
   .addOption(new Option('--flag-at <action>', 'lowest action that counts as flagged').choices(['review', 'block', 'throttle']).default('review'))
   .option('--json', 'print the report as JSON')
-  .action((opts: { pack: string; list: Record<string, string>; dataset: string; textColumn: string; labelColumn: string; positive: string; flagAt: Action; json?: boolean }) => {
+  .addOption(new Option('--mode <mode>', 'what decides: the rules alone, the classifier alone, both (pipeline), or all three reports')
+    .choices(['rules', 'model', 'pipeline', 'all']).default('pipeline'))
+  .action((opts: { pack: string; list: Record<string, string>; dataset: string; textColumn: string; labelColumn: string; positive: string; flagAt: Action; json?: boolean; mode: string }) => {
     const loaded = loadOrExit(opts.pack, opts.list);
     let rows;
     try {
@@ -94,19 +105,33 @@ packOptions(program.command('eval'))
       process.stderr.write(`warden: ${(e as Error).message}\n`);
       process.exit(1);
     }
-    const bar = progressBar(rows.length, 'messages');
-    const ctx = { policy: loaded.policy, newId: () => 'eval' };
-    const outcomes = rows.map((r, i) => {
-      const d = screen({ id: String(i), customer: 'eval', channel: 'sms', from: '', to: '', body: r.text }, ctx);
-      if (bar && i % 200 === 0) bar.update(i);
-      return { label: r.label, action: d.action };
-    });
-    bar?.update(rows.length);
-    bar?.stop();
-    const report = evaluateOutcomes(outcomes, new Set(opts.positive.split(',').map((s) => s.trim()).filter(Boolean)), opts.flagAt);
-    process.stdout.write(opts.json
-      ? JSON.stringify({ dataset: opts.dataset, policyVersion: loaded.policy.policyVersion, ...report }, null, 2) + '\n'
-      : formatReport(report, `${opts.dataset} with ${loaded.policy.policyVersion}`) + '\n');
+    const positives = new Set(opts.positive.split(',').map((s) => s.trim()).filter(Boolean));
+    const modes = opts.mode === 'all' ? ['rules', 'model', 'pipeline'] : [opts.mode];
+    const reports: Array<Record<string, unknown>> = [];
+    for (const mode of modes) {
+      const full = loaded.policy;
+      // rules: the pack without its models; model: the models alone, scored against the pack's thresholds.
+      const policy = mode === 'rules' ? { ...full, models: [] } : full;
+      const bar = progressBar(rows.length, 'messages');
+      const ctx = { policy, newId: () => 'eval' };
+      const actionOf = (body: string): Action => {
+        if (mode !== 'model') return screen({ id: 'eval', customer: 'eval', channel: 'sms', from: '', to: '', body }, ctx).action;
+        const text = normalise(body);
+        let score = 0;
+        for (const m of full.models) for (const s of m.predict(text)) score += Math.max(0, s.weight);
+        return score >= full.thresholds.block ? 'block' : score >= full.thresholds.review ? 'review' : 'allow';
+      };
+      const outcomes = rows.map((r, i) => {
+        if (bar && i % 200 === 0) bar.update(i);
+        return { label: r.label, action: actionOf(r.text) };
+      });
+      bar?.update(rows.length);
+      bar?.stop();
+      const report = evaluateOutcomes(outcomes, positives, opts.flagAt);
+      if (opts.json) reports.push({ dataset: opts.dataset, mode, policyVersion: full.policyVersion, models: full.models.map((m) => m.name), ...report });
+      else process.stdout.write(formatReport(report, `${opts.dataset} [${mode}] with ${full.policyVersion}`) + '\n');
+    }
+    if (opts.json) process.stdout.write(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + '\n');
   });
 
 const pack = program.command('pack').description('work with rule packs');
@@ -117,7 +142,7 @@ pack
   .option('--list <name=file>', 'replace or add a domain list of the pack (repeatable)', collectList, {})
   .action((dir: string, opts: { list: Record<string, string> }) => {
     try {
-      const source = readPack(resolve(dir), { listOverrides: opts.list });
+      const source = readPack(resolve(dir), { listOverrides: opts.list, loadModel: loadContentModel });
       const policy = compilePack(source, { regexSafety: cachedRegexSafety, testExamples: false });
       const report = runExamples(policy, source.rules);
       for (const f of report.failures) process.stdout.write(`FAIL ${f.source.file}:${f.source.line} ${f.message}\n`);
@@ -130,6 +155,15 @@ pack
       }
       throw e;
     }
+  });
+
+program
+  .command('clauses')
+  .description('print the AUP clause catalogue that decisions cite')
+  .option('--json', 'print as JSON')
+  .action((opts: { json?: boolean }) => {
+    if (opts.json) process.stdout.write(JSON.stringify(CLAUSES, null, 2) + '\n');
+    else for (const c of CLAUSES) process.stdout.write(`${c.id.padEnd(34)} ${c.summary}\n${''.padEnd(34)} source: ${c.source}\n`);
   });
 
 packOptions(program.command('demo'))

@@ -17,6 +17,8 @@ export interface Token {
   form: string;
   /** Second reading where a character is ambiguous (1 and | read as l instead of i). */
   alt?: string;
+  /** Digits or symbols in this word were read as letters. */
+  leet?: true;
   /** Span in `folded` (end exclusive). */
   start: number;
   end: number;
@@ -38,9 +40,12 @@ export interface EvasionSignals {
 export interface NormalisedText {
   original: string;
   folded: string;
-  /** Original UTF-16 offset where each folded unit starts / ends. */
-  starts: Int32Array;
-  ends: Int32Array;
+  /**
+   * Original UTF-16 offset where each folded unit starts / ends; null when the text was plain
+   * ASCII, where folded offsets equal original offsets (the common case, kept allocation-free).
+   */
+  starts: Int32Array | null;
+  ends: Int32Array | null;
   tokens: Token[];
   /** Tokens with split letters glued; `=== tokens` when nothing was glued. */
   joined: Token[];
@@ -48,7 +53,9 @@ export interface NormalisedText {
 }
 
 // Zero-width, joiners, soft hyphen, bidi embeddings/isolates/marks, variation selectors, BOM,
-// Mongolian vowel separator, invisible maths operators, tag characters.
+// Mongolian vowel separator, invisible maths operators, tag characters. The class deliberately
+// lists combining-class code points one by one, which eslint mistakes for combined characters.
+// eslint-disable-next-line no-misleading-character-class
 const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180E\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]|\uDB40[\uDC00-\uDCFF]/;
 const MARKS = /\p{M}/gu;
 
@@ -85,8 +92,10 @@ const LEET: Readonly<Record<string, string>> = {
 };
 const LEET_ALT: Readonly<Record<string, string>> = { '1': 'l', '|': 'l' };
 
+const LETTER = /\p{L}/u;
 function isLetter(code: number): boolean {
-  return (code >= 97 && code <= 122) || (code > 127 && /\p{L}/u.test(String.fromCharCode(code)));
+  if (code < 128) return code >= 97 && code <= 122;
+  return LETTER.test(String.fromCharCode(code));
 }
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
@@ -96,10 +105,19 @@ function isLeetSymbol(code: number): boolean {
   return code === 64 /* @ */ || code === 36 /* $ */ || code === 124 /* | */ || code === 33 /* ! */;
 }
 
+const ASCII_ONLY = /^[\p{ASCII}]*$/u;
+
+interface Folded {
+  folded: string;
+  starts: Int32Array | null;
+  ends: Int32Array | null;
+  confusableAt: Uint8Array | null;
+}
+
 /** Runs the per-code-point fold and returns the folded text with its offset maps. */
-function fold(original: string, signals: EvasionSignals): {
-  folded: string; starts: Int32Array; ends: Int32Array; confusableAt: Uint8Array;
-} {
+function fold(original: string, signals: EvasionSignals): Folded {
+  // Plain ASCII needs only lower-casing, and its offsets map one to one.
+  if (ASCII_ONLY.test(original)) return { folded: original.toLowerCase(), starts: null, ends: null, confusableAt: null };
   const n = original.length;
   let cap = n + 16;
   let starts = new Int32Array(cap);
@@ -169,24 +187,31 @@ function fold(original: string, signals: EvasionSignals): {
 }
 
 /** Canonical form of one word: leet mapped where the word has letters, repeats squeezed. */
-function canonical(raw: string, signals: EvasionSignals | null): { form: string; alt?: string } {
+function canonical(raw: string, signals: EvasionSignals | null): { form: string; alt?: string; leet?: true } {
   let hasLetter = false;
-  let hasLeet = false;
-  let hasAmbiguous = false;
+  let hasLeetChar = false;
   let allDigits = true;
+  let repeats = false;
+  let prevCode = -1;
   for (let k = 0; k < raw.length; k++) {
     const c = raw.charCodeAt(k);
-    if (isDigit(c)) continue;
+    if (c === prevCode) repeats = true;
+    prevCode = c;
+    if (isDigit(c)) {
+      if (c === 48 || c === 49 || c === 51 || c === 52 || c === 53 || c === 55) hasLeetChar = true;
+      continue;
+    }
     allDigits = false;
     if (isLetter(c)) hasLetter = true;
-    else if (isLeetSymbol(c)) hasLeet = true;
+    else if (isLeetSymbol(c)) hasLeetChar = true;
   }
   if (allDigits) return { form: raw };
-  if (hasLetter) {
-    for (let k = 0; k < raw.length; k++) {
-      const ch = raw[k];
-      if (LEET[ch] !== undefined) { hasLeet = true; if (LEET_ALT[ch] !== undefined) hasAmbiguous = true; }
-    }
+  // The common case: an ordinary word with nothing to map or squeeze.
+  if (!repeats && !(hasLetter && hasLeetChar)) return { form: raw };
+  const mapLeet = hasLetter && hasLeetChar;
+  let hasAmbiguous = false;
+  if (mapLeet) {
+    for (let k = 0; k < raw.length; k++) if (LEET_ALT[raw[k]] !== undefined) { hasAmbiguous = true; break; }
   }
   let form = '';
   let alt = '';
@@ -196,8 +221,9 @@ function canonical(raw: string, signals: EvasionSignals | null): { form: string;
   let run = 1;
   for (let k = 0; k < raw.length; k++) {
     const ch = raw[k];
-    const mapped = hasLetter ? (LEET[ch] ?? ch) : ch;
-    if (mapped === prev) {
+    const mapped = mapLeet ? (LEET[ch] ?? ch) : ch;
+    // Squeeze repeated letters only: "4999" and "49" are different numbers.
+    if (mapped === prev && !(mapped >= '0' && mapped <= '9')) {
       run++;
       if (run === 3) stretched = true;
     } else {
@@ -211,13 +237,16 @@ function canonical(raw: string, signals: EvasionSignals | null): { form: string;
     }
   }
   if (signals) {
-    if (hasLeet && hasLetter) signals.leet++;
+    if (mapLeet) signals.leet++;
     if (stretched) signals.stretched++;
   }
-  return hasAmbiguous && alt !== form ? { form, alt } : { form };
+  const out: { form: string; alt?: string; leet?: true } = { form };
+  if (hasAmbiguous && alt !== form) out.alt = alt;
+  if (mapLeet) out.leet = true;
+  return out;
 }
 
-function tokenize(folded: string, confusableAt: Uint8Array, signals: EvasionSignals | null): Token[] {
+function tokenize(folded: string, confusableAt: Uint8Array | null, signals: EvasionSignals | null): Token[] {
   const tokens: Token[] = [];
   const n = folded.length;
   let i = 0;
@@ -232,7 +261,7 @@ function tokenize(folded: string, confusableAt: Uint8Array, signals: EvasionSign
     while (i < n) {
       const d = folded.charCodeAt(i);
       if (isLetter(d) || isDigit(d)) {
-        if (confusableAt[i]) confusable = true; else if (d >= 97 && d <= 122) asciiLatin = true;
+        if (confusableAt !== null && confusableAt[i]) confusable = true; else if (d >= 97 && d <= 122) asciiLatin = true;
         i++;
       } else if (isLeetSymbol(d) && i > start) {
         // A symbol inside or at the end of a word: keep it only if a word character follows,
@@ -245,9 +274,12 @@ function tokenize(folded: string, confusableAt: Uint8Array, signals: EvasionSign
       } else break;
     }
     const raw = folded.slice(start, i);
-    const { form, alt } = canonical(raw, signals);
+    const canon = canonical(raw, signals);
     if (signals && confusable && asciiLatin) signals.mixedScript++;
-    tokens.push(alt === undefined ? { form, start, end: i } : { form, alt, start, end: i });
+    const token: Token = { form: canon.form, start, end: i };
+    if (canon.alt !== undefined) token.alt = canon.alt;
+    if (canon.leet) token.leet = true;
+    tokens.push(token);
   }
   return tokens;
 }
@@ -320,8 +352,14 @@ export function phraseForms(phrase: string): string[] {
 
 /** Maps a span of `folded` back to the original text. */
 export function originalSpan(n: NormalisedText, start: number, end: number): { start: number; end: number; text: string } {
-  if (n.starts.length === 0) return { start: 0, end: 0, text: '' };
-  const s = n.starts[Math.min(start, n.starts.length - 1)];
-  const e = n.ends[Math.max(0, Math.min(end, n.ends.length) - 1)];
+  const len = n.folded.length;
+  if (len === 0) return { start: 0, end: 0, text: '' };
+  if (n.starts === null || n.ends === null) {
+    const s = Math.max(0, Math.min(start, len));
+    const e = Math.max(s, Math.min(end, len));
+    return { start: s, end: e, text: n.original.slice(s, e) };
+  }
+  const s = n.starts[Math.min(start, len - 1)];
+  const e = n.ends[Math.max(0, Math.min(end, len) - 1)];
   return { start: s, end: e, text: n.original.slice(s, e) };
 }

@@ -39,7 +39,8 @@ export class PhraseMatcher {
         node = child;
       }
     }
-    (node.rules ??= []).includes(rule) || node.rules.push(rule);
+    const rules = (node.rules ??= []);
+    if (!rules.includes(rule)) rules.push(rule);
     this.size++;
     return true;
   }

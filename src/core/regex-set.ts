@@ -9,21 +9,16 @@ export interface RegexHit {
 }
 
 export class RegexSet {
+  /** All rules in one alternation: one scan finds every position where some rule matches. */
   private readonly combined: RegExp | null;
-  private readonly groupRule: Map<string, number>;
+  /** Each rule alone, sticky, to find every rule that matches at a candidate position. */
+  private readonly sticky: ReadonlyArray<{ re: RegExp; rule: number }>;
 
   constructor(patterns: ReadonlyArray<{ pattern: string; rule: number }>) {
-    this.groupRule = new Map();
-    if (patterns.length === 0) {
-      this.combined = null;
-      return;
-    }
-    const parts = patterns.map((p, i) => {
-      const name = `r${i}`;
-      this.groupRule.set(name, p.rule);
-      return `(?<${name}>${p.pattern})`;
-    });
-    this.combined = new RegExp(parts.join('|'), 'giu');
+    // No `i` flag: the folded text is already lower-case, and case-insensitive Unicode matching
+    // costs far more than the whole rest of the scan. Patterns are written in lower case.
+    this.combined = patterns.length === 0 ? null : new RegExp(patterns.map((p) => `(?:${p.pattern})`).join('|'), 'gu');
+    this.sticky = patterns.map((p) => ({ re: new RegExp(p.pattern, 'uy'), rule: p.rule }));
   }
 
   /** Calls `onHit` once per rule with its first match in `text`. */
@@ -34,20 +29,20 @@ export class RegexSet {
     const seen = new Set<number>();
     let m: RegExpExecArray | null;
     while ((m = re.exec(text)) !== null) {
-      const groups = m.groups!;
-      for (const name in groups) {
-        if (groups[name] !== undefined) {
-          const rule = this.groupRule.get(name)!;
-          if (!seen.has(rule)) {
-            seen.add(rule);
-            onHit({ rule, start: m.index, end: m.index + m[0].length });
-          }
-          break;
+      // Alternation reports only the first rule that matches here; ask each rule at this spot.
+      const at = m.index;
+      for (const s of this.sticky) {
+        if (seen.has(s.rule)) continue;
+        s.re.lastIndex = at;
+        const hit = s.re.exec(text);
+        if (hit !== null) {
+          seen.add(s.rule);
+          onHit({ rule: s.rule, start: at, end: at + hit[0].length });
         }
       }
-      // Restart one character on, so a rule whose match overlaps an earlier rule's is still found.
-      re.lastIndex = m.index + 1;
-      if (seen.size === this.groupRule.size) break;
+      if (seen.size === this.sticky.length) break;
+      // Restart one character on, so a rule whose match starts inside an earlier match is found.
+      re.lastIndex = at + 1;
     }
   }
 }
@@ -56,12 +51,15 @@ export class RegexSet {
 export function regexShapeError(pattern: string): string | null {
   let re: RegExp;
   try {
-    re = new RegExp(`^(?:${pattern})$`, 'iu');
+    re = new RegExp(`^(?:${pattern})$`, 'u');
   } catch (e) {
     return `does not compile: ${(e as Error).message}`;
   }
   if (/\\[1-9]|\\k</.test(pattern)) return 'backreferences are not allowed (they defeat linear-time matching)';
   if (/\(\?<[a-zA-Z]/.test(pattern)) return 'named groups are not allowed; use (?: ) groups';
   if (re.test('')) return 'matches the empty string, so it would match every message';
+  if (/(^|[^\\])[A-Z]/.test(pattern.replace(/\\[pPu]\{[^}]*\}/g, '').replace(/\\[A-Za-z]/g, ''))) {
+    return 'patterns run on lower-cased text: write letters in lower case';
+  }
   return null;
 }

@@ -53,6 +53,18 @@ function urlEvidence(url: FoundUrl): Evidence {
   return e;
 }
 
+/** Leetspeak words outside links: "t.co/1jL4hi8" is a link path, not an attempt to hide a word. */
+function leetOutsideLinks(text: NormalisedText, urls: readonly FoundUrl[]): number {
+  if (urls.length === 0 || text.signals.leet === 0) return text.signals.leet;
+  let count = 0;
+  for (const t of text.tokens) {
+    if (t.leet !== true) continue;
+    const at = originalSpan(text, t.start, t.end).start;
+    if (!urls.some((u) => at >= u.start && at < u.end)) count++;
+  }
+  return count;
+}
+
 export function screen(message: Message, ctx: ScreeningContext): Decision {
   const policy = ctx.policy;
   const rules = policy.rules;
@@ -75,12 +87,13 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
   policy.phrases.match(text, (h) => hit(h.rule, rules[h.rule].description, spanOf(h.start, h.end)));
   policy.regexes.match(text.folded, (h) => hit(h.rule, rules[h.rule].description, spanOf(h.start, h.end)));
 
+  const bodyUrls = extractUrls(text);
   for (const r of policy.evasionRules) {
-    const count = text.signals[r.signal];
+    const count = r.signal === 'leet' ? leetOutsideLinks(text, bodyUrls) : text.signals[r.signal];
     if (count >= r.min) hit(r.rule, `${rules[r.rule].description} (${count} found)`);
   }
 
-  const urls = extractUrls(text);
+  const urls = bodyUrls.slice();
   if (message.mediaUrls !== undefined) {
     message.mediaUrls.forEach((u, i) => urls.push(...extractUrls(normalise(u), `mediaUrls[${i}]`)));
   }

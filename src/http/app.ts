@@ -71,6 +71,12 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
   // Any other body (passthrough of arbitrary Twilio API calls) arrives as a Buffer.
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
 
+  // Security headers protect what a browser renders: the docs UI (and the console). JSON and
+  // TwiML API responses are read by programs, so API routes skip helmet's dozen headers per reply.
+  app.addHook('onRoute', (route) => {
+    const url = route.url ?? '';
+    if (route.helmet === undefined && (url.startsWith('/v1/') || url === '/healthz' || url === '/readyz' || url === '/metrics')) route.helmet = false;
+  });
   await app.register(helmet, { global: true });
   await app.register(cors, {
     origin: gw.options.corsOrigins.length > 0 ? gw.options.corsOrigins : false,

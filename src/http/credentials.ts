@@ -3,7 +3,7 @@
 // the credential ID and a SHA-256 of the secret, for a short TTL: the request path stays free of
 // both I/O and key derivation. Revocation and tenancy changes clear the cache.
 
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { CredentialRecord, CustomerRecord, TenancyStore } from '../store/types.js';
 
 const N = 16384;
@@ -39,9 +39,12 @@ export function newSecret(): string {
   return randomBytes(16).toString('hex');
 }
 
-/** A Twilio-style SID: two-letter prefix plus 32 hex digits. */
+/**
+ * A Twilio-style SID: two-letter prefix plus 32 hex digits. Built from a random UUID, which Node
+ * draws from a pre-filled entropy pool: no system call per message on the request path.
+ */
 export function newSid(prefix: string): string {
-  return prefix + randomBytes(16).toString('hex');
+  return prefix + randomUUID().replace(/-/g, '');
 }
 
 export interface BasicCredentials {

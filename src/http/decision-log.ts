@@ -1,8 +1,12 @@
 // Records every decision twice: in the DecisionStore (recipient hashed when the customer asked for
 // it, body dropped when the customer keeps none) and as one structured log line with recipient
-// and body masked according to the gateway configuration. Writes are effects after the decision:
-// the native API does not wait for them, the Twilio path waits before forwarding. Reads consult
-// writes still in flight so a decision can be fetched the moment its response is sent.
+// and body masked according to the gateway configuration. Writes are effects after the decision
+// and nobody waits for them: records are gathered for a few milliseconds and committed together,
+// so one durable commit covers hundreds of decisions instead of one commit stalling the event
+// loop per request. Reads consult records still in flight, so a decision can be fetched the
+// moment its response is sent. Decisions are the log of what happened, not state that gates a
+// send (consent and enforcement are written synchronously by their own stores): a crash loses at
+// most the last flush interval of them.
 
 import { createHmac } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
@@ -37,6 +41,10 @@ export function maskFor(n: string, how: RecipientMasking, key: string): string {
 export class DecisionLog {
   private readonly pending = new Map<string, Promise<void>>();
   private readonly pendingRecords = new Map<string, DecisionRecord>();
+  private buffer: Array<{ key: string; rec: DecisionRecord; done: (err?: unknown) => void }> = [];
+  private timer: NodeJS.Timeout | null = null;
+  /** How long records wait to share a commit, ms. */
+  flushIntervalMs = 10;
 
   constructor(
     private readonly store: DecisionStore,
@@ -82,16 +90,29 @@ export class DecisionLog {
     }, 'decision');
     const key = `${customer.id}\u0000${d.id}`;
     this.pendingRecords.set(key, rec);
-    const write = this.store.record(rec).catch((err: unknown) => {
-      this.metrics.decisionLogErrors.inc();
-      this.log.error({ err, decisionId: d.id }, 'decision log write failed');
-      throw err;
-    }).finally(() => {
-      this.pending.delete(key);
-      this.pendingRecords.delete(key);
+    const write = new Promise<void>((resolve, reject) => {
+      this.buffer.push({ key, rec, done: (err) => (err === undefined ? resolve() : reject(err)) });
     });
     this.pending.set(key, write.catch(() => undefined));
+    this.timer ??= setTimeout(() => this.writeBuffered(), this.flushIntervalMs);
     return write;
+  }
+
+  /** Submits every buffered record in one turn of the event loop, so they share one commit. */
+  private writeBuffered(): void {
+    this.timer = null;
+    const batch = this.buffer;
+    this.buffer = [];
+    for (const { key, rec, done } of batch) {
+      this.store.record(rec).then(() => done(), (err: unknown) => {
+        this.metrics.decisionLogErrors.inc();
+        this.log.error({ err, decisionId: rec.id }, 'decision log write failed');
+        done(err);
+      }).finally(() => {
+        this.pending.delete(key);
+        this.pendingRecords.delete(key);
+      });
+    }
   }
 
   async get(customer: string, id: string): Promise<DecisionRecord | null> {
@@ -101,8 +122,12 @@ export class DecisionLog {
     return this.store.get(customer, id);
   }
 
-  /** Waits for every write in flight (graceful shutdown). */
+  /** Writes what is buffered now and waits for every write in flight (graceful shutdown). */
   async flush(): Promise<void> {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.writeBuffered();
+    }
     await Promise.all([...this.pending.values()]);
   }
 }

@@ -6,6 +6,7 @@ import { PhraseMatcher, WILDCARD } from '../core/phrase-matcher.js';
 import { RegexSet, regexShapeError } from '../core/regex-set.js';
 import { phraseForms } from '../core/normalise.js';
 import { makeBrand } from '../core/brands.js';
+import { expandPhrase } from './phrase-template.js';
 import { screen } from '../core/screen.js';
 import type { Channel, Message } from '../core/types.js';
 import type { CompiledPolicy, CompiledRule, ContentModel, Thresholds } from '../core/compiled-policy.js';
@@ -104,6 +105,13 @@ export function compilePack(source: PackSource, options: CompileOptions): Compil
   });
 
   const phrases = new PhraseMatcher();
+  // Templates expand into thousands of phrases built from a few dozen words: normalise each word once.
+  const wordForms = new Map<string, string[]>();
+  const formsOf = (word: string): string[] => {
+    let f = wordForms.get(word);
+    if (f === undefined) { f = phraseForms(word); wordForms.set(word, f); }
+    return f;
+  };
   const regexes: Array<{ pattern: string; rule: number }> = [];
   const domainRules: CompiledPolicy['domainRules'][number][] = [];
   const urlRules: CompiledPolicy['urlRules'][number][] = [];
@@ -131,8 +139,15 @@ export function compilePack(source: PackSource, options: CompileOptions): Compil
 
     switch (spec.kind) {
       case 'phrase':
-        for (const phrase of spec.phrases!) {
-          const forms = phrase.split(/\s+/).flatMap((part) => (part === WILDCARD ? [WILDCARD] : phraseForms(part)));
+        for (const phrase of spec.phrases!.flatMap((template) => {
+          try {
+            return expandPhrase(template);
+          } catch (e) {
+            at(spec.source, `rule ${spec.id}: ${(e as Error).message}`);
+            return [];
+          }
+        })) {
+          const forms = phrase.split(/\s+/).flatMap((part) => (part === WILDCARD ? [WILDCARD] : formsOf(part)));
           if (forms.length === 0 || forms.every((f) => f === WILDCARD)) at(spec.source, `rule ${spec.id}: phrase "${phrase}" has no words`);
           else phrases.add(forms, index);
         }

@@ -36,7 +36,7 @@ export const RULE_SCHEMA = {
     action: { enum: ACTIONS },
     shadow: { type: 'boolean' },
     channels: { type: 'array', items: { enum: ['sms', 'mms', 'voice', 'chat'] }, minItems: 1 },
-    phrases: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 200 }, minItems: 1 },
+    phrases: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, minItems: 1 },
     pattern: { type: 'string', minLength: 1, maxLength: 1000 },
     list: { type: 'string' },
     feature: { enum: URL_FEATURES },

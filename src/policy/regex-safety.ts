@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { checkSync } from 'recheck';
+import { createRequire } from 'node:module';
 import type { RegexSafetyCheck } from './compile.js';
 
-const CACHE_VERSION = 'recheck-4.5:giu:v1';
+const CACHE_VERSION = 'recheck-4.5:u:v1';
 
 function cacheFile(): string {
   const dir = process.env.WARDEN_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'warden');
@@ -43,9 +43,13 @@ function persist(cache: Map<string, string | null>): void {
   }
 }
 
+// recheck is a large bundle; load it only when a verdict is not cached yet.
+let checkSync: typeof import('recheck').checkSync | null = null;
+
 /** Checks one pattern with recheck, uncached. Returns the problem or null when safe. */
 export function checkRegexSafety(pattern: string): string | null {
-  const result = checkSync(pattern, 'iu', { timeout: 10_000 });
+  checkSync ??= (createRequire(import.meta.url)('recheck') as typeof import('recheck')).checkSync;
+  const result = checkSync(pattern, 'u', { timeout: 10_000 });
   if (result.status === 'safe') return null;
   if (result.status === 'vulnerable') {
     const attack = result.attack ? `; attack string ${JSON.stringify(result.attack.pattern).slice(0, 80)}` : '';

@@ -94,10 +94,10 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
     return rec;
   });
 
-  app.get<{ Querystring: { limit?: number; before?: string } }>('/v1/decisions', {
+  app.get<{ Querystring: { limit?: string; before?: string } }>('/v1/decisions', {
     schema: {
       tags: ['screening'], summary: 'Recent decisions of the authenticated customer, newest first', security,
-      querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'string', maxLength: 40 } } },
+      querystring: { type: 'object', properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' }, before: { type: 'string', maxLength: 40 } } },
       response: { 200: { type: 'object', properties: { decisions: { type: 'array', items: decisionRecordSchema } } }, ...errors },
     },
   }, async (req) => {

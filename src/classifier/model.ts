@@ -1,0 +1,200 @@
+// The content classifier at run time: a linear model over hashed features (see features.ts),
+// one calibrated head per label. Loading decodes the model file once; predict() is pure and
+// synchronous (no I/O) and does a few hundred multiply-adds per SMS.
+
+import { readFileSync } from 'node:fs';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { ContentModel, ModelSignal } from '../core/compiled-policy.js';
+import type { NormalisedText } from '../core/normalise.js';
+import { extractFeatures, FeatureBuffer, FEATURE_VERSION } from './features.js';
+
+export const MODEL_FORMAT = 'warden-content-model/1';
+
+/** One label of the model as stored in the file. */
+export interface HeadSpec {
+  label: string;
+  clause: string;
+  bias: number;
+  /** Platt scaling of the raw score z: p = 1 / (1 + exp(-(a z + b))). */
+  platt: { a: number; b: number };
+  /** Operating point chosen at training time: the probability at which the label is flagged. */
+  threshold: number;
+  /** How the summed weights are scaled: by 1/sqrt(#features) (logistic regression) or not (naive Bayes). */
+  scaling: 'sqrt' | 'none';
+  /** Which method trained this head's weights. */
+  method: string;
+}
+
+/** The JSON model file. Weights are quantised, bucket-major ([bucket * heads + head]), deflated, base64. */
+export interface ModelFile {
+  format: string;
+  name: string;
+  method: string;
+  features: { version: string; bits: number };
+  heads: HeadSpec[];
+  quantisation: { bits: 8 | 16; scales: number[] };
+  weights: string;
+  training?: Record<string, unknown>;
+  validation?: Record<string, unknown>;
+}
+
+/**
+ * Per-label configuration from the pack: score weight w (signal weight = min(w * p, max)), the
+ * minimum probability at which the label is reported (default: the model's operating point).
+ */
+export interface LabelConfig {
+  weight: number;
+  minProbability: number;
+  maxWeight: number;
+}
+
+export const DEFAULT_LABEL_WEIGHT = 6;
+
+/** Quantises weights per head to signed ints and packs them into the file's string form. */
+export function encodeWeights(w: Float64Array | Float32Array, heads: number, bits: 8 | 16): { scales: number[]; data: string } {
+  const scales: number[] = [];
+  const max = (1 << (bits - 1)) - 1;
+  for (let h = 0; h < heads; h++) {
+    let m = 0;
+    for (let i = h; i < w.length; i += heads) m = Math.max(m, Math.abs(w[i]));
+    scales.push(m === 0 ? 1 : m / max);
+  }
+  const q = bits === 8 ? new Int8Array(w.length) : new Int16Array(w.length);
+  for (let i = 0; i < w.length; i++) q[i] = Math.round(w[i] / scales[i % heads]);
+  const bytes = Buffer.from(q.buffer, q.byteOffset, q.byteLength);
+  return { scales, data: deflateRawSync(bytes, { level: 9 }).toString('base64') };
+}
+
+/** Decodes the file's weights into a dense Float32Array. */
+export function decodeWeights(file: ModelFile): Float32Array {
+  const heads = file.heads.length;
+  const size = (1 << file.features.bits) * heads;
+  const raw = inflateRawSync(Buffer.from(file.weights, 'base64'));
+  const q = file.quantisation.bits === 8
+    ? new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength)
+    : new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  if (q.length !== size) throw new Error(`weights hold ${q.length} values, expected ${size}`);
+  const w = new Float32Array(size);
+  const scales = file.quantisation.scales;
+  for (let i = 0; i < size; i++) w[i] = q[i] * scales[i % heads];
+  return w;
+}
+
+const EMPTY: ModelSignal[] = [];
+
+export class HashedLinearModel implements ContentModel {
+  readonly name: string;
+  readonly heads: readonly HeadSpec[];
+  readonly file: ModelFile;
+  private readonly w: Float32Array;
+  private readonly bits: number;
+  private readonly config: LabelConfig[];
+  private readonly buf = new FeatureBuffer();
+  private readonly sums: Float64Array;
+
+  constructor(file: ModelFile, weights: Record<string, number> = {}) {
+    if (file.format !== MODEL_FORMAT) throw new Error(`unknown model format ${file.format}`);
+    if (file.features.version !== FEATURE_VERSION) throw new Error(`model built for features ${file.features.version}, this build has ${FEATURE_VERSION}`);
+    this.file = file;
+    this.name = file.name;
+    this.heads = file.heads;
+    this.bits = file.features.bits;
+    this.w = decodeWeights(file);
+    this.sums = new Float64Array(file.heads.length);
+    const labels = new Set(file.heads.map((h) => h.label));
+    for (const key of Object.keys(weights)) {
+      const label = key.replace(/\.(?:min|max)$/, '');
+      if (!labels.has(label)) throw new Error(`weights name unknown label "${label}" (labels: ${[...labels].join(', ')})`);
+    }
+    this.config = file.heads.map((h) => ({
+      weight: weights[h.label] ?? DEFAULT_LABEL_WEIGHT,
+      minProbability: weights[`${h.label}.min`] ?? h.threshold,
+      maxWeight: weights[`${h.label}.max`] ?? Infinity,
+    }));
+  }
+
+  /** Calibrated probability of every head, in the order of `heads`. */
+  probabilities(text: NormalisedText, out: Float64Array = new Float64Array(this.heads.length)): Float64Array {
+    const H = this.heads.length;
+    const n = extractFeatures(text, this.bits, this.buf);
+    const b = this.buf.buckets;
+    const w = this.w;
+    const sums = this.sums;
+    sums.fill(0);
+    if (H === 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let i = 0; i < n; i++) {
+        const o = b[i] << 2;
+        s0 += w[o]; s1 += w[o + 1]; s2 += w[o + 2]; s3 += w[o + 3];
+      }
+      sums[0] = s0; sums[1] = s1; sums[2] = s2; sums[3] = s3;
+    } else {
+      for (let i = 0; i < n; i++) {
+        const o = b[i] * H;
+        for (let h = 0; h < H; h++) sums[h] += w[o + h];
+      }
+    }
+    const sqrt = n > 0 ? 1 / Math.sqrt(n) : 0;
+    for (let h = 0; h < H; h++) {
+      const head = this.heads[h];
+      const z = head.bias + (head.scaling === 'sqrt' ? sqrt : 1) * sums[h];
+      out[h] = 1 / (1 + Math.exp(-(head.platt.a * z + head.platt.b)));
+    }
+    return out;
+  }
+
+  private readonly probs = new Float64Array(8);
+
+  predict(text: NormalisedText): ModelSignal[] {
+    const p = this.probabilities(text, this.probs);
+    let out: ModelSignal[] = EMPTY;
+    for (let h = 0; h < this.heads.length; h++) {
+      const cfg = this.config[h];
+      if (p[h] < cfg.minProbability || cfg.weight <= 0) continue;
+      if (out === EMPTY) out = [];
+      const head = this.heads[h];
+      out.push({
+        clause: head.clause,
+        label: head.label,
+        probability: Math.round(p[h] * 1000) / 1000,
+        weight: Math.round(Math.min(cfg.weight * p[h], cfg.maxWeight) * 1000) / 1000,
+        features: this.explain(text, h, 3),
+      });
+    }
+    return out;
+  }
+
+  /** The spans of `folded` that push head `h` up the most: per word (its unigram and n-grams) and per bigram. */
+  explain(text: NormalisedText, h: number, top: number): Array<{ feature: string; start: number; end: number }> {
+    const H = this.heads.length;
+    const buf = new FeatureBuffer(256);
+    const n = extractFeatures(text, this.bits, buf, true);
+    const scale = this.heads[h].scaling === 'sqrt' ? (n > 0 ? 1 / Math.sqrt(n) : 0) : 1;
+    const bySpan = new Map<number, { start: number; end: number; sum: number }>();
+    for (let i = 0; i < n; i++) {
+      const key = buf.starts[i] * 65536 + buf.ends[i];
+      let e = bySpan.get(key);
+      if (e === undefined) { e = { start: buf.starts[i], end: buf.ends[i], sum: 0 }; bySpan.set(key, e); }
+      e.sum += scale * this.w[buf.buckets[i] * H + h];
+    }
+    return [...bySpan.values()]
+      .filter((e) => e.sum > 0)
+      .sort((a, b) => b.sum - a.sum || a.start - b.start)
+      .slice(0, top)
+      .map((e) => ({ feature: `${text.folded.slice(e.start, e.end)} (+${e.sum.toFixed(2)})`, start: e.start, end: e.end }));
+  }
+}
+
+/** Parses and checks a model file's JSON text. */
+export function parseModelFile(json: string): ModelFile {
+  const f = JSON.parse(json) as ModelFile;
+  if (typeof f !== 'object' || f === null || !Array.isArray(f.heads) || typeof f.weights !== 'string') {
+    throw new Error('not a Warden content model file');
+  }
+  return f;
+}
+
+/** Loads a model file; `weights` are the pack's per-label weights (`spam: 16`, `spam.min: 0.9`, `spam.max: 9`). */
+export function loadContentModel(file: string, weights?: Record<string, number>): HashedLinearModel {
+  return new HashedLinearModel(parseModelFile(readFileSync(file, 'utf8')), weights);
+}

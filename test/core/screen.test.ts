@@ -1,0 +1,145 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { screen } from '../../src/core/screen.js';
+import { loadPack } from '../../src/policy/load-pack.js';
+import { policyFrom, msg } from '../helpers.js';
+
+const RULES = `
+rules:
+  - id: t.prize
+    clause: content.unwanted.spam
+    kind: phrase
+    weight: 4
+    description: prize lure
+    phrases: [you have won, claim * prize]
+    examples: { hit: [you have won], miss: [you won't believe it] }
+  - id: t.urgent
+    clause: content.unwanted.spam
+    kind: phrase
+    weight: 2
+    description: urgency
+    phrases: [urgent]
+    examples: { hit: [urgent], miss: [calm] }
+  - id: t.threat
+    clause: content.violence
+    kind: phrase
+    weight: 1
+    action: block
+    description: threat
+    phrases: [i will hurt you]
+    examples: { hit: [i will hurt you], miss: [it will not hurt] }
+  - id: t.shadow
+    clause: content.unwanted.spam
+    kind: phrase
+    weight: 50
+    shadow: true
+    description: trial rule
+    phrases: [bonus]
+    examples: { hit: [bonus], miss: [onus] }
+  - id: t.voice-only
+    clause: content.unwanted.spam
+    kind: phrase
+    weight: 6
+    channels: [voice]
+    description: robocall script
+    phrases: [press one now]
+    examples: { hit: [{ body: press one now, channel: voice }], miss: [{ body: press one now, channel: sms }] }
+`;
+const policy = policyFrom(RULES);
+const ctx = { policy, newId: () => 'd1' };
+
+test('a decision has the documented shape', () => {
+  const d = screen(msg('URGENT: you have W0N!'), ctx);
+  assert.equal(d.id, 'd1');
+  assert.equal(d.messageId, 'm1');
+  assert.equal(d.action, 'review');
+  assert.equal(d.score, 6);
+  assert.match(d.policyVersion, /^test@1\+[0-9a-f]{8}$/);
+  assert.deepEqual(d.reasons.map((r) => r.rule).sort(), ['t.prize', 't.urgent']);
+  for (const r of d.reasons) {
+    assert.equal(typeof r.clause, 'string');
+    assert.equal(typeof r.weight, 'number');
+    assert.equal(typeof r.detail, 'string');
+  }
+});
+
+test('evidence points at the original text', () => {
+  const body = 'Hey!! Y0U HAVE W0N!!';
+  const d = screen(msg(body), ctx);
+  const ev = d.reasons.find((r) => r.rule === 't.prize')!.evidence!;
+  assert.equal(ev.text, 'Y0U HAVE W0N');
+  assert.equal(body.slice(ev.start, ev.end), ev.text);
+});
+
+test('scores choose the action by threshold; a clean message is allowed', () => {
+  assert.equal(screen(msg('see you at lunch'), ctx).action, 'allow');
+  assert.equal(screen(msg('urgent'), ctx).action, 'allow');
+  assert.equal(screen(msg('urgent, claim your prize'), ctx).action, 'review');
+});
+
+test('a direct action overrides a low score', () => {
+  const d = screen(msg('I will hurt you'), ctx);
+  assert.equal(d.score, 1);
+  assert.equal(d.action, 'block');
+});
+
+test('shadow rules are reported but never act', () => {
+  const d = screen(msg('bonus'), ctx);
+  assert.equal(d.action, 'allow');
+  assert.equal(d.score, 0);
+  assert.equal(d.reasons[0].rule, 't.shadow');
+  assert.equal(d.reasons[0].shadow, true);
+});
+
+test('rules limited to channels', () => {
+  assert.equal(screen(msg('press one now', { channel: 'voice' }), ctx).action, 'review');
+  assert.equal(screen(msg('press one now', { channel: 'sms' }), ctx).action, 'allow');
+});
+
+test('state snapshot: opted-out recipients and suspended senders are blocked', () => {
+  const state = {
+    optedOut: (customer: string, to: string) => customer === 'c1' && to === '+15005550001',
+    suspension: (customer: string, endUser?: string) => (endUser === 'bad' ? { detail: 'end user suspended' } : null),
+  };
+  const optedOut = screen(msg('hello'), { ...ctx, state });
+  assert.equal(optedOut.action, 'block');
+  assert.equal(optedOut.reasons[0].clause, 'law.opt-out');
+  const other = screen(msg('hello', { to: '+15005550002' }), { ...ctx, state });
+  assert.equal(other.action, 'allow');
+  const suspended = screen(msg('hello', { to: '+15005550002', endUser: 'bad' }), { ...ctx, state });
+  assert.equal(suspended.action, 'block');
+  assert.equal(suspended.reasons[0].clause, 'account.suspended');
+});
+
+test('default pack: media URLs are screened and cited by field', () => {
+  const { policy: def } = loadPack();
+  const d = screen(msg('see attached', { channel: 'mms', mediaUrls: ['https://bit.ly/abc'] }), { policy: def });
+  const r = d.reasons.find((x) => x.rule === 'link.public-shortener');
+  assert.ok(r, 'shortener in media URL found');
+  assert.equal(r.evidence?.field, 'mediaUrls[0]');
+  assert.equal(d.action, 'block');
+});
+
+test('default pack: evasion does not help', () => {
+  const { policy: def } = loadPack();
+  const plain = screen(msg('Your account has been suspended, verify your identity at secure-login.xyz/a'), { policy: def });
+  const evasive = screen(msg('Yоur аccount h@s b33n susp3nded, v.e.r.i.f.y your identity at secure-login[.]xyz/a'), { policy: def });
+  assert.notEqual(plain.action, 'allow');
+  assert.ok(evasive.score >= plain.score, `evasive ${evasive.score} >= plain ${plain.score}`);
+  assert.equal(evasive.action, 'block');
+});
+
+test('screening is deterministic apart from the decision id', () => {
+  const { policy: def } = loadPack();
+  const a = screen(msg('Free entry! txt WIN to 80082'), { policy: def, newId: () => 'x' });
+  const b = screen(msg('Free entry! txt WIN to 80082'), { policy: def, newId: () => 'x' });
+  assert.deepEqual(a, b);
+});
+
+test('default pack: link paths are not counted as leetspeak', () => {
+  const { policy: def } = loadPack();
+  const inLink = screen(msg('look at this https://example.com/1jL4hi8ZMF0a and 4bc0de3'), { policy: def });
+  assert.equal(inLink.reasons.find((r) => r.rule === 'evasion.leetspeak'), undefined);
+  const inText = screen(msg('fr33 c@sh at https://example.com/x'), { policy: def });
+  assert.ok(inText.reasons.find((r) => r.rule === 'evasion.leetspeak'));
+});

@@ -1,0 +1,242 @@
+// The gateway through app.inject on the real SQLite stores: native API, tenant isolation on every
+// endpoint, review hold and release with the status callback, Twilio OpenAPI conformance, ops
+// endpoints, and fuzzing for 5xx.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { Ajv } from 'ajv';
+import fc from 'fast-check';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { startFixture, DEMO, ADMIN, BLOCKED_BODY, form, type Fixture } from './helpers.js';
+import { TWILIO_OAI_SUBSET } from '../../src/http/twilio/oai-subset.js';
+import { TWILIO_ERRORS, errorForClause } from '../../src/http/twilio/twilio-errors.js';
+import { verifySignature } from '../../src/http/twilio/signature.js';
+
+let fx: Fixture;
+before(async () => { fx = await startFixture(); });
+after(async () => fx.gw.close());
+
+const inject = (o: InjectOptions): Promise<LightMyRequestResponse> => fx.gw.app.inject(o);
+const json = (auth: string, url: string, payload: unknown, method: 'POST' | 'PUT' = 'POST') => inject({ method, url, headers: { authorization: auth, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+const twilioPost = (auth: string, sid: string, what: 'Messages' | 'Calls', params: Record<string, string | string[]>) =>
+  inject({ method: 'POST', url: `/2010-04-01/Accounts/${sid}/${what}.json`, headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, payload: form(params) });
+
+describe('native API', () => {
+  it('screens one message and records the decision, masked in the log', async () => {
+    const r = await json(fx.demoAuth, '/v1/screen', { to: '+14155550120', from: DEMO.sender, body: BLOCKED_BODY, customer: 'other' });
+    assert.equal(r.statusCode, 200);
+    const d = r.json();
+    assert.equal(d.action, 'block');
+    assert.ok(d.reasons.length > 0 && typeof d.reasons[0].clause === 'string');
+    const got = await inject({ url: `/v1/decisions/${d.id}`, headers: { authorization: fx.demoAuth } });
+    assert.equal(got.statusCode, 200);
+    assert.equal(got.json().customer, DEMO.customer, 'the customer comes from the credentials, not the body');
+    assert.equal(got.json().policyVersion, d.policyVersion);
+  });
+
+  it('screens a batch in order and refuses more than 1,000', async () => {
+    const messages = [{ body: 'Lunch at noon?' }, { body: BLOCKED_BODY }, { body: 'Parcel arrives Tuesday' }];
+    const r = await json(fx.demoAuth, '/v1/screen', { messages });
+    assert.equal(r.statusCode, 200);
+    assert.deepEqual(r.json().decisions.map((d: { action: string }) => d.action), ['allow', 'block', 'allow']);
+    const big = await json(fx.demoAuth, '/v1/screen', { messages: Array.from({ length: 1001 }, () => ({ body: 'x' })) });
+    assert.equal(big.statusCode, 400);
+    const bad = await json(fx.demoAuth, '/v1/screen', { messages: [{ body: 'ok' }, { body: 42 }] });
+    assert.equal(bad.statusCode, 400);
+  });
+
+  it('requires credentials', async () => {
+    const r = await inject({ method: 'POST', url: '/v1/screen', headers: { 'content-type': 'application/json' }, payload: '{}' });
+    assert.equal(r.statusCode, 401);
+    assert.match(String(r.headers['www-authenticate']), /Basic/);
+  });
+});
+
+describe('tenant isolation: a second tenant never reads or changes the first one\'s data', () => {
+  it('decisions', async () => {
+    const d = (await json(fx.demoAuth, '/v1/screen', { body: 'hello' })).json();
+    assert.equal((await inject({ url: `/v1/decisions/${d.id}`, headers: { authorization: fx.otherAuth } })).statusCode, 404);
+    const list = await inject({ url: '/v1/decisions?limit=500', headers: { authorization: fx.otherAuth } });
+    assert.ok(list.json().decisions.every((x: { customer: string }) => x.customer === 'other'));
+  });
+
+  it('consent', async () => {
+    assert.equal((await json(fx.otherAuth, '/v1/consent', { recipient: '+14155550130', kind: 'opt-out' })).statusCode, 201);
+    const mine = await inject({ url: '/v1/consent/+14155550130', headers: { authorization: fx.demoAuth } });
+    assert.equal(mine.json().optedOut, false, 'the other tenant\'s opt-out does not apply to demo');
+    assert.equal(mine.json().history.length, 0);
+    const theirs = await inject({ url: '/v1/consent/+14155550130', headers: { authorization: fx.otherAuth } });
+    assert.equal(theirs.json().optedOut, true);
+  });
+
+  it('Twilio API: the other tenant\'s credentials on demo\'s AccountSid get 20003', async () => {
+    for (const what of ['Messages', 'Calls'] as const) {
+      const r = await twilioPost(fx.otherAuth, DEMO.accountSid, what, { To: '+14155550131', From: DEMO.sender, Body: 'hi', Twiml: '<Response/>' });
+      assert.equal(r.statusCode, 401);
+      assert.equal(r.json().code, 20003);
+    }
+    const fetchOther = await inject({ url: `/2010-04-01/Accounts/${DEMO.accountSid}/Messages.json`, headers: { authorization: fx.otherAuth } });
+    assert.equal(fetchOther.json().code, 20003);
+  });
+
+  it('admin and review routes refuse customer credentials', async () => {
+    for (const [method, url] of [['GET', '/v1/admin/customers'], ['GET', '/v1/review'], ['POST', '/v1/review/SM00000000000000000000000000000000']] as const) {
+      const r = await inject({ method, url, headers: { authorization: fx.otherAuth, 'content-type': 'application/json' }, payload: method === 'POST' ? '{"action":"release"}' : undefined });
+      assert.equal(r.statusCode, 401, `${method} ${url}`);
+    }
+  });
+});
+
+describe('Twilio-compatible API', () => {
+  const ajv = new Ajv({ strict: false, validateFormats: false });
+  const messageSchema = ajv.compile(TWILIO_OAI_SUBSET.CreateMessage.response201 as object);
+  const callSchema = ajv.compile(TWILIO_OAI_SUBSET.CreateCall.response201 as object);
+
+  it('responses validate against Twilio\'s CreateMessage and CreateCall schemas', async () => {
+    const m = await twilioPost(fx.demoAuth, DEMO.accountSid, 'Messages', { To: '+14155550140', From: DEMO.sender, Body: 'Appointment confirmed', MediaUrl: ['https://example.com/1.png', 'https://example.com/2.png'] });
+    assert.equal(m.statusCode, 201);
+    assert.ok(messageSchema(m.json()), JSON.stringify(messageSchema.errors));
+    assert.equal(m.json().num_media, '2', 'repeated MediaUrl reaches the upstream unchanged');
+    const c = await twilioPost(fx.demoAuth, DEMO.accountSid, 'Calls', { To: '+14155550141', From: DEMO.sender, Url: 'https://example.com/twiml' });
+    assert.equal(c.statusCode, 201);
+    assert.ok(callSchema(c.json()), JSON.stringify(callSchema.errors));
+  });
+
+  it('the committed schema subset matches Twilio\'s document (when ../shared is present)', (t) => {
+    const spec = '../shared/specs/twilio-oai/twilio_api_v2010.json';
+    if (!existsSync(spec)) return t.skip('Twilio OpenAPI document not present');
+    const doc = JSON.parse(readFileSync(spec, 'utf8'));
+    const op = doc.paths['/2010-04-01/Accounts/{AccountSid}/Messages.json'].post;
+    assert.equal(op.operationId, 'CreateMessage');
+    const props = Object.keys(doc.components.schemas['api.v2010.account.message'].properties).sort();
+    assert.deepEqual(Object.keys((TWILIO_OAI_SUBSET.CreateMessage.response201 as { properties: object }).properties).sort(), props);
+    const callProps = Object.keys(doc.components.schemas['api.v2010.account.call'].properties).sort();
+    assert.deepEqual(Object.keys((TWILIO_OAI_SUBSET.CreateCall.response201 as { properties: object }).properties).sort(), callProps);
+  });
+
+  it('missing parameters get Twilio codes', async () => {
+    assert.equal((await twilioPost(fx.demoAuth, DEMO.accountSid, 'Messages', { From: DEMO.sender, Body: 'x' })).json().code, 21604);
+    assert.equal((await twilioPost(fx.demoAuth, DEMO.accountSid, 'Messages', { To: '+14155550142', Body: 'x' })).json().code, 21603);
+    assert.equal((await twilioPost(fx.demoAuth, DEMO.accountSid, 'Messages', { To: '+14155550142', From: DEMO.sender })).json().code, 21602);
+    assert.equal((await twilioPost(fx.demoAuth, DEMO.accountSid, 'Calls', { To: '+14155550142', From: DEMO.sender })).json().code, 21205);
+  });
+
+  it('a destination outside allowedCountries gets 21408; suspension gets 30002', async () => {
+    const put = await json(`Bearer ${ADMIN}`, '/v1/admin/customers/other', { settings: { allowedCountries: ['GB'] } }, 'PUT');
+    assert.equal(put.statusCode, 200);
+    const r = await twilioPost(fx.otherAuth, fx.other.accountSid, 'Messages', { To: '+14155550143', From: '+15005550009', Body: 'hello' });
+    assert.equal(r.json().code, 21408);
+    const ok = await twilioPost(fx.otherAuth, fx.other.accountSid, 'Messages', { To: '+447700900123', From: '+15005550009', Body: 'hello' });
+    assert.equal(ok.statusCode, 201);
+    const s = await json(`Bearer ${ADMIN}`, '/v1/admin/customers/other/enforcement', { action: 'suspend', reason: 'test' });
+    assert.equal(s.statusCode, 201);
+    const sus = await twilioPost(fx.otherAuth, fx.other.accountSid, 'Messages', { To: '+447700900123', From: '+15005550009', Body: 'hello' });
+    assert.equal(sus.json().code, 30002);
+    const demoStill = await twilioPost(fx.demoAuth, DEMO.accountSid, 'Messages', { To: '+14155550144', From: DEMO.sender, Body: 'hello' });
+    assert.equal(demoStill.statusCode, 201, 'suspending one tenant leaves the other sending');
+    await json(`Bearer ${ADMIN}`, '/v1/admin/customers/other/enforcement', { action: 'reinstate', reason: 'test over' });
+  });
+
+  it('the error table maps clauses to codes', () => {
+    assert.equal(TWILIO_ERRORS[errorForClause('law.opt-out')].code, 21610);
+    assert.equal(TWILIO_ERRORS[errorForClause('account.suspended')].code, 30002);
+    assert.equal(TWILIO_ERRORS[errorForClause('identity.falsification.sender')].code, 21606);
+    assert.equal(TWILIO_ERRORS[errorForClause('country.requirements')].code, 21408);
+    assert.equal(TWILIO_ERRORS[errorForClause('content.false.phishing')].code, 30007);
+  });
+});
+
+describe('review: held, then released or refused with a status callback', () => {
+  let server: Server;
+  const callbacks: Array<{ body: string; signature: string | undefined }> = [];
+  let cbUrl = '';
+  before(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => {
+        callbacks.push({ body, signature: req.headers['x-twilio-signature'] as string | undefined });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const addr = server.address();
+    cbUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/status`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('a message the policy sends to review is accepted, then released through the admin API', async () => {
+    // A body the default pack holds for review (examples/sample-messages.jsonl).
+    const body = "I know where you live. I'll f.i.n.d you and hurt you";
+    assert.equal((await json(fx.demoAuth, '/v1/screen', { body, to: '+14155550160', from: DEMO.sender })).json().action, 'review');
+    const r = await twilioPost(fx.demoAuth, DEMO.accountSid, 'Messages', { To: '+14155550160', From: DEMO.sender, Body: body, StatusCallback: cbUrl });
+    assert.equal(r.statusCode, 201);
+    assert.equal(r.json().status, 'accepted');
+    const sid = r.json().sid;
+    const held = await inject({ url: '/v1/review', headers: { authorization: `Bearer ${ADMIN}` } });
+    assert.ok(held.json().held.some((h: { sid: string }) => h.sid === sid));
+    const rel = await json(`Bearer ${ADMIN}`, `/v1/review/${sid}`, { action: 'release' });
+    assert.equal(rel.statusCode, 200);
+    assert.equal(rel.json().status, 'queued');
+    const cb = callbacks.find((c) => c.body.includes(sid));
+    assert.ok(cb, 'the app heard through its StatusCallback');
+    const params = Object.fromEntries(new URLSearchParams(cb.body));
+    assert.equal(params.MessageStatus, 'queued');
+    assert.ok(verifySignature(DEMO.sinkToken, cbUrl, params, cb.signature), 'the callback is signed');
+    assert.equal((await json(`Bearer ${ADMIN}`, `/v1/review/${sid}`, { action: 'release' })).statusCode, 404, 'settled once');
+    assert.ok(fx.gw.app.sink?.messages.has(rel.json().upstreamSid), 'released to the upstream');
+  });
+
+  it('a refused message fails through its StatusCallback with the clause\'s code', async () => {
+    const r = await twilioPost(fx.demoAuth, DEMO.accountSid, 'Messages', { To: '+14155550161', From: DEMO.sender, Body: "I know where you live. I'll f.i.n.d you and hurt you", StatusCallback: cbUrl });
+    const sid = r.json().sid;
+    const ref = await json(`Bearer ${ADMIN}`, `/v1/review/${sid}`, { action: 'refuse' });
+    assert.equal(ref.json().status, 'failed');
+    const params = Object.fromEntries(new URLSearchParams(callbacks.find((c) => c.body.includes(sid))?.body ?? ''));
+    assert.equal(params.MessageStatus, 'failed');
+    assert.equal(params.ErrorCode, '30007');
+  });
+});
+
+describe('ops endpoints', () => {
+  it('health, readiness, metrics, OpenAPI and docs', async () => {
+    assert.equal((await inject({ url: '/healthz' })).json().status, 'ok');
+    assert.equal((await inject({ url: '/readyz' })).json().status, 'ready');
+    const metrics = (await inject({ url: '/metrics' })).body;
+    assert.match(metrics, /warden_decisions_total\{action="block"/);
+    assert.match(metrics, /warden_decision_reasons_total\{clause="/);
+    assert.match(metrics, /warden_http_request_duration_seconds_bucket/);
+    const doc = (await inject({ url: '/openapi.json' })).json();
+    assert.ok(doc.paths['/v1/screen'].post);
+    assert.ok(doc.paths['/2010-04-01/Accounts/{AccountSid}/Messages.json'].post);
+    const docs = await inject({ url: '/docs/' });
+    assert.equal(docs.statusCode, 200);
+    assert.match(String(docs.headers['content-type']), /html/);
+    assert.ok(docs.headers['x-content-type-options'], 'security headers on console routes');
+  });
+
+  it('CORS is closed unless origins are configured', async () => {
+    const r = await inject({ method: 'OPTIONS', url: '/v1/screen', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    assert.equal(r.headers['access-control-allow-origin'], undefined);
+  });
+});
+
+describe('no 5xx for any client input (fast-check)', () => {
+  const paths = ['/v1/screen', '/v1/consent', `/2010-04-01/Accounts/${DEMO.accountSid}/Messages.json`, `/2010-04-01/Accounts/${DEMO.accountSid}/Calls.json`, `/twilio/inbound/${DEMO.customer}`, '/v1/admin/customers', '/v1/review/x'];
+  const auths = [undefined, 'garbage', 'Basic', 'Basic !!!', 'Bearer x'];
+  it('random bodies, content types and credentials', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.constantFrom(...paths),
+      fc.oneof(fc.json(), fc.string(), fc.dictionary(fc.string({ maxLength: 12 }), fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 }))).map((d) => form(d as Record<string, string | string[]>))),
+      fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/octet-stream'),
+      fc.integer({ min: 0, max: 6 }),
+      async (url, payload, ct, authIdx) => {
+        const authorization = authIdx === 5 ? fx.demoAuth : authIdx === 6 ? `Bearer ${ADMIN}` : auths[authIdx];
+        const r = await inject({ method: 'POST', url, headers: { 'content-type': ct, ...(authorization ? { authorization } : {}) }, payload });
+        assert.ok(r.statusCode < 500, `${url} ${ct} -> ${r.statusCode} ${r.body}`);
+      },
+    ), { numRuns: 300 });
+  });
+});
