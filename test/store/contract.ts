@@ -164,6 +164,14 @@ export function runContract(backend: Backend): void {
       assert.equal(many[2].remaining, 4);
     });
 
+    it('sketches: distinct members per window', async () => {
+      const key = `sk:${Math.random()}`;
+      let n = 0;
+      for (const m of ['a', 'b', 'a', 'c', 'b']) n = await s.sketches.addDistinct(key, m, 60_000);
+      assert.equal(n, 3);
+      assert.equal(await s.sketches.addDistinct(`${key}:other`, 'a', 60_000), 1);
+    });
+
     it('change channel delivers to subscribers on this node', async () => {
       const got: Array<[ChangeTopic, number]> = [];
       s.changes.subscribe((t, n) => got.push([t, n]));
