@@ -121,6 +121,20 @@ export function runContract(backend: Backend): void {
       assert.equal((await s.tenancy.getCredential('SK1'))?.revokedAt, iso(9));
     });
 
+    it('a failing write in a group commit fails alone', async () => {
+      const results = await Promise.allSettled([
+        s.tenancy.addCredential({ id: 'SKdup', customer: 't1', secretHash: 'scrypt$a', createdAt: T0 }),
+        s.tenancy.addCredential({ id: 'SKdup', customer: 't1', secretHash: 'scrypt$b', createdAt: T0 }),
+        s.consent.append({ customer: 'gc', recipient: '+15550101010', kind: 'opt-out', source: 'api', at: T0 }),
+        s.decisions.record(decision('gc1', 'gc', T0)),
+        s.decisions.record(decision('gc1', 'gc', T0)),
+        s.decisions.record(decision('gc2', 'gc', T0)),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      assert.equal((await s.consent.history('gc', '+15550101010')).length, 1);
+      assert.equal((await s.decisions.list('gc', 10)).length, 2);
+    });
+
     it('decisions: record, get, list, and retention purges', async () => {
       const day = 86_400_000;
       await s.decisions.record(decision('d1', 'k1', iso(0)));
