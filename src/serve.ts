@@ -11,6 +11,7 @@ import { pino, type Logger } from 'pino';
 import { loadConfig, type WardenConfig } from './config.js';
 import { openStores, type OpenedStores } from './store/open-stores.js';
 import { StateProjection } from './state/projection.js';
+import { startRetentionJob } from './store/retention.js';
 import { loadPack } from './policy/load-pack.js';
 import type { CompiledPolicy } from './core/compiled-policy.js';
 import { buildApp } from './http/app.js';
@@ -89,6 +90,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
     { pollIntervalMs: config.pollIntervalMs, log: (m) => log.warn({ component: 'state' }, m) },
   );
   await projection.ready;
+  const stopRetention = startRetentionJob(stores, config.retentionIntervalMs, (m) => log.info({ component: 'retention' }, m));
   const demo = opts.demo ?? true;
   const port = opts.port ?? config.port;
   const app = await buildApp({
@@ -128,6 +130,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
     close: () => {
       closing ??= (async () => {
         await app.close();
+        stopRetention();
         await projection.close();
         await stores.close();
       })();

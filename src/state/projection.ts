@@ -24,7 +24,7 @@ export interface ProjectionSource {
 export interface ProjectionOptions {
   /** Catch-up poll even without notifications (ms); 0 disables. Default 1000. */
   pollIntervalMs?: number;
-  /** Fail closed when the stores could not be read for this long (ms). Default 10 000. */
+  /** Fail closed when the stores could not be read for this long (ms). Default max(10 000, 5 polls). */
   maxStalenessMs?: number;
   /** Events read per page while catching up. */
   pageSize?: number;
@@ -60,7 +60,7 @@ export class StateProjection {
 
   constructor(private readonly src: ProjectionSource, opts: ProjectionOptions = {}) {
     this.poll = opts.pollIntervalMs ?? 1000;
-    this.maxStaleness = opts.maxStalenessMs ?? 10_000;
+    this.maxStaleness = opts.maxStalenessMs ?? Math.max(10_000, 5 * this.poll);
     this.pageSize = opts.pageSize ?? 10_000;
     this.log = opts.log ?? ((m) => process.stderr.write(`warden state: ${m}\n`));
     this.secret = src.recipientSecret;
@@ -90,7 +90,9 @@ export class StateProjection {
 
   /** True while the node cannot vouch for its state (not yet loaded, or stores unreadable). */
   stale(now = Date.now()): boolean {
-    return !this.loaded || now - this.lastSyncOk > this.maxStaleness;
+    if (!this.loaded) return true;
+    // Without polling there is no heartbeat to measure staleness by (single node, in-process channel).
+    return this.poll > 0 && now - this.lastSyncOk > this.maxStaleness;
   }
 
   isOptedOut(customer: string, to: string): boolean {

@@ -56,13 +56,19 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
   core.recipientSecret = recipientSecret;
 
   const handlers: CommittedHandler[] = [];
+  let lastPublishWarning = 0;
   const announce = (topic: ChangeTopic, event: ConsentEvent | EnforcementEvent | null, seq: number) => {
     if (event !== null) {
       for (const h of handlers) {
         try { h(topic, event); } catch (e) { log(`committed-event handler failed: ${(e as Error).message}`); }
       }
     }
-    changes.publish(topic, seq).catch((e: unknown) => log(`change notification failed (nodes will catch up by polling): ${(e as Error).message}`));
+    changes.publish(topic, seq).catch((e: unknown) => {
+      const now = Date.now();
+      if (now - lastPublishWarning < 10_000) return;
+      lastPublishWarning = now;
+      log(`change notification failed (other nodes catch up by polling): ${(e as Error).message}`);
+    });
   };
 
   const data: DataStore = {

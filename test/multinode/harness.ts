@@ -55,8 +55,14 @@ export async function startNode(env: Record<string, string>, timeoutMs = 20_000)
   while (Date.now() < deadline) {
     if (gone) throw new Error(`warden serve exited during start:\n${out}`);
     try {
-      const r = await fetch(`${url}/readyz`);
-      if (r.status === 200) return { url, port, proc, output: () => out, exited };
+      // /readyz answers before the demo tenant is seeded and the signal handlers are installed:
+      // wait until an authenticated request succeeds, then a moment more.
+      const r = await fetch(`${url}/v1/consent/%2B10000000000`, { headers: { authorization: DEMO_AUTH } });
+      await r.arrayBuffer();
+      if (r.status === 200) {
+        await new Promise((res) => setTimeout(res, 50));
+        return { url, port, proc, output: () => out, exited };
+      }
     } catch {
       // not listening yet
     }

@@ -121,6 +121,20 @@ export function runContract(backend: Backend): void {
       assert.equal((await s.tenancy.getCredential('SK1'))?.revokedAt, iso(9));
     });
 
+    it('a failing write in a group commit fails alone', async () => {
+      const results = await Promise.allSettled([
+        s.tenancy.addCredential({ id: 'SKdup', customer: 't1', secretHash: 'scrypt$a', createdAt: T0 }),
+        s.tenancy.addCredential({ id: 'SKdup', customer: 't1', secretHash: 'scrypt$b', createdAt: T0 }),
+        s.consent.append({ customer: 'gc', recipient: '+15550101010', kind: 'opt-out', source: 'api', at: T0 }),
+        s.decisions.record(decision('gc1', 'gc', T0)),
+        s.decisions.record(decision('gc1', 'gc', T0)),
+        s.decisions.record(decision('gc2', 'gc', T0)),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      assert.equal((await s.consent.history('gc', '+15550101010')).length, 1);
+      assert.equal((await s.decisions.list('gc', 10)).length, 2);
+    });
+
     it('decisions: record, get, list, and retention purges', async () => {
       const day = 86_400_000;
       await s.decisions.record(decision('d1', 'k1', iso(0)));
@@ -162,6 +176,14 @@ export function runContract(backend: Backend): void {
       const many = await s.counters.takeMany([{ key: `${key}:a`, limit: 1, windowMs: 1000 }, { key: `${key}:a`, limit: 1, windowMs: 1000 }, { key: `${key}:b`, limit: 5, windowMs: 1000 }], now);
       assert.deepEqual(many.map((r) => r.allowed), [true, false, true]);
       assert.equal(many[2].remaining, 4);
+    });
+
+    it('sketches: distinct members per window', async () => {
+      const key = `sk:${Math.random()}`;
+      let n = 0;
+      for (const m of ['a', 'b', 'a', 'c', 'b']) n = await s.sketches.addDistinct(key, m, 60_000);
+      assert.equal(n, 3);
+      assert.equal(await s.sketches.addDistinct(`${key}:other`, 'a', 60_000), 1);
     });
 
     it('change channel delivers to subscribers on this node', async () => {

@@ -106,6 +106,27 @@ if (services === null) {
       }
     });
 
+    it('without Redis notifications, another node still catches up by polling', async () => {
+      const config = isolatedConfig(svc, 'nopubsub');
+      schemas.push(config.databaseSchema);
+      const a = await openStores({ ...config, redisUrl: 'redis://127.0.0.1:1' }, quiet);
+      const b = await openStores(config, quiet);
+      try {
+        const pb = new StateProjection(b, { pollIntervalMs: 100 });
+        await pb.ready;
+        const ev = await a.consent.append({ customer: 'q', recipient: '+15550009999', kind: 'opt-out', source: 'api', at: new Date().toISOString() });
+        assert.ok(ev.seq > 0, 'the write is durable and acknowledged although Redis is down');
+        const t0 = Date.now();
+        while (!pb.snapshot().optedOut?.('q', '+15550009999') && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(pb.snapshot().optedOut?.('q', '+15550009999'), true);
+        assert.ok(Date.now() - t0 < 1000, 'within one poll');
+        await pb.close();
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
     it('counters fail open (and say so) when Redis is unreachable', async () => {
       const lines: string[] = [];
       const dead = await RedisShared.open('redis://127.0.0.1:1', { log: (m) => lines.push(m), commandTimeoutMs: 200 });

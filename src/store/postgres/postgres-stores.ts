@@ -105,16 +105,18 @@ export class PostgresStores {
   constructor(readonly pool: pg.Pool) {
     const tx = async <T>(fn: (c: Client) => Promise<T>): Promise<T> => {
       const c = await pool.connect();
+      let broken: Error | undefined;
       try {
         await c.query('BEGIN');
         const out = await fn(c);
         await c.query('COMMIT');
         return out;
       } catch (e) {
-        await c.query('ROLLBACK').catch(() => undefined);
+        // A failed ROLLBACK means the connection itself is gone: destroy it rather than pool it.
+        await c.query('ROLLBACK').catch((err: unknown) => { broken = err as Error; });
         throw e;
       } finally {
-        c.release();
+        c.release(broken);
       }
     };
     const queue = <I, O>(commit: (items: I[]) => Promise<O[]>) => {

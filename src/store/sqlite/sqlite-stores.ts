@@ -110,18 +110,26 @@ export class SqliteStores {
   readonly tenancy: TenancyStore;
   readonly decisions: DecisionStore;
   readonly data: DataStore;
-  private readonly writer: GroupCommit<() => unknown, unknown>;
+  private readonly writer: GroupCommit<() => unknown, { ok: unknown } | { err: unknown }>;
   private closed = false;
 
   constructor(readonly db: DB) {
     migrateSqlite(db);
-    const tx = db.transaction((ops: Array<() => unknown>) =>
-      // Each op in its own savepoint: a failing op is rolled back alone and retried alone.
-      ops.map((op) => db.transaction(op)()));
+    // One transaction (one fsync) per batch; each op in its own savepoint, so a failing op is
+    // rolled back and reported alone while the rest of the batch commits.
+    const tx = db.transaction((ops: Array<() => unknown>) => ops.map((op) => {
+      try {
+        return { ok: db.transaction(op)() };
+      } catch (err) {
+        return { err };
+      }
+    }));
     this.writer = new GroupCommit((ops) => tx(ops), { maxBatch: 2000 });
-    const write = <T>(op: () => T): Promise<T> => {
-      if (this.closed) return Promise.reject(new Error('store closed'));
-      return this.writer.submit(op) as Promise<T>;
+    const write = async <T>(op: () => T): Promise<T> => {
+      if (this.closed) throw new Error('store closed');
+      const r = await this.writer.submit(op);
+      if ('err' in r) throw r.err;
+      return r.ok as T;
     };
 
     const q = {
