@@ -111,6 +111,8 @@ export class SqliteStores {
   readonly decisions: DecisionStore;
   readonly data: DataStore;
   private readonly writer: GroupCommit<() => unknown, { ok: unknown } | { err: unknown }>;
+  private readonly decisionDb: DB;
+  private readonly decisionWriter: GroupCommit<DecisionRecord, { ok: unknown } | { err: unknown }>;
   private closed = false;
 
   constructor(readonly db: DB) {
@@ -154,8 +156,6 @@ export class SqliteStores {
       credInsert: db.prepare('INSERT INTO credentials (id, customer, doc) VALUES (?, ?, ?)'),
       credGet: db.prepare('SELECT doc FROM credentials WHERE id = ?'),
       credUpdate: db.prepare('UPDATE credentials SET doc = ? WHERE id = ?'),
-      decisionInsert: db.prepare(`INSERT INTO decisions (customer, id, end_user, message_id, channel, action, score, policy_version, reasons, recipient, sender, body, at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       decisionGet: db.prepare('SELECT * FROM decisions WHERE customer = ? AND id = ?'),
       decisionList: db.prepare('SELECT * FROM decisions WHERE customer = ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?'),
       purgeBodies: db.prepare('UPDATE decisions SET body = NULL WHERE customer = ? AND at < ? AND body IS NOT NULL'),
@@ -234,10 +234,42 @@ export class SqliteStores {
       }),
     };
 
+    // Decisions are the log of what happened, written at the rate messages arrive; they gate no
+    // send (consent and enforcement do). They go through their own connection with
+    // synchronous=NORMAL: in WAL mode a commit survives a crash of the process (kill -9) but may
+    // be lost with the machine's power, and commits do not wait for a disk sync, so the decision
+    // log never stalls the request path. One plain transaction per batch, no savepoint per row.
+    this.decisionDb = new Database(db.name);
+    this.decisionDb.pragma('journal_mode = WAL');
+    this.decisionDb.pragma('synchronous = NORMAL');
+    this.decisionDb.pragma('busy_timeout = 5000');
+    const decisionInsert = this.decisionDb.prepare(`INSERT INTO decisions (customer, id, end_user, message_id, channel, action, score, policy_version, reasons, recipient, sender, body, at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const insertDecision = (d: DecisionRecord) => decisionInsert.run(d.customer, d.id, d.endUser ?? null, d.messageId, d.channel, d.action, d.score, d.policyVersion, JSON.stringify(d.reasons), d.to, d.from, d.body, isoTime(d.at));
+    const insertDecisions = this.decisionDb.transaction((ds: DecisionRecord[]) => { for (const d of ds) insertDecision(d); });
+    this.decisionWriter = new GroupCommit<DecisionRecord, { ok: unknown } | { err: unknown }>((ds: DecisionRecord[]) => {
+      try {
+        insertDecisions(ds);
+        return ds.map(() => ({ ok: undefined }));
+      } catch {
+        // A bad row must not lose its neighbours: write them one by one.
+        return ds.map((d) => {
+          try {
+            insertDecision(d);
+            return { ok: undefined };
+          } catch (err) {
+            return { err };
+          }
+        });
+      }
+    }, { maxBatch: 5000 });
+
     this.decisions = {
-      record: (d: DecisionRecord) => write(() => {
-        q.decisionInsert.run(d.customer, d.id, d.endUser ?? null, d.messageId, d.channel, d.action, d.score, d.policyVersion, JSON.stringify(d.reasons), d.to, d.from, d.body, isoTime(d.at));
-      }),
+      record: async (d: DecisionRecord) => {
+        if (this.closed) throw new Error('store closed');
+        const r = await this.decisionWriter.submit(d);
+        if ('err' in r) throw r.err;
+      },
       get: async (customer, id) => {
         const r = q.decisionGet.get(customer, id) as Row | undefined;
         return r === undefined ? null : decisionRow(r);
@@ -343,7 +375,9 @@ export class SqliteStores {
 
   async close(): Promise<void> {
     await this.writer.drain();
+    await this.decisionWriter.drain();
     this.closed = true;
+    if (this.decisionDb.open) this.decisionDb.close();
     if (this.db.open) this.db.close();
   }
 }
