@@ -92,12 +92,14 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   await projection.ready;
   const stopRetention = startRetentionJob(stores, config.retentionIntervalMs, (m) => log.info({ component: 'retention' }, m));
   const demo = opts.demo ?? true;
+  let started = false;
   const port = opts.port ?? config.port;
   const app = await buildApp({
     stores,
     policy: () => policy,
     state: () => projection.snapshot(),
-    ready: () => !projection.stale(),
+    // Ready once the demo tenant is seeded and the caller can install its signal handlers.
+    ready: () => started && !projection.stale(),
     options: {
       sink: demo,
       adminToken: adminToken(config),
@@ -113,6 +115,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   if (demo && (await seedDemo(stores, `${url}/sink`))) {
     log.info({ accountSid: DEMO.accountSid, authToken: DEMO.authToken, sender: DEMO.sender }, 'seeded the demo customer (see docs/http-api.md)');
   }
+  started = true;
   log.info({ url, policyVersion: policy.policyVersion, store: stores.kind }, 'warden gateway listening');
   let closing: Promise<void> | null = null;
   return {
@@ -141,15 +144,23 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
 
 /** Runs until SIGTERM/SIGINT; used by the CLI. */
 export async function serveForever(opts: ServeOptions = {}): Promise<void> {
-  const running = await startGateway(opts);
+  // Signal handlers go in before start-up, so a SIGTERM during start-up still shuts down cleanly.
+  let running: RunningGateway | null = null;
+  let stopping = false;
+  const starting = startGateway(opts);
   const stop = (signal: string) => {
-    running.app.log.info({ signal }, 'shutting down: finishing requests in flight');
-    running.close().then(() => process.exit(0), (e: unknown) => {
-      running.app.log.error({ err: e }, 'shutdown failed');
-      process.exit(1);
-    });
+    if (stopping) return;
+    stopping = true;
+    void starting.then((r) => {
+      r.app.log.info({ signal }, 'shutting down: finishing requests in flight');
+      return r.close().then(() => process.exit(0), (e: unknown) => {
+        r.app.log.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      });
+    }, () => process.exit(1));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => running.reloadPack());
+  process.on('SIGHUP', () => running?.reloadPack());
+  running = await starting;
 }

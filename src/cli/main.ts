@@ -14,7 +14,6 @@ import { evaluateOutcomes, formatReport } from '../eval/metrics.js';
 import type { Action } from '../core/types.js';
 import { runDemo } from './demo.js';
 import { CLAUSES } from '../policy/clauses.js';
-import { loadContentModel } from '../classifier/model.js';
 import { normalise } from '../core/normalise.js';
 import { registerDataCommands } from './data-commands.js';
 import { registerServeCommands } from './serve-command.js';
@@ -42,7 +41,7 @@ function packOptions(cmd: Command): Command {
 
 function loadOrExit(dir: string, lists: Record<string, string>, extra: LoadOptions = {}) {
   try {
-    return loadPack(resolve(dir), { listOverrides: lists, loadModel: loadContentModel, ...extra });
+    return loadPack(resolve(dir), { listOverrides: lists, ...extra });
   } catch (e) {
     if (e instanceof PackError) {
       process.stderr.write(`warden: pack ${dir} refused:\n${e.message}\n`);
@@ -142,7 +141,7 @@ pack
   .option('--list <name=file>', 'replace or add a domain list of the pack (repeatable)', collectList, {})
   .action((dir: string, opts: { list: Record<string, string> }) => {
     try {
-      const source = readPack(resolve(dir), { listOverrides: opts.list, loadModel: loadContentModel });
+      const source = readPack(resolve(dir), { listOverrides: opts.list });
       const policy = compilePack(source, { regexSafety: cachedRegexSafety, testExamples: false });
       const report = runExamples(policy, source.rules);
       for (const f of report.failures) process.stdout.write(`FAIL ${f.source.file}:${f.source.line} ${f.message}\n`);

@@ -13,6 +13,7 @@ import { PACK_FILE_SCHEMA, RULES_FILE_SCHEMA, type RuleSpec } from './pack-schem
 import { compilePack, PackError, type LocatedRule, type PackProblem, type PackSource } from './compile.js';
 import { cachedRegexSafety } from './regex-safety.js';
 import type { CompiledPolicy, ContentModel } from '../core/compiled-policy.js';
+import { loadContentModel } from '../classifier/model.js';
 
 /** The default pack shipped with Warden. */
 export const DEFAULT_PACK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../packs/default');
@@ -120,8 +121,11 @@ export function loadDomainList(file: string, spec: Omit<ListSpec, 'file'> = {}):
 export interface LoadOptions {
   /** Replace or add lists: name -> file (for example the full public-shortener list). */
   listOverrides?: Record<string, string>;
-  /** Loads a model file named by the pack; the classifier module supplies it. */
-  loadModel?: (file: string, weights: Record<string, number> | undefined) => ContentModel;
+  /**
+   * Loads a model file named by the pack. Defaults to the content classifier's loader, so every
+   * adapter (CLI, gateway, library) screens with the same policy; false screens with rules alone.
+   */
+  loadModel?: ((file: string, weights: Record<string, number> | undefined) => ContentModel) | false;
   testExamples?: boolean;
 }
 
@@ -190,9 +194,10 @@ export function readPack(dir: string, options: LoadOptions = {}): PackSource {
   const models: ContentModel[] = [];
   for (const [i, m] of (pack.models ?? []).entries()) {
     const file = isAbsolute(m.file) ? m.file : join(dir, m.file);
-    if (options.loadModel === undefined) continue;
+    const loadModel = options.loadModel ?? loadContentModel;
+    if (loadModel === false) continue;
     try {
-      models.push(options.loadModel(file, m.weights));
+      models.push(loadModel(file, m.weights));
       hash.update(`model:${basename(file)}:`).update(readFileSync(file));
     } catch (e) {
       problems.push({ file: displayPath(packFile), ...lineOf(parsed, `/models/${i}`), message: `model ${m.file}: ${(e as Error).message}` });

@@ -16,7 +16,7 @@ const present = existsSync(join(DATA, 'sms-spam-collection/dev.csv'));
 const skip = present ? false : `labelled data not found at ${DATA}`;
 
 function evaluate(file: string, positives: string[]) {
-  const { policy } = loadPack();
+  const { policy } = loadPack(undefined, { loadModel: false });
   const rows = readLabelledCsv(join(DATA, file), 'text', 'label');
   const outcomes = rows.map((r, i) => ({
     label: r.label,
