@@ -31,3 +31,28 @@ test('the default pack covers every content clause', () => {
     assert.ok(covered.has(clause), `${clause} has a rule`);
   }
 });
+
+test('group hate and threat constructions hold a message for review, counter-speech and positive statements pass (rules only)', async () => {
+  const { screen } = await import('../../src/core/screen.js');
+  const { policy } = loadPack();
+  const decide = (body: string) => screen({ id: 't', customer: 't', channel: 'sms', from: '', to: '', body }, { policy, newId: () => 't' });
+  const hateOrViolence = (body: string) => {
+    const d = decide(body);
+    return d.action !== 'allow' && d.reasons.some((r) => /^content\.(hate|violence)/.test(r.clause) && r.weight > 0);
+  };
+  for (const body of [
+    'Refugees are just a plague on this country',
+    'Disabled people do not deserve rights',
+    'I think gay people should all be hanged',
+    'Women like you are not even human',
+    'I will shoot every Muslim I see',
+  ]) assert.ok(hateOrViolence(body), `held: ${body}`);
+  for (const body of [
+    'I really admire trans people',
+    'Calling immigrants vermin is racist and has to stop',
+    'He was banned for posting "black people are a disease"',
+    'No Jew should be killed for their faith',
+    'Muslims are not at all stupid',
+    'I hate my phone, it keeps dying',
+  ]) assert.ok(!hateOrViolence(body), `passed: ${body}`);
+});
