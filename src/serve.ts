@@ -132,7 +132,15 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
     },
     close: () => {
       closing ??= (async () => {
-        await app.close();
+        // Fastify closes the keep-alive connections that are idle when shutdown starts; those
+        // still serving a request become idle only after their response, so sweep them until the
+        // server has closed, instead of waiting out the keep-alive timeout.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+        }
         stopRetention();
         await projection.close();
         await stores.close();

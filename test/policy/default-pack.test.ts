@@ -34,7 +34,7 @@ test('the default pack covers every content clause', () => {
 
 test('group hate and threat constructions hold a message for review, counter-speech and positive statements pass (rules only)', async () => {
   const { screen } = await import('../../src/core/screen.js');
-  const { policy } = loadPack();
+  const { policy } = loadPack(undefined, { loadModel: false });
   const decide = (body: string) => screen({ id: 't', customer: 't', channel: 'sms', from: '', to: '', body }, { policy, newId: () => 't' });
   const hateOrViolence = (body: string) => {
     const d = decide(body);
