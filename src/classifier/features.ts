@@ -137,14 +137,17 @@ function markGroupClauses(text: NormalisedText, buf: FeatureBuffer): Uint8Array 
 }
 
 /**
- * Extracts the hashed features of `text` into `buf` (reset first). With `explain`, also records
- * each feature's span in `folded` and a readable name (slower; used only for evidence).
+ * Extracts the hashed features of `text` into `buf` (reset first). With `explainMode`, also
+ * records each feature's span in `folded` (for evidence) and, when `true`, a readable name.
  */
-export function extractFeatures(text: NormalisedText, bits: number, buf: FeatureBuffer, explain = false): number {
+export function extractFeatures(text: NormalisedText, bits: number, buf: FeatureBuffer, explainMode: boolean | 'spans' = false, charNgrams = true): number {
+  // 'spans': spans only (decision evidence); true: spans and readable names (tests, debugging).
+  const explain = explainMode !== false;
+  const named = explainMode === true;
   const mask = (1 << bits) - 1;
   const tokens = text.joined;
   buf.count = 0;
-  if (explain) buf.names = [];
+  if (named) buf.names = [];
   let prevHash = 0;
   let prevStart = -1;
   let prevForm = '';
@@ -174,16 +177,16 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
     const wordHash = hashString(form, SEED_WORD ^ scope);
     let n = buf.count;
     b[n] = fmix(wordHash) & mask;
-    if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; buf.names[n] = form; }
+    if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = form; }
     n++;
     if (groupClause[t] === 1 && !GROUP_WORDS.has(form)) {
       b[n] = fmix(hashString(form, SEED_GROUP_PAIR ^ scope)) & mask;
-      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; buf.names[n] = `<group> ${form}`; }
+      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = `<group> ${form}`; }
       n++;
     }
     if (reported) {
       b[n] = fmix(hashString(form, SEED_REPORTED)) & mask;
-      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; buf.names[n] = `reported ${form}`; }
+      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = `reported ${form}`; }
       n++;
     } else if (REPORTING_WORDS.has(form)) {
       reported = true;
@@ -194,32 +197,33 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
       const last = folded.charCodeAt(tok.end - 1);
       if (first === 0x24 || before === 0xa3 || before === 0x24 || before === 0x20ac || (last === 0x70 && isDigitCode(folded.charCodeAt(tok.end - 2)))) {
         b[n] = fmix(SEED_MONEY) & mask;
-        if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; buf.names[n] = '<money>'; }
+        if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = '<money>'; }
         n++;
       }
     }
     if (prevStart >= 0) {
       b[n] = fmix(Math.imul(prevHash, 31) ^ wordHash ^ SEED_BIGRAM) & mask;
-      if (explain) { buf.starts[n] = prevStart; buf.ends[n] = tok.end; buf.names[n] = `${prevForm} ${form}`; }
+      if (explain) { buf.starts[n] = prevStart; buf.ends[n] = tok.end; if (named) buf.names[n] = `${prevForm} ${form}`; }
       n++;
     }
     let allDigits = true;
     for (let k = 0; k < len; k++) if (!isDigitCode(form.charCodeAt(k))) { allDigits = false; break; }
     if (allDigits) {
       b[n] = fmix(Math.imul(Math.min(len, 12), FNV_PRIME) ^ SEED_SHAPE) & mask;
-      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; buf.names[n] = `#${Math.min(len, 12)} digits`; }
+      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = `#${Math.min(len, 12)} digits`; }
       n++;
       if (len >= 7) {
         // Leading digits of a long number: "09..." premium rate, "087..." non-geographic, "07..." mobile.
         for (let k = 2; k <= 3; k++) {
           b[n] = fmix(hashString(form.slice(0, k), SEED_PREFIX)) & mask;
-          if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; buf.names[n] = `#${form.slice(0, k)}...`; }
+          if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = `#${form.slice(0, k)}...`; }
           n++;
         }
       }
     }
     // Character n-grams of "<form>": positions -1 .. len, where -1 and len are the boundary.
-    const last = len; // boundary position index
+    // They depend on the word alone, so inference may take them from a per-word cache instead.
+    const last = charNgrams ? len : -1; // boundary position index
     for (let i = -1; i <= last - 2; i++) {
       let h = (FNV_OFFSET ^ SEED_CHAR) >>> 0;
       for (let k = 0; k < 5; k++) {
@@ -231,7 +235,7 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
           b[n] = fmix(h) & mask;
           if (explain) {
             buf.starts[n] = tok.start; buf.ends[n] = tok.end;
-            buf.names[n] = `${i < 0 ? '<' : ''}${form.slice(Math.max(i, 0), Math.min(p + 1, len))}${p === last ? '>' : ''}`;
+            if (named) buf.names[n] = `${i < 0 ? '<' : ''}${form.slice(Math.max(i, 0), Math.min(p + 1, len))}${p === last ? '>' : ''}`;
           }
           n++;
         }
@@ -249,8 +253,26 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
     buf.reserve(1);
     const n = buf.count;
     buf.buckets[n] = fmix(Math.imul((FNV_OFFSET ^ SEED_SYMBOL) >>> 0 ^ c, FNV_PRIME)) & mask;
-    if (explain) { buf.starts[n] = i; buf.ends[n] = i + 1; buf.names[n] = folded[i]; }
+    if (explain) { buf.starts[n] = i; buf.ends[n] = i + 1; if (named) buf.names[n] = folded[i]; }
     buf.count = n + 1;
   }
   return buf.count;
+}
+
+/** The character n-gram buckets of one canonical word form, as extractFeatures emits them. */
+export function charNgramBuckets(form: string, bits: number, out: Int32Array): number {
+  const mask = (1 << bits) - 1;
+  const last = form.length;
+  let n = 0;
+  for (let i = -1; i <= last - 2; i++) {
+    let h = (FNV_OFFSET ^ SEED_CHAR) >>> 0;
+    for (let k = 0; k < 5; k++) {
+      const p = i + k;
+      if (p > last) break;
+      const c = p < 0 || p === last ? BOUNDARY : form.charCodeAt(p);
+      h = Math.imul(h ^ c, FNV_PRIME);
+      if (k >= 2) out[n++] = fmix(h) & mask;
+    }
+  }
+  return n;
 }

@@ -72,3 +72,68 @@ export async function screenStream(input: Readable, output: Writable, opts: Scre
   opts.onProgress?.(lines, bytes);
   return { lines, errors };
 }
+
+/** Screens whole batches of lines; output keeps input order. */
+export interface BatchScreener {
+  run(lines: string[], firstLineNo: number): Promise<{ out: string; errors: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads JSONL from `input` in batches and screens them with `screener` (several batches in
+ * flight, e.g. on worker threads), writing results in input order.
+ */
+export async function screenStreamBatched(input: Readable, output: Writable, screener: BatchScreener, opts: {
+  batchLines?: number; inFlight?: number; onProgress?: (lines: number, bytes: number) => void;
+} = {}): Promise<ScreenStreamResult> {
+  const batchLines = opts.batchLines ?? 2000;
+  const maxInFlight = opts.inFlight ?? 4;
+  let lines = 0;
+  let errors = 0;
+  let bytes = 0;
+  let rest = '';
+  let batch: string[] = [];
+  let batchFirst = 1;
+  const queue: Array<Promise<{ out: string; errors: number }>> = [];
+  const write = (chunk: string) => new Promise<void>((resolve, reject) => {
+    if (output.write(chunk)) resolve();
+    else { output.once('drain', resolve); output.once('error', reject); }
+  });
+  const drainOne = async () => {
+    const r = await queue.shift()!;
+    errors += r.errors;
+    if (r.out.length > 0) await write(r.out);
+  };
+  const submit = async () => {
+    if (batch.length === 0) return;
+    queue.push(screener.run(batch, batchFirst));
+    batch = [];
+    if (queue.length >= maxInFlight) await drainOne();
+  };
+  const handle = (line: string) => {
+    lines++;
+    if (line.trim() === '') { lines--; return; }
+    if (batch.length === 0) batchFirst = lines;
+    batch.push(line.endsWith('\r') ? line.slice(0, -1) : line);
+  };
+  input.setEncoding('utf8');
+  for await (const chunk of input as AsyncIterable<string>) {
+    bytes += Buffer.byteLength(chunk);
+    const text = rest + chunk;
+    let start = 0;
+    let nl: number;
+    while ((nl = text.indexOf('\n', start)) >= 0) {
+      handle(text.slice(start, nl));
+      start = nl + 1;
+      if (batch.length >= batchLines) await submit();
+    }
+    rest = text.slice(start);
+    opts.onProgress?.(lines, bytes);
+  }
+  if (rest.length > 0) handle(rest);
+  await submit();
+  while (queue.length > 0) await drainOne();
+  await screener.close();
+  opts.onProgress?.(lines, bytes);
+  return { lines, errors };
+}

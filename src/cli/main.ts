@@ -7,7 +7,9 @@ import cliProgress from 'cli-progress';
 import { loadPack, readPack, DEFAULT_PACK_DIR, type LoadOptions } from '../policy/load-pack.js';
 import { PackError, compilePack, runExamples } from '../policy/compile.js';
 import { cachedRegexSafety } from '../policy/regex-safety.js';
-import { screenStream } from './jsonl-screen.js';
+import { screenStream, screenStreamBatched } from './jsonl-screen.js';
+import { startScreenPool, PackLoadError } from './screen-pool.js';
+import { availableParallelism } from 'node:os';
 import { screen } from '../core/screen.js';
 import { readLabelledCsv } from '../eval/labelled-csv.js';
 import { evaluateOutcomes, formatReport } from '../eval/metrics.js';
@@ -64,18 +66,35 @@ function progressBar(total: number | null, unit: string): cliProgress.SingleBar 
 packOptions(program.command('screen'))
   .description('screen JSONL messages (one per line) and print one JSONL decision per line')
   .argument('[file]', 'input file, or - for standard input', '-')
+  .option('--workers <n>', 'screening threads (default: one per core for files over 1 MB, else in-process)')
   .addOption(new Option('--passthrough', 'parse and re-serialise without screening (benchmark floor)').hideHelp())
-  .action(async (file: string, opts: { pack: string; list: Record<string, string>; passthrough?: boolean }) => {
-    const loaded = opts.passthrough ? null : loadOrExit(opts.pack, opts.list);
+  .action(async (file: string, opts: { pack: string; list: Record<string, string>; workers?: string; passthrough?: boolean }) => {
     const input = file === '-' ? process.stdin : createReadStream(file);
     const size = file === '-' ? null : statSync(file).size;
+    const workers = opts.workers !== undefined ? Math.max(1, Number(opts.workers) | 0)
+      : size !== null && size > 1 << 20 && !opts.passthrough ? Math.min(availableParallelism(), 4) : 1;
     const bar = progressBar(size, 'bytes');
+    const onProgress = bar ? (_l: number, bytes: number) => bar.update(bytes) : undefined;
     try {
-      const result = await screenStream(input, process.stdout, {
-        ctx: { policy: loaded?.policy as NonNullable<typeof loaded>['policy'] },
-        passthrough: opts.passthrough === true,
-        ...(bar ? { onProgress: (_l: number, bytes: number) => bar.update(bytes) } : {}),
-      });
+      let result;
+      if (workers > 1) {
+        let pool;
+        try {
+          pool = await startScreenPool(workers, resolve(opts.pack), opts.list);
+        } catch (e) {
+          bar?.stop();
+          process.stderr.write(`warden: pack ${opts.pack} refused:\n${(e as Error).message}\n`);
+          process.exit(e instanceof PackLoadError ? 2 : 1);
+        }
+        result = await screenStreamBatched(input, process.stdout, pool, { inFlight: workers * 2, ...(onProgress ? { onProgress } : {}) });
+      } else {
+        const loaded = opts.passthrough ? null : loadOrExit(opts.pack, opts.list);
+        result = await screenStream(input, process.stdout, {
+          ctx: { policy: loaded?.policy as NonNullable<typeof loaded>['policy'] },
+          passthrough: opts.passthrough === true,
+          ...(onProgress ? { onProgress } : {}),
+        });
+      }
       bar?.stop();
       if (result.errors > 0) process.stderr.write(`warden: ${result.errors} of ${result.lines} lines could not be screened (see error records)\n`);
     } catch (e) {

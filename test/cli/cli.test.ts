@@ -11,7 +11,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = join(ROOT, 'bin/warden.js');
 
 function warden(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', cwd: ROOT });
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', cwd: ROOT, maxBuffer: 256 << 20 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -102,4 +102,24 @@ test('eval: reports precision, recall, FPR and a confusion matrix from a labelle
   const missing = warden(['eval', '--dataset', csv, '--text-column', 'body']);
   assert.equal(missing.code, 1);
   assert.match(missing.err, /no column "body"/);
+});
+
+test('screen --workers: worker threads keep input order and line numbers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-workers-'));
+  const file = join(dir, 'in.jsonl');
+  const lines: string[] = [];
+  for (let i = 0; i < 4500; i++) {
+    lines.push(i === 2999 ? '{broken' : JSON.stringify({ id: `m${i}`, body: i % 2 ? 'see you at 6' : 'URGENT! you have won a cash prize, call 09061701851' }));
+  }
+  writeFileSync(file, lines.join('\n') + '\n');
+  const r = warden(['screen', '--workers', '2', file]);
+  assert.equal(r.code, 0, r.err);
+  const out = r.out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(out.length, 4500);
+  assert.deepEqual(out[2999], { line: 3000, error: out[2999].error });
+  assert.match(out[2999].error, /invalid JSON/);
+  for (const i of [0, 1, 2000, 2001, 4499]) {
+    assert.equal(out[i].messageId, `m${i}`);
+    assert.equal(out[i].action, i % 2 ? 'allow' : 'block');
+  }
 });
