@@ -42,6 +42,8 @@ for (let i = 0; i < N; i++) {
 
 const { policy } = loadPack();
 const ctx = { policy };
+// The same pack without its statistical model, to show what the classifier costs.
+const rulesOnly = { policy: loadPack(undefined, { loadModel: false }).policy };
 
 function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -85,6 +87,8 @@ const full = measure(screenFn);
 // The core alone, without JSON: what a library user embedding screen() pays.
 let i = 0;
 const core = measure(() => { const d = screen(coreOnly[i++ % coreOnly.length], ctx); return d.action; });
+let j = 0;
+const coreRules = measure(() => { const d = screen(coreOnly[j++ % coreOnly.length], rulesOnly); return d.action; });
 
 const row = (name: string, r: { perSec: number; p50: number; p99: number; p999: number }) =>
   `${name.padEnd(44)} ${fmt(r.perSec).padStart(12)} msg/s   p50 ${fmt(r.p50, 1).padStart(6)} µs   p99 ${fmt(r.p99, 1).padStart(6)} µs   p99.9 ${fmt(r.p999, 1).padStart(7)} µs`;
@@ -92,6 +96,7 @@ console.log('In process');
 console.log(row('floor: JSON parse + stringify, no screening', floor));
 console.log(row('screen(): parse + screen + stringify', full));
 console.log(row('screen() alone (message objects)', core));
+console.log(row('screen() alone, rules only (no classifier)', coreRules));
 
 // End to end through the CLI, start-up included.
 const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));

@@ -1,6 +1,7 @@
 // Quality gate for the default rule pack (rules alone, no statistical model) on the labelled
 // development data in ../shared/data. Skips when the data is absent (a fresh clone); CI has it.
-// The figures asserted here are the ones stated in README.md, less one point of recall.
+// The figures asserted here are the ones stated in README.md, less one point of recall and plus
+// 0.2 points of false-positive rate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -29,14 +30,14 @@ test('rules: SMS Spam Collection spam recall and ham false-positive rate hold', 
   const r = evaluate('sms-spam-collection/dev.csv', ['spam']);
   const spam = r.labels.find((l) => l.label === 'spam')!;
   const ham = r.labels.find((l) => l.label === 'ham')!;
-  assert.ok(spam.flagRate >= 0.595, `spam recall ${spam.flagRate}`);
-  assert.ok(ham.flagRate <= 0.0023, `ham FPR ${ham.flagRate}`);
+  assert.ok(spam.flagRate >= 0.721, `spam recall ${spam.flagRate}`);
+  assert.ok(ham.flagRate <= 0.0026, `ham FPR ${ham.flagRate}`);
 });
 
 test('rules: SMS phishing smishing recall and ham false-positive rate hold', { skip }, () => {
   const r = evaluate('sms-phishing-mendeley/dev.csv', ['spam', 'smishing']);
   const smishing = r.labels.find((l) => l.label === 'smishing')!;
   const ham = r.labels.find((l) => l.label === 'ham')!;
-  assert.ok(smishing.flagRate >= 0.626, `smishing recall ${smishing.flagRate}`);
-  assert.ok(ham.flagRate <= 0.002, `ham FPR ${ham.flagRate}`);
+  assert.ok(smishing.flagRate >= 0.753, `smishing recall ${smishing.flagRate}`);
+  assert.ok(ham.flagRate <= 0.0023, `ham FPR ${ham.flagRate}`);
 });
