@@ -113,8 +113,10 @@ function cli(args: string[]): number {
 const best = (f: () => number) => Math.min(f(), f(), f());
 const floorCli = best(() => cli(['--passthrough']));
 const screenCli = best(() => cli([]));
+const rulesCli = best(() => cli(['--rules-only']));
 console.log(`\nEnd to end: warden screen over ${fmt(N)} JSONL lines, start-up included (best of 3)`);
 console.log(`${'floor: warden screen --passthrough'.padEnd(44)} ${fmt(N / floorCli).padStart(12)} msg/s   ${floorCli.toFixed(2)} s`);
 console.log(`${'warden screen'.padEnd(44)} ${fmt(N / screenCli).padStart(12)} msg/s   ${screenCli.toFixed(2)} s`);
+console.log(`${'warden screen --rules-only'.padEnd(44)} ${fmt(N / rulesCli).padStart(12)} msg/s   ${rulesCli.toFixed(2)} s`);
 console.log('\nTargets: >= 50,000 msg/s in process with p99 <= 100 µs; warden screen >= 40,000 msg/s end to end.');
 if (!existsSync(dataDir)) console.log(`(${dataDir} not found: generated messages were used)`);

@@ -67,8 +67,9 @@ packOptions(program.command('screen'))
   .description('screen JSONL messages (one per line) and print one JSONL decision per line')
   .argument('[file]', 'input file, or - for standard input', '-')
   .option('--workers <n>', 'screening threads (default: one per core for files over 1 MB, else in-process)')
+  .option('--rules-only', "screen with the pack's rules alone, without its statistical model")
   .addOption(new Option('--passthrough', 'parse and re-serialise without screening (benchmark floor)').hideHelp())
-  .action(async (file: string, opts: { pack: string; list: Record<string, string>; workers?: string; passthrough?: boolean }) => {
+  .action(async (file: string, opts: { pack: string; list: Record<string, string>; workers?: string; rulesOnly?: boolean; passthrough?: boolean }) => {
     const input = file === '-' ? process.stdin : createReadStream(file);
     const size = file === '-' ? null : statSync(file).size;
     const workers = opts.workers !== undefined ? Math.max(1, Number(opts.workers) | 0)
@@ -80,7 +81,7 @@ packOptions(program.command('screen'))
       if (workers > 1) {
         let pool;
         try {
-          pool = await startScreenPool(workers, resolve(opts.pack), opts.list);
+          pool = await startScreenPool(workers, resolve(opts.pack), opts.list, opts.rulesOnly === true);
         } catch (e) {
           bar?.stop();
           process.stderr.write(`warden: pack ${opts.pack} refused:\n${(e as Error).message}\n`);
@@ -88,7 +89,7 @@ packOptions(program.command('screen'))
         }
         result = await screenStreamBatched(input, process.stdout, pool, { inFlight: workers * 2, ...(onProgress ? { onProgress } : {}) });
       } else {
-        const loaded = opts.passthrough ? null : loadOrExit(opts.pack, opts.list);
+        const loaded = opts.passthrough ? null : loadOrExit(opts.pack, opts.list, opts.rulesOnly ? { loadModel: false } : {});
         result = await screenStream(input, process.stdout, {
           ctx: { policy: loaded?.policy as NonNullable<typeof loaded>['policy'] },
           passthrough: opts.passthrough === true,

@@ -7,9 +7,9 @@ import type { BatchRequest, BatchResult } from './screen-worker.js';
 
 export class PackLoadError extends Error {}
 
-export async function startScreenPool(size: number, packDir: string, lists: Record<string, string>): Promise<BatchScreener> {
+export async function startScreenPool(size: number, packDir: string, lists: Record<string, string>, rulesOnly = false): Promise<BatchScreener> {
   const url = new URL('./screen-worker.js', import.meta.url);
-  const workers = Array.from({ length: size }, () => new Worker(url, { workerData: { packDir, lists } }));
+  const workers = Array.from({ length: size }, () => new Worker(url, { workerData: { packDir, lists, rulesOnly } }));
   const pending = new Map<number, { resolve: (r: { out: string; errors: number }) => void; reject: (e: Error) => void }>();
   await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
     const onFirst = (m: { ready?: true; error?: string; pack?: boolean }) => {

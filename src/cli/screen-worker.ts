@@ -6,14 +6,14 @@ import { loadPack } from '../policy/load-pack.js';
 import { PackError } from '../policy/compile.js';
 import { screenLine } from './jsonl-screen.js';
 
-interface Init { packDir: string; lists: Record<string, string> }
+interface Init { packDir: string; lists: Record<string, string>; rulesOnly: boolean }
 export interface BatchRequest { seq: number; first: number; lines: string[] }
 export interface BatchResult { seq: number; out: string; errors: number }
 
 const port = parentPort!;
-const { packDir, lists } = workerData as Init;
+const { packDir, lists, rulesOnly } = workerData as Init;
 try {
-  const { policy } = loadPack(packDir, { listOverrides: lists });
+  const { policy } = loadPack(packDir, { listOverrides: lists, ...(rulesOnly ? { loadModel: false as const } : {}) });
   const opts = { ctx: { policy } };
   port.postMessage({ ready: true });
   port.on('message', (req: BatchRequest) => {
