@@ -32,45 +32,21 @@ export function screenLine(line: string, lineNo: number, opts: ScreenStreamOptio
 }
 
 export async function screenStream(input: Readable, output: Writable, opts: ScreenStreamOptions): Promise<ScreenStreamResult> {
-  let lines = 0;
-  let errors = 0;
-  let bytes = 0;
-  let rest = '';
-  let batch: string[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const chunk = batch.join('\n') + '\n';
-    batch = [];
-    if (!output.write(chunk)) await new Promise<void>((resolve, reject) => {
-      output.once('drain', resolve);
-      output.once('error', reject);
-    });
+  // The same batched reader as the worker pool, with batches screened right here.
+  const inThread: BatchScreener = {
+    run(lines, first) {
+      let errors = 0;
+      let out = '';
+      for (let i = 0; i < lines.length; i++) {
+        const r = screenLine(lines[i], first + i, opts);
+        if (r.error) errors++;
+        out += r.out + '\n';
+      }
+      return Promise.resolve({ out, errors });
+    },
+    close: () => Promise.resolve(),
   };
-  const handle = (line: string) => {
-    lines++;
-    if (line.trim() === '') { lines--; return; }
-    const r = screenLine(line.endsWith('\r') ? line.slice(0, -1) : line, lines, opts);
-    if (r.error) errors++;
-    batch.push(r.out);
-  };
-  input.setEncoding('utf8');
-  for await (const chunk of input as AsyncIterable<string>) {
-    bytes += Buffer.byteLength(chunk);
-    const text = rest + chunk;
-    let start = 0;
-    let nl: number;
-    while ((nl = text.indexOf('\n', start)) >= 0) {
-      handle(text.slice(start, nl));
-      start = nl + 1;
-    }
-    rest = text.slice(start);
-    if (batch.length >= 512) await flush();
-    opts.onProgress?.(lines, bytes);
-  }
-  if (rest.length > 0) handle(rest);
-  await flush();
-  opts.onProgress?.(lines, bytes);
-  return { lines, errors };
+  return screenStreamBatched(input, output, inThread, { batchLines: 512, inFlight: 1, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
 }
 
 /** Screens whole batches of lines; output keeps input order. */
@@ -96,8 +72,11 @@ export async function screenStreamBatched(input: Readable, output: Writable, scr
   let batchFirst = 1;
   const queue: Array<Promise<{ out: string; errors: number }>> = [];
   const write = (chunk: string) => new Promise<void>((resolve, reject) => {
-    if (output.write(chunk)) resolve();
-    else { output.once('drain', resolve); output.once('error', reject); }
+    if (output.write(chunk)) { resolve(); return; }
+    const onDrain = () => { output.off('error', onError); resolve(); };
+    const onError = (e: Error) => { output.off('drain', onDrain); reject(e); };
+    output.once('drain', onDrain);
+    output.once('error', onError);
   });
   const drainOne = async () => {
     const r = await queue.shift()!;
