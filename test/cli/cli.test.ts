@@ -123,3 +123,12 @@ test('screen --workers: worker threads keep input order and line numbers', () =>
     assert.equal(out[i].action, i % 2 ? 'allow' : 'block');
   }
 });
+
+test('screen --rules-only: the same pack without its statistical model', () => {
+  const input = '{"id":"x","body":"Free entry in 2 a wkly comp to win FA Cup final tkts, text FA to 87121"}\n';
+  const withModel = JSON.parse(warden(['screen', '-'], input).out);
+  const rulesOnly = JSON.parse(warden(['screen', '--rules-only', '-'], input).out);
+  assert.ok(withModel.reasons.some((r: { rule: string }) => r.rule.startsWith('model.')), 'the default screens with the model');
+  assert.ok(!rulesOnly.reasons.some((r: { rule: string }) => r.rule.startsWith('model.')), '--rules-only has no model reasons');
+  assert.ok(rulesOnly.reasons.length > 0);
+});
