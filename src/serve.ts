@@ -13,7 +13,7 @@ import { openStores, type OpenedStores } from './store/open-stores.js';
 import { StateProjection } from './state/projection.js';
 import { startRetentionJob } from './store/retention.js';
 import { loadPack } from './policy/load-pack.js';
-import type { CompiledPolicy } from './core/compiled-policy.js';
+import { ActivePolicy } from './policy/active-policy.js';
 import { buildApp } from './http/app.js';
 import type { GatewayOptions } from './http/gateway.js';
 import { createCustomer, issueCredential } from './http/admin/tenancy.js';
@@ -83,7 +83,7 @@ export interface RunningGateway {
 export async function startGateway(opts: ServeOptions = {}): Promise<RunningGateway> {
   const config = opts.config ?? loadConfig();
   const log = opts.logger === false ? pino({ level: 'silent' }) : (opts.logger ?? pino({ level: process.env.WARDEN_LOG_LEVEL ?? 'info' }));
-  let policy: CompiledPolicy = loadPack(opts.packDir).policy;
+  const active = new ActivePolicy(loadPack(opts.packDir).policy);
   const stores = await openStores(config, { log: (m) => log.info({ component: 'store' }, m) });
   const projection = new StateProjection(
     { consent: stores.consent, enforcement: stores.enforcement, changes: stores.changes, recipientSecret: stores.recipientSecret, onCommitted: (h) => stores.onCommitted(h) },
@@ -96,7 +96,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   const port = opts.port ?? config.port;
   const app = await buildApp({
     stores,
-    policy: () => policy,
+    policy: () => active.policy,
     state: () => projection.snapshot(),
     // Ready once the demo tenant is seeded and the caller can install its signal handlers.
     ready: () => started && !projection.stale(),
@@ -116,19 +116,15 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
     log.info({ accountSid: DEMO.accountSid, authToken: DEMO.authToken, sender: DEMO.sender }, 'seeded the demo customer (see docs/http-api.md)');
   }
   started = true;
-  log.info({ url, policyVersion: policy.policyVersion, store: stores.kind }, 'warden gateway listening');
+  log.info({ url, policyVersion: active.policy.policyVersion, store: stores.kind }, 'warden gateway listening');
   let closing: Promise<void> | null = null;
   return {
     app, stores, projection, url,
     reloadPack: () => {
-      try {
-        policy = loadPack(opts.packDir).policy;
-        log.info({ policyVersion: policy.policyVersion }, 'rule pack reloaded');
-        return true;
-      } catch (e) {
-        log.error({ err: e }, 'rule pack refused; keeping the last good policy');
-        return false;
-      }
+      const r = active.reload(() => loadPack(opts.packDir).policy);
+      if (r.ok) log.info({ policyVersion: r.policyVersion }, 'rule pack reloaded');
+      else log.error({ error: r.error }, 'rule pack refused; keeping the last good policy');
+      return r.ok;
     },
     close: () => {
       closing ??= (async () => {

@@ -221,25 +221,12 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
         }
       }
     }
-    // Character n-grams of "<form>": positions -1 .. len, where -1 and len are the boundary.
-    // They depend on the word alone, so inference may take them from a per-word cache instead.
-    const last = charNgrams ? len : -1; // boundary position index
-    for (let i = -1; i <= last - 2; i++) {
-      let h = (FNV_OFFSET ^ SEED_CHAR) >>> 0;
-      for (let k = 0; k < 5; k++) {
-        const p = i + k;
-        if (p > last) break;
-        const c = p < 0 || p === last ? BOUNDARY : form.charCodeAt(p);
-        h = Math.imul(h ^ c, FNV_PRIME);
-        if (k >= 2) {
-          b[n] = fmix(h) & mask;
-          if (explain) {
-            buf.starts[n] = tok.start; buf.ends[n] = tok.end;
-            if (named) buf.names[n] = `${i < 0 ? '<' : ''}${form.slice(Math.max(i, 0), Math.min(p + 1, len))}${p === last ? '>' : ''}`;
-          }
-          n++;
-        }
-      }
+    // Character n-grams of "<form>". They depend on the word alone, so inference may take them
+    // from a per-word cache instead (charNgrams = false).
+    if (charNgrams) {
+      const added = charNgramBuckets(form, bits, b, n, named ? (i, p) => `${i < 0 ? '<' : ''}${form.slice(Math.max(i, 0), Math.min(p + 1, len))}${p === len ? '>' : ''}` : undefined, buf.names);
+      if (explain) for (let k = n; k < n + added; k++) { buf.starts[k] = tok.start; buf.ends[k] = tok.end; }
+      n += added;
     }
     buf.count = n;
     prevHash = wordHash;
@@ -259,11 +246,16 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
   return buf.count;
 }
 
-/** The character n-gram buckets of one canonical word form, as extractFeatures emits them. */
-export function charNgramBuckets(form: string, bits: number, out: Int32Array): number {
+/**
+ * Writes the character 3- to 5-gram buckets of one canonical word form (with word boundaries:
+ * positions -1 and len stand for the boundary) into `out` from `offset`; returns how many.
+ * With `name`, also writes each n-gram's readable name into `names` at the same index.
+ */
+export function charNgramBuckets(form: string, bits: number, out: Int32Array, offset = 0,
+  name?: (start: number, end: number) => string, names?: string[]): number {
   const mask = (1 << bits) - 1;
   const last = form.length;
-  let n = 0;
+  let n = offset;
   for (let i = -1; i <= last - 2; i++) {
     let h = (FNV_OFFSET ^ SEED_CHAR) >>> 0;
     for (let k = 0; k < 5; k++) {
@@ -271,8 +263,11 @@ export function charNgramBuckets(form: string, bits: number, out: Int32Array): n
       if (p > last) break;
       const c = p < 0 || p === last ? BOUNDARY : form.charCodeAt(p);
       h = Math.imul(h ^ c, FNV_PRIME);
-      if (k >= 2) out[n++] = fmix(h) & mask;
+      if (k >= 2) {
+        if (name !== undefined && names !== undefined) names[n] = name(i, p);
+        out[n++] = fmix(h) & mask;
+      }
     }
   }
-  return n;
+  return n - offset;
 }

@@ -42,3 +42,17 @@ export function verifyChain(entries: AuditEntry[], startPrevHash = GENESIS_HASH)
   }
   return null;
 }
+
+/** Verifies the whole chain a page at a time: `page(after)` returns entries with seq > after, in order. */
+export async function verifyPaged(page: (after: number) => Promise<AuditEntry[]> | AuditEntry[]): Promise<number | null> {
+  let after = 0;
+  let prev = GENESIS_HASH;
+  for (;;) {
+    const entries = await page(after);
+    if (entries.length === 0) return null;
+    const broken = verifyChain(entries, prev);
+    if (broken !== null) return broken;
+    after = entries[entries.length - 1].seq;
+    prev = entries[entries.length - 1].hash;
+  }
+}

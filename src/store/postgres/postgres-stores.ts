@@ -14,7 +14,7 @@ import type {
   ReportStore, TenancyStore,
 } from '../types.js';
 import { GroupCommit } from '../group-commit.js';
-import { chain, GENESIS_HASH, verifyChain } from '../audit-hash.js';
+import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import type { Migration } from '../sqlite/migrations.js';
 import { auditRow, consentRow, decisionRow, enforcementRow, isoTime, policyRow, reportRow } from '../sqlite/sqlite-stores.js';
@@ -169,18 +169,7 @@ export class PostgresStores {
     this.audit = {
       append: (e) => appendAudit(e),
       list: async (after, limit) => (await all('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [after, limit])).map(auditRow),
-      verify: async () => {
-        let after = 0;
-        let prev = GENESIS_HASH;
-        for (;;) {
-          const page = (await all('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000', [after])).map(auditRow);
-          if (page.length === 0) return null;
-          const broken = verifyChain(page, prev);
-          if (broken !== null) return broken;
-          after = page[page.length - 1].seq;
-          prev = page[page.length - 1].hash;
-        }
-      },
+      verify: () => verifyPaged(async (after) => (await all('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000', [after])).map(auditRow)),
     };
 
     this.policies = {

@@ -12,7 +12,7 @@ import type {
   ReportEventInput, ReportStore, TenancyStore,
 } from '../types.js';
 import { GroupCommit } from '../group-commit.js';
-import { chain, GENESIS_HASH, verifyChain } from '../audit-hash.js';
+import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import { hashRecipient, recipientForms } from '../recipient-key.js';
 
@@ -190,18 +190,7 @@ export class SqliteStores {
         return entry;
       }),
       list: async (after, limit) => (q.auditList.all(after, limit) as Row[]).map(auditRow),
-      verify: async () => {
-        let after = 0;
-        let prev = GENESIS_HASH;
-        for (;;) {
-          const page = (q.auditList.all(after, 5000) as Row[]).map(auditRow);
-          if (page.length === 0) return null;
-          const broken = verifyChain(page, prev);
-          if (broken !== null) return broken;
-          after = page[page.length - 1].seq;
-          prev = page[page.length - 1].hash;
-        }
-      },
+      verify: () => verifyPaged((after) => (q.auditList.all(after, 5000) as Row[]).map(auditRow)),
     };
 
     this.policies = {
