@@ -1,7 +1,7 @@
 // The screening core: one message plus a snapshot of state in, one explained decision out.
 // Pure and synchronous: no I/O, no clock reads beyond what the context provides, no framework.
 
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from './ids.js';
 import { ACTION_SEVERITY, type Action, type Decision, type Effect, type Evidence, type Message, type Reason } from './types.js';
 import type { CompiledPolicy, CompiledRule, UrlFeature } from './compiled-policy.js';
 import { normalise, originalSpan, type NormalisedText } from './normalise.js';
@@ -173,7 +173,7 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
 
   const effects: Effect[] = [{ kind: 'record-decision' }];
   const decision: Decision = {
-    id: ctx.newId ? ctx.newId() : randomUUID(),
+    id: ctx.newId ? ctx.newId() : uuidv7(),
     messageId: message.id,
     action,
     score,
