@@ -1,19 +1,19 @@
 // What the HTTP adapters share: dependencies handed in by `warden serve` (stores, the current
 // policy, the in-memory state projection) and the per-app runtime built from them (credential
-// cache, decision log, metrics, upstream client, messages held for review).
+// cache, decision log, metrics, upstream client). Messages held for review live in the review
+// queue of the durable store (stores.review), shared by every node.
 
 import type { FastifyBaseLogger } from 'fastify';
 import type { CompiledPolicy } from '../core/compiled-policy.js';
 import type { StateSnapshot } from '../core/screen.js';
 import { screen } from '../core/screen.js';
 import type { Decision, Message } from '../core/types.js';
-import type { ChangeTopic, Stores } from '../store/types.js';
+import type { ChangeTopic, HeldItem, Stores } from '../store/types.js';
 import { storedRecipient } from '../store/recipient-key.js';
 import { Authenticator } from './credentials.js';
 import { DecisionLog, type MaskingOptions } from './decision-log.js';
 import { GatewayMetrics } from './metrics.js';
 import { UpstreamClient } from './twilio/upstream.js';
-import type { FormFields } from './twilio/resources.js';
 
 export interface GatewayOptions {
   /** Bearer token for the admin API (`/v1/admin/*`, `/v1/review/*`); absent disables it. */
@@ -68,26 +68,14 @@ export interface GatewayDeps {
   options?: Partial<GatewayOptions>;
 }
 
-export interface HeldMessage {
-  sid: string;
-  kind: 'message' | 'call';
-  customer: string;
-  endUser?: string;
-  /** AccountSid from the path the app used. */
-  accountSid: string;
-  fields: FormFields;
-  raw: string;
-  decision: Decision;
-  statusCallback?: string;
-  heldAt: string;
-}
+/** A message or call held for review, as the review queue keeps it. */
+export type HeldMessage = HeldItem;
 
 export class Gateway {
   readonly options: GatewayOptions;
   readonly metrics: GatewayMetrics;
   readonly auth: Authenticator;
   readonly upstream: UpstreamClient;
-  readonly held = new Map<string, HeldMessage>();
   decisions!: DecisionLog;
 
   constructor(readonly deps: GatewayDeps) {

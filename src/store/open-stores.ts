@@ -129,6 +129,7 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
       },
     },
     decisions: core.decisions,
+    review: core.review,
     counters,
     sketches,
     changes,

@@ -1,32 +1,39 @@
 // Retention: per customer, message bodies are nulled after bodyRetentionDays and decisions are
-// deleted after decisionRetentionDays (kept longer, without bodies). Runs on a timer in `serve`.
+// deleted after decisionRetentionDays (kept longer, without bodies); settled review-queue items
+// (which keep the whole request) are deleted after bodyRetentionDays. Items still held are never
+// purged. Runs on a timer in `serve`.
 
 import type { Stores } from './types.js';
 
 const DAY = 86_400_000;
 
-export interface RetentionResult { customer: string; bodiesPurged: number; decisionsDeleted: number }
+export interface RetentionResult { customer: string; bodiesPurged: number; decisionsDeleted: number; heldPurged: number }
 
-export async function runRetention(stores: Pick<Stores, 'tenancy' | 'decisions'>, now = Date.now()): Promise<RetentionResult[]> {
+export async function runRetention(stores: Pick<Stores, 'tenancy' | 'decisions' | 'review'>, now = Date.now()): Promise<RetentionResult[]> {
   const out: RetentionResult[] = [];
   for (const c of await stores.tenancy.listCustomers()) {
-    const r: RetentionResult = { customer: c.id, bodiesPurged: 0, decisionsDeleted: 0 };
+    const r: RetentionResult = { customer: c.id, bodiesPurged: 0, decisionsDeleted: 0, heldPurged: 0 };
     const { bodyRetentionDays, decisionRetentionDays } = c.settings;
     if (decisionRetentionDays !== undefined) r.decisionsDeleted = await stores.decisions.purgeDecisions(c.id, new Date(now - decisionRetentionDays * DAY).toISOString());
-    if (bodyRetentionDays !== undefined) r.bodiesPurged = await stores.decisions.purgeBodies(c.id, new Date(now - bodyRetentionDays * DAY).toISOString());
+    if (bodyRetentionDays !== undefined) {
+      const cutoff = new Date(now - bodyRetentionDays * DAY).toISOString();
+      r.bodiesPurged = await stores.decisions.purgeBodies(c.id, cutoff);
+      r.heldPurged = await stores.review.purgeSettled(c.id, cutoff);
+    }
     out.push(r);
   }
   return out;
 }
 
 /** Runs retention now and then every intervalMs; returns a stop function. Logs counts only. */
-export function startRetentionJob(stores: Pick<Stores, 'tenancy' | 'decisions'>, intervalMs: number, log: (m: string) => void = (m) => process.stderr.write(`warden retention: ${m}\n`)): () => void {
+export function startRetentionJob(stores: Pick<Stores, 'tenancy' | 'decisions' | 'review'>, intervalMs: number, log: (m: string) => void = (m) => process.stderr.write(`warden retention: ${m}\n`)): () => void {
   if (intervalMs <= 0) return () => undefined;
   const tick = () => {
     runRetention(stores).then((rs) => {
       const b = rs.reduce((n, r) => n + r.bodiesPurged, 0);
       const d = rs.reduce((n, r) => n + r.decisionsDeleted, 0);
-      if (b + d > 0) log(`purged ${b} bodies and ${d} decisions`);
+      const h = rs.reduce((n, r) => n + r.heldPurged, 0);
+      if (b + d + h > 0) log(`purged ${b} bodies, ${d} decisions and ${h} settled held items`);
     }).catch((e: unknown) => log(`failed: ${(e as Error).message}`));
   };
   const timer = setInterval(tick, intervalMs);

@@ -3,6 +3,8 @@
 // lives in process or in Redis. Current state (who is opted out, who is suspended) is a projection
 // of the events, held in memory by each node and kept current through the change channel.
 
+import type { Decision } from '../core/types.js';
+
 /** ISO-8601 instant, UTC. */
 export type Instant = string;
 
@@ -201,6 +203,85 @@ export interface DecisionStore {
   purgeDecisions(customer: string, olderThan: Instant): Promise<number>;
 }
 
+// ---- Review queue: messages and calls held for a person ------------------------------------
+
+export type HeldKind = 'message' | 'call';
+/**
+ * held -> releasing -> released (forwarded upstream; the upstream's answer is recorded), or
+ * held -> refused. `releasing` is the claim taken before forwarding: only one node or admin can take
+ * it, so a held item is forwarded at most once. An item whose forward could not reach the upstream
+ * goes back to held; one left in `releasing` by a node that died mid-forward stays there for a
+ * person to check (it may or may not have reached the upstream).
+ */
+export type HeldState = 'held' | 'releasing' | 'released' | 'refused';
+/** Form fields as received: a repeated field (MediaUrl) is an array. */
+export type HeldFields = Record<string, string | string[] | undefined>;
+
+export interface HeldItemInput {
+  /** The SID Warden gave the app (SM…, MM…, CA…). */
+  sid: string;
+  kind: HeldKind;
+  customer: string;
+  endUser?: string;
+  /** AccountSid from the path the app used. */
+  accountSid: string;
+  fields: HeldFields;
+  /** The form body exactly as received: what is forwarded on release. */
+  raw: string;
+  /** The screening decision that held it (JSON). */
+  decision: Decision;
+  statusCallback?: string;
+  heldAt: Instant;
+}
+
+export interface HeldItem extends HeldItemInput {
+  state: HeldState;
+  /** Who took the release claim, and when (set from `releasing` on). */
+  claimedAt?: Instant;
+  claimedBy?: string;
+  settledAt?: Instant;
+  settledBy?: string;
+  /** Released: the upstream's HTTP status and SID; released with a failure or refused: the error code. */
+  upstreamStatus?: number;
+  upstreamSid?: string;
+  errorCode?: number;
+}
+
+export interface HeldQuery {
+  /** Only this customer's items (what a tenant may see). */
+  customer?: string;
+  /** Default: held and releasing (not yet settled). */
+  states?: HeldState[];
+  limit?: number;
+}
+
+export interface ReleaseOutcome {
+  by: string;
+  at: Instant;
+  upstreamStatus: number;
+  upstreamSid?: string;
+  errorCode?: number;
+}
+
+export interface ReviewStore {
+  /** Records a held item durably; resolves only after commit. A SID can be held once. */
+  hold(item: HeldItemInput): Promise<HeldItem>;
+  /** One item; with `customer`, null unless it is that customer's. */
+  get(sid: string, customer?: string): Promise<HeldItem | null>;
+  /** Oldest first. */
+  list(query?: HeldQuery): Promise<HeldItem[]>;
+  /** Atomically moves held -> releasing; null when the item is not held (absent, claimed or settled). */
+  claim(sid: string, by: string, at: Instant): Promise<HeldItem | null>;
+  /** releasing -> released with the upstream's answer; audited (review.release) in the same commit. */
+  released(sid: string, outcome: ReleaseOutcome): Promise<HeldItem>;
+  /** releasing -> held: the upstream could not be reached, nothing was forwarded. */
+  unclaim(sid: string): Promise<void>;
+  /** Atomically moves held -> refused; audited (review.refuse) in the same commit; null when not held. */
+  refuse(sid: string, by: string, at: Instant, errorCode: number): Promise<HeldItem | null>;
+  /** Retention: deletes settled items (released or refused) settled before the instant. */
+  purgeSettled(customer: string, olderThan: Instant): Promise<number>;
+}
+
 // ---- Fast shared state ---------------------------------------------------------------------
 
 export interface RateLimitResult {
@@ -244,6 +325,7 @@ export interface Stores {
   reports: ReportStore;
   tenancy: TenancyStore;
   decisions: DecisionStore;
+  review: ReviewStore;
   counters: Counters;
   changes: ChangeChannel;
   close(): Promise<void>;
@@ -268,6 +350,8 @@ export interface DataExport {
   enforcement: EnforcementEvent[];
   reports: ReportEvent[];
   decisions: DecisionRecord[];
+  /** Held messages and calls (with their form bodies), settled or not. */
+  held: HeldItem[];
 }
 
 export interface ErasureReport {

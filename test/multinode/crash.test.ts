@@ -1,6 +1,7 @@
-// Durability: several concurrent clients stream opt-outs and enforcement actions at `warden serve`;
-// the server is killed with SIGKILL at a random moment, restarted, and every write it had
-// acknowledged must be there (same seq). 10 kills per backend. Then graceful shutdown: SIGTERM
+// Durability: several concurrent clients stream opt-outs, enforcement actions and messages the
+// policy holds for review at `warden serve`; the server is killed with SIGKILL at a random moment,
+// restarted, and every write it had acknowledged must be there (same seq; every message answered
+// 201 accepted still held). 10 kills per backend. Then graceful shutdown: SIGTERM
 // while requests are in flight answers every one of them and exits 0.
 
 import { describe, it } from 'node:test';
@@ -9,7 +10,7 @@ import { Agent, request } from 'node:http';
 import { openStores } from '../../src/store/open-stores.js';
 import { DEFAULT_CONFIG, type WardenConfig } from '../../src/config.js';
 import { HOW_TO, dropSchema, isolatedConfig, testServices } from '../store/services.js';
-import { ADMIN_TOKEN, DEMO_AUTH, enforce, optOut, startNode, stopNode, tempDataDir, type Node } from './harness.js';
+import { ADMIN_TOKEN, DEMO_AUTH, DEMO_SENDER, DEMO_SID, enforce, optOut, startNode, stopNode, tempDataDir, type Node } from './harness.js';
 
 const KILLS = 10;
 const CLIENTS = 8;
@@ -36,13 +37,25 @@ function backends(): Array<Backend | { name: string; skip: string }> {
   return list;
 }
 
-async function verify(config: WardenConfig, consent: Map<string, number>, enforcement: Map<string, number>): Promise<void> {
+/** A message the default pack holds for review; resolves to its SID once answered 201 accepted. */
+async function hold(node: Node, to: string): Promise<string | null> {
+  const r = await fetch(`${node.url}/2010-04-01/Accounts/${DEMO_SID}/Messages.json`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: DEMO_AUTH },
+    body: new URLSearchParams({ To: to, From: DEMO_SENDER, Body: "I know where you live. I'll f.i.n.d you and hurt you" }).toString(),
+  });
+  const json = await r.json() as { sid?: string; status?: string };
+  return r.status === 201 && json.status === 'accepted' && json.sid !== undefined ? json.sid : null;
+}
+
+async function verify(config: WardenConfig, consent: Map<string, number>, enforcement: Map<string, number>, held: Set<string>): Promise<void> {
   const s = await openStores(config, { log: () => undefined });
   try {
     const storedConsent = new Map((await s.consent.since(0, 10_000_000)).map((e) => [e.recipient, e.seq]));
     const storedEnforcement = new Map((await s.enforcement.since(0, 10_000_000)).map((e) => [e.reason, e.seq]));
     for (const [recipient, seq] of consent) assert.equal(storedConsent.get(recipient), seq, `acknowledged opt-out ${recipient} (seq ${seq}) lost`);
     for (const [reason, seq] of enforcement) assert.equal(storedEnforcement.get(reason), seq, `acknowledged enforcement "${reason}" (seq ${seq}) lost`);
+    const storedHeld = new Set((await s.review.list({ customer: 'demo', limit: 10_000 })).map((h) => h.sid));
+    for (const sid of held) assert.ok(storedHeld.has(sid), `message ${sid} answered 201 accepted but no longer held`);
   } finally {
     await s.close();
   }
@@ -57,6 +70,7 @@ describe('crash safety: SIGKILL during concurrent writes', () => {
     it(`${b.name}: every acknowledged write survives ${KILLS} kills`, { timeout: 180_000 }, async (t) => {
       const ackedConsent = new Map<string, number>();
       const ackedEnforcement = new Map<string, number>();
+      const ackedHeld = new Set<string>();
       let failedInFlight = 0;
       let n = 0;
       try {
@@ -69,7 +83,10 @@ describe('crash safety: SIGKILL during concurrent writes', () => {
             while (running) {
               const i = n++;
               try {
-                if (i % 5 === 4) {
+                if (i % 5 === 2) {
+                  const sid = await hold(node, `+1667${String(i).padStart(7, '0')}`);
+                  if (sid !== null) ackedHeld.add(sid);
+                } else if (i % 5 === 4) {
                   const reason = `crash ${b.name} ${kill}.${c}.${i}`;
                   const r = await enforce(node, 'warn', reason);
                   if (r.status === 201) ackedEnforcement.set(reason, r.json.seq as number);
@@ -93,7 +110,7 @@ describe('crash safety: SIGKILL during concurrent writes', () => {
           running = false;
           await Promise.all(clients);
           assert.equal(exit.signal, 'SIGKILL');
-          await verify(b.config, ackedConsent, ackedEnforcement);
+          await verify(b.config, ackedConsent, ackedEnforcement, ackedHeld);
         }
         // A final restart serves the surviving state: a killed-and-restarted node still blocks.
         const node = await startNode(b.env);
@@ -104,8 +121,8 @@ describe('crash safety: SIGKILL during concurrent writes', () => {
       } finally {
         await b.cleanup();
       }
-      t.diagnostic(`${KILLS} kills; ${ackedConsent.size} opt-outs and ${ackedEnforcement.size} enforcement actions acknowledged, all present after restart; ${failedInFlight} requests cut off in flight`);
-      assert.ok(ackedConsent.size > KILLS && ackedEnforcement.size > 0);
+      t.diagnostic(`${KILLS} kills; ${ackedConsent.size} opt-outs, ${ackedEnforcement.size} enforcement actions and ${ackedHeld.size} held messages acknowledged, all present after restart; ${failedInFlight} requests cut off in flight`);
+      assert.ok(ackedConsent.size > KILLS && ackedEnforcement.size > 0 && ackedHeld.size > 0);
       assert.ok(failedInFlight > 0, 'the kills landed while requests were in flight');
     });
   }

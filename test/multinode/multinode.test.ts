@@ -1,12 +1,14 @@
 // Two `warden serve` processes on different ports sharing one PostgreSQL and one Redis:
 // an opt-out received on A blocks a send on B; a suspension on A refuses traffic on B within 1 s;
-// a shared limit of N per minute admits N across both nodes together.
+// a message held for review on A is listed and released on B, and a double release racing on
+// both nodes forwards once; a shared limit of N per minute admits N across both nodes together.
 // The nodes poll only every 5 s here, so propagation within 1 s is the change channel's doing.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
 import { HOW_TO, dropSchema, isolatedConfig, testServices } from '../store/services.js';
-import { enforce, optOut, screenOn, startNode, stopNode, tempDataDir, twilioSend, type Node } from './harness.js';
+import { ADMIN_TOKEN, DEMO_AUTH, DEMO_SENDER, DEMO_SID, enforce, optOut, post, screenOn, startNode, stopNode, tempDataDir, twilioSend, type Node } from './harness.js';
 
 const services = await testServices();
 const LIMIT = 200;
@@ -68,6 +70,54 @@ if (services === null) {
       assert.equal((await enforce(b, 'reinstate', 'appeal upheld')).status, 201);
       const back = await within(1000, async () => (await screenOn(a, to)).json.action === 'allow');
       assert.ok(back < 1000, `node A allowed traffic ${back} ms after the reinstatement on B`);
+    });
+
+    it('a message held on node A is listed and released on node B; a double release on both nodes forwards once', async () => {
+      const callbacks: Array<Record<string, string>> = [];
+      const server: Server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => { body += c; });
+        req.on('end', () => { callbacks.push(Object.fromEntries(new URLSearchParams(body))); res.end('ok'); });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      const addr = server.address();
+      const cbUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/status`;
+      const admin = `Bearer ${ADMIN_TOKEN}`;
+      // A body the default pack holds for review (examples/sample-messages.jsonl).
+      const hold = async (n: Node, to: string) => {
+        const r = await fetch(`${n.url}/2010-04-01/Accounts/${DEMO_SID}/Messages.json`, {
+          method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: DEMO_AUTH },
+          body: new URLSearchParams({ To: to, From: DEMO_SENDER, Body: "I know where you live. I'll f.i.n.d you and hurt you", StatusCallback: cbUrl }).toString(),
+        });
+        const json = await r.json() as { sid: string; status: string };
+        assert.deepEqual([r.status, json.status], [201, 'accepted']);
+        return json.sid;
+      };
+      const listed = async (n: Node) => ((await (await fetch(`${n.url}/v1/review`, { headers: { authorization: admin } })).json()) as { held: Array<{ sid: string }> }).held.map((h) => h.sid);
+      // The demo customer's upstream is node A's sink: count what reached it.
+      const forwarded = async (to: string) => {
+        const r = await fetch(`${a.url}/sink/2010-04-01/Accounts/${DEMO_SID}/Messages.json`, { headers: { authorization: 'Basic ' + Buffer.from(`${DEMO_SID}:demo-sink-token`).toString('base64') } });
+        return ((await r.json()) as { messages: Array<{ to: string }> }).messages.filter((m) => m.to === to).length;
+      };
+      try {
+        const sid = await hold(a, '+15556660001');
+        assert.ok((await listed(b)).includes(sid), 'node B lists what node A held');
+        const got = await fetch(`${b.url}/2010-04-01/Accounts/${DEMO_SID}/Messages/${sid}.json`, { headers: { authorization: DEMO_AUTH } });
+        assert.equal(((await got.json()) as { status: string }).status, 'accepted', 'node B serves the held resource');
+        const rel = await post(`${b.url}/v1/review/${sid}`, { action: 'release' }, admin);
+        assert.deepEqual([rel.status, rel.json.status], [200, 'queued']);
+        assert.equal(await forwarded('+15556660001'), 1);
+        assert.equal(callbacks.filter((c) => c.MessageSid === sid && c.MessageStatus === 'queued').length, 1, 'the app heard once');
+        assert.equal((await listed(a)).includes(sid), false, 'settled on B, gone from A\'s list');
+
+        const raced = await hold(b, '+15556660002');
+        const results = await Promise.all([a, b, a, b].map((n) => post(`${n.url}/v1/review/${raced}`, { action: 'release' }, admin)));
+        assert.deepEqual(results.map((r) => r.status).sort(), [200, 409, 409, 409], 'one release wins across both nodes');
+        assert.equal(await forwarded('+15556660002'), 1, 'forwarded exactly once');
+        assert.equal(callbacks.filter((c) => c.MessageSid === raced).length, 1, 'one status callback');
+      } finally {
+        await new Promise<void>((r) => server.close(() => r()));
+      }
     });
 
     it(`a shared limit of ${LIMIT} per minute admits ${LIMIT} (within 5%) across both nodes`, async (t) => {

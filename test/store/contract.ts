@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OpenedStores } from '../../src/store/open-stores.js';
-import type { ChangeTopic, CustomerRecord, DecisionRecord } from '../../src/store/types.js';
+import type { ChangeTopic, CustomerRecord, DecisionRecord, HeldItemInput } from '../../src/store/types.js';
 import { StateProjection } from '../../src/state/projection.js';
 import { hashRecipient, storedRecipient } from '../../src/store/recipient-key.js';
 import { runRetention } from '../../src/store/retention.js';
@@ -15,6 +15,8 @@ export interface Backend {
   open(): Promise<OpenedStores>;
   /** Edits one audit row behind the store's back, to check that verify() notices. */
   tamperAudit(stores: OpenedStores, seq: number): Promise<void>;
+  /** Opens another instance on the same data: a restart (after close) or a second node (while open). */
+  reopen(stores: OpenedStores): Promise<OpenedStores>;
 }
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -34,7 +36,125 @@ function decision(id: string, cust: string, at: string, body: string | null = 'h
   };
 }
 
+let heldN = 0;
+/** A held item as the Twilio route records it, with a repeated MediaUrl. */
+export function heldItem(cust: string, extra: Partial<HeldItemInput> = {}): HeldItemInput {
+  const sid = `MM${(++heldN).toString(16).padStart(8, '0')}${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}${'0'.repeat(16)}`;
+  const fields = { To: '+15551239999', From: '+15550000001', Body: 'I will find you', MediaUrl: ['https://x.example/a.jpg', 'https://x.example/b.jpg'], StatusCallback: 'https://app.example/status' };
+  return {
+    sid, kind: 'message', customer: cust, accountSid: `AC${cust.padEnd(32, '0')}`, fields,
+    raw: 'To=%2B15551239999&From=%2B15550000001&Body=I+will+find+you&MediaUrl=https%3A%2F%2Fx.example%2Fa.jpg&MediaUrl=https%3A%2F%2Fx.example%2Fb.jpg&StatusCallback=https%3A%2F%2Fapp.example%2Fstatus',
+    decision: { id: `d-${sid}`, messageId: sid, action: 'review', score: 0.7, policyVersion: 'p1', reasons: [{ clause: 'content.violence', rule: 'r', weight: 0.7, detail: 'threat', action: 'review' }] },
+    statusCallback: 'https://app.example/status', heldAt: T0, ...extra,
+  };
+}
+
 export function runContract(backend: Backend): void {
+  describe(`review queue: ${backend.name}`, () => {
+    let s: OpenedStores;
+    before(async () => { s = await backend.open(); });
+    after(async () => { await s.close(); });
+
+    it('hold, get and list: everything round-trips; a customer sees only its own items', async () => {
+      const a = heldItem('rq-a', { endUser: 'u1' });
+      const b = heldItem('rq-a', { kind: 'call', heldAt: iso(1000), fields: { To: '+15551230001', From: '+15550000001', Twiml: '<Response><Say>hi</Say></Response>' }, raw: 'To=x' });
+      delete b.statusCallback;
+      const other = heldItem('rq-b', { heldAt: iso(500) });
+      const ack = await s.review.hold(a);
+      assert.deepEqual(ack, { ...a, state: 'held' });
+      await s.review.hold(b);
+      await s.review.hold(other);
+      assert.deepEqual(await s.review.get(a.sid), { ...a, state: 'held' });
+      assert.deepEqual((await s.review.get(a.sid))?.fields.MediaUrl, ['https://x.example/a.jpg', 'https://x.example/b.jpg'], 'a repeated MediaUrl stays a list');
+      assert.equal((await s.review.get(b.sid))?.statusCallback, undefined);
+      assert.equal(await s.review.get(a.sid, 'rq-b'), null, 'another customer does not see it');
+      assert.equal((await s.review.get(a.sid, 'rq-a'))?.sid, a.sid);
+      assert.equal(await s.review.get('MMnope'), null);
+      assert.deepEqual((await s.review.list({ customer: 'rq-a' })).map((h) => h.sid), [a.sid, b.sid]);
+      assert.deepEqual((await s.review.list({ customer: 'rq-b' })).map((h) => h.sid), [other.sid]);
+      const everyone = (await s.review.list()).map((h) => h.sid);
+      assert.deepEqual(everyone.filter((x) => [a.sid, b.sid, other.sid].includes(x)), [a.sid, other.sid, b.sid], 'oldest first');
+      assert.equal((await s.review.list({ customer: 'rq-a', limit: 1 })).length, 1);
+      await assert.rejects(s.review.hold(a), 'a SID is held once');
+    });
+
+    it('claim: of 25 concurrent claims exactly one wins; release is recorded and audited', async () => {
+      const h = heldItem('rq-c');
+      await s.review.hold(h);
+      const claims = await Promise.all(Array.from({ length: 25 }, (_, i) => s.review.claim(h.sid, `admin${i}`, iso(2000))));
+      const won = claims.filter((c) => c !== null);
+      assert.equal(won.length, 1);
+      assert.equal(won[0]?.state, 'releasing');
+      assert.equal(won[0]?.claimedAt, iso(2000));
+      assert.equal(await s.review.refuse(h.sid, 'late', iso(2001), 30007), null, 'a claimed item cannot be refused');
+      assert.deepEqual((await s.review.list({ customer: 'rq-c' })).map((x) => x.state), ['releasing'], 'listed as releasing until settled');
+      const done = await s.review.released(h.sid, { by: won[0]?.claimedBy ?? '', at: iso(3000), upstreamStatus: 201, upstreamSid: 'SMupstream' });
+      assert.deepEqual([done.state, done.settledAt, done.upstreamStatus, done.upstreamSid, done.errorCode], ['released', iso(3000), 201, 'SMupstream', undefined]);
+      await assert.rejects(s.review.released(h.sid, { by: 'x', at: iso(3001), upstreamStatus: 201 }), 'released once');
+      assert.equal(await s.review.claim(h.sid, 'again', iso(4000)), null);
+      assert.deepEqual(await s.review.list({ customer: 'rq-c' }), [], 'settled items leave the default list');
+      assert.equal((await s.review.list({ customer: 'rq-c', states: ['released'] }))[0]?.sid, h.sid);
+      const audit = (await s.audit.list(0, 10_000)).find((e) => e.subject === `held:${h.sid}`);
+      assert.equal(audit?.action, 'review.release');
+      assert.equal(audit?.actor, won[0]?.claimedBy);
+      assert.deepEqual(audit?.detail, { customer: 'rq-c', kind: 'message', decision: h.decision.id, upstreamStatus: 201, upstreamSid: 'SMupstream' });
+    });
+
+    it('refuse races release: one wins; unclaim puts a claimed item back to held', async () => {
+      const h = heldItem('rq-d');
+      await s.review.hold(h);
+      const [claim, refusal] = await Promise.all([s.review.claim(h.sid, 'a', iso(1)), s.review.refuse(h.sid, 'b', iso(1), 30007)]);
+      assert.equal((claim === null) !== (refusal === null), true, 'exactly one of claim and refuse wins');
+      const g = heldItem('rq-d');
+      await s.review.hold(g);
+      assert.notEqual(await s.review.claim(g.sid, 'a', iso(1)), null);
+      await s.review.unclaim(g.sid);
+      const back = await s.review.get(g.sid);
+      assert.deepEqual([back?.state, back?.claimedAt, back?.claimedBy], ['held', undefined, undefined]);
+      const refused = await s.review.refuse(g.sid, 'ops@x', iso(5), 30007);
+      assert.deepEqual([refused?.state, refused?.settledBy, refused?.settledAt, refused?.errorCode], ['refused', 'ops@x', iso(5), 30007]);
+      assert.equal((await s.audit.list(0, 10_000)).find((e) => e.subject === `held:${g.sid}`)?.action, 'review.refuse');
+      assert.equal(await s.audit.verify(), null, 'settlements extend the audit chain');
+    });
+
+    it('retention deletes settled items only; erasure and export include held items', async () => {
+      const settled = heldItem('rq-e');
+      const pending = heldItem('rq-e');
+      await s.review.hold(settled);
+      await s.review.hold(pending);
+      await s.review.refuse(settled.sid, 'ops', iso(10), 30007);
+      assert.equal(await s.review.purgeSettled('rq-e', iso(5)), 0);
+      assert.equal(await s.review.purgeSettled('rq-e', iso(86_400_000)), 1);
+      assert.equal(await s.review.get(settled.sid), null);
+      assert.notEqual(await s.review.get(pending.sid), null, 'an item still held is never purged');
+      const n = '+15554443333';
+      await s.review.hold(heldItem('rq-f', { fields: { To: n, From: '+15550000001', Body: 'x' } }));
+      assert.equal((await s.data.export({ recipient: n })).held.length, 1);
+      assert.equal((await s.data.erase({ recipient: n }, 'dpo')).deleted.held, 1);
+      assert.equal((await s.data.export({ customer: 'rq-e' })).held.length, 1);
+      assert.equal((await s.data.erase({ customer: 'rq-e' }, 'dpo')).deleted.held, 1);
+      assert.equal(await s.review.get(pending.sid), null);
+    });
+
+    it('a held item survives a restart; two instances on the same data settle it once', async () => {
+      const first = await backend.open();
+      const h = heldItem('rq-r');
+      await first.review.hold(h);
+      await first.close();
+      const a = await backend.reopen(first);
+      const b = await backend.reopen(first);
+      try {
+        assert.deepEqual(await a.review.get(h.sid), { ...h, state: 'held' }, 'still held after the restart');
+        assert.deepEqual((await b.review.list({ customer: 'rq-r' })).map((x) => x.sid), [h.sid]);
+        const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).review.claim(h.sid, `node${i % 2}`, iso(1))));
+        assert.equal(claims.filter((c) => c !== null).length, 1, 'one claim across both instances');
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  });
+
   describe(`store contract: ${backend.name}`, () => {
     let s: OpenedStores;
     before(async () => { s = await backend.open(); });

@@ -4,13 +4,14 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { runContract } from './contract.js';
+import { heldItem, runContract } from './contract.js';
 import { openStores, type OpenedStores } from '../../src/store/open-stores.js';
 import { StateProjection } from '../../src/state/projection.js';
 import { migratePostgres } from '../../src/store/postgres/postgres-stores.js';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { RedisShared } from '../../src/store/redis/redis-shared.js';
 import { HOW_TO, dropSchema, isolatedConfig, testServices } from './services.js';
+import type { WardenConfig } from '../../src/config.js';
 
 const services = await testServices();
 const quiet = { log: () => undefined };
@@ -24,10 +25,11 @@ if (services === null) {
   const svc = services;
   after(async () => { for (const s of schemas) await dropSchema(svc, s); });
 
+  const configs = new WeakMap<OpenedStores, WardenConfig>();
   const open = (tag: string) => {
     const config = isolatedConfig(svc, tag);
     schemas.push(config.databaseSchema);
-    return { config, stores: openStores(config, quiet) };
+    return { config, stores: openStores(config, quiet).then((s) => { configs.set(s, config); return s; }) };
   };
 
   runContract({
@@ -39,6 +41,11 @@ if (services === null) {
       await c.connect();
       await c.query(`UPDATE ${schema}.audit_log SET subject = 'edited' WHERE seq = $1`, [seq]);
       await c.end();
+    },
+    reopen: async (stores) => {
+      const config = configs.get(stores);
+      if (config === undefined) throw new Error('not opened by this backend');
+      return openStores(config, quiet);
     },
   });
 
@@ -58,6 +65,24 @@ if (services === null) {
       const next = await s.consent.append({ customer: 'c', recipient: '+15550000000', kind: 'opt-in', source: 'api', at: '2025-02-01T00:00:00Z' });
       assert.equal(next.seq, 2);
       assert.ok(s.recipientSecret.length >= 32);
+      await s.close();
+    });
+
+    it('migrates a version-2 database (before the review queue) forward: old data kept, items can be held', async () => {
+      const config = isolatedConfig(svc, 'migrate2');
+      schemas.push(config.databaseSchema);
+      const c = new pg.Client({ connectionString: svc.databaseUrl });
+      await c.connect();
+      await c.query(`CREATE SCHEMA ${config.databaseSchema}`);
+      await c.query(`SET search_path = ${config.databaseSchema}`);
+      assert.equal(await migratePostgres(c as unknown as pg.PoolClient, POSTGRES_MIGRATIONS, 2), 2);
+      await c.query("INSERT INTO consent_events (seq, customer, recipient, kind, source, at) VALUES (1, 'c', '+15550000000', 'opt-out', 'api', '2025-01-01T00:00:00Z')");
+      await c.end();
+      const s = await openStores(config, quiet);
+      assert.equal((await s.consent.history('c', '+15550000000')).length, 1);
+      const h = heldItem('c');
+      await s.review.hold(h);
+      assert.deepEqual(await s.review.get(h.sid, 'c'), { ...h, state: 'held' });
       await s.close();
     });
 

@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { runContract } from './contract.js';
+import { heldItem, runContract } from './contract.js';
 import { openStores } from '../../src/store/open-stores.js';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { migrateSqlite, openSqliteDatabase, SQLITE_FILE } from '../../src/store/sqlite/sqlite-stores.js';
@@ -24,6 +24,7 @@ runContract({
     db.prepare("UPDATE audit_log SET subject = 'edited' WHERE seq = ?").run(seq);
     db.close();
   },
+  reopen: (stores) => openStores({ ...DEFAULT_CONFIG, dataDir: dirname(stores.location) }, quiet),
 });
 
 describe('sqlite data directory and migrations', () => {
@@ -56,6 +57,22 @@ describe('sqlite data directory and migrations', () => {
     const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>;
     assert.deepEqual(versions.map((v) => v.version), SQLITE_MIGRATIONS.map((m) => m.version));
     db.close();
+  });
+
+  it('migrates a version-2 database (before the review queue) forward: old data kept, items can be held', async () => {
+    const dir = freshDir();
+    const old = openSqliteDatabase(dir);
+    assert.equal(migrateSqlite(old, SQLITE_MIGRATIONS, 2), 2);
+    old.prepare("INSERT INTO meta (key, value) VALUES ('recipient-key', ?)").run('k'.repeat(40));
+    old.prepare("INSERT INTO consent_events (customer, recipient, kind, source, at) VALUES ('c', '+15550000000', 'opt-out', 'api', '2025-01-01T00:00:00.000Z')").run();
+    old.close();
+    const s = await openStores({ ...DEFAULT_CONFIG, dataDir: dir }, quiet);
+    assert.equal((await s.consent.history('c', '+15550000000')).length, 1);
+    assert.equal(s.recipientSecret, 'k'.repeat(40));
+    const h = heldItem('c');
+    await s.review.hold(h);
+    assert.equal((await s.review.list({ customer: 'c' }))[0]?.sid, h.sid);
+    await s.close();
   });
 
   it('refuses a database newer than the code (migrations are forward-only)', () => {

@@ -5,7 +5,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Gateway } from '../gateway.js';
-import { settleHeld } from '../twilio/routes.js';
+import { HeldConflict, settleHeld } from '../twilio/routes.js';
+import type { HeldState } from '../../store/types.js';
 import { UpstreamError } from '../twilio/upstream.js';
 import { decisionSchema, errorSchema } from '../native/schemas.js';
 import { TenancyError, createCustomer, issueCredential, redacted, updateCustomer, type CustomerInput } from './tenancy.js';
@@ -141,29 +142,41 @@ export async function registerAdmin(app: FastifyInstance, gw: Gateway): Promise<
       return reply.code(201).send(ev);
     });
 
-    admin.get('/v1/review', {
+    const heldStates = ['held', 'releasing', 'released', 'refused'] as const;
+    admin.get<{ Querystring: { customer?: string; state?: HeldState | 'all'; limit?: number } }>('/v1/review', {
       schema: {
-        tags: ['admin'], summary: 'Messages and calls held for review', security,
-        response: { 200: { type: 'object', properties: { held: { type: 'array', items: { type: 'object', properties: { sid: { type: 'string' }, kind: { type: 'string' }, customer: { type: 'string' }, endUser: { type: 'string' }, heldAt: { type: 'string' }, decision: decisionSchema } } } } } },
+        tags: ['admin'], summary: 'Messages and calls held for review (the durable review queue, shared by every node)', security,
+        querystring: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            customer: { type: 'string', maxLength: 64 },
+            state: { type: 'string', enum: [...heldStates, 'all'], description: 'Default: held and releasing (not yet settled)' },
+            limit: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
+          },
+        },
+        response: { 200: { type: 'object', properties: { held: { type: 'array', items: { type: 'object', properties: { sid: { type: 'string' }, kind: { type: 'string' }, customer: { type: 'string' }, endUser: { type: 'string' }, heldAt: { type: 'string' }, state: { type: 'string' }, settledAt: { type: 'string' }, settledBy: { type: 'string' }, decision: decisionSchema } } } } }, ...errors },
       },
-    }, async () => ({ held: [...gw.held.values()] }));
+    }, async (req) => {
+      const { customer, state, limit } = req.query;
+      const states: HeldState[] | undefined = state === undefined ? undefined : state === 'all' ? [...heldStates] : [state];
+      return { held: await stores.review.list({ ...(customer !== undefined ? { customer } : {}), ...(states !== undefined ? { states } : {}), ...(limit !== undefined ? { limit } : {}) }) };
+    });
 
-    admin.post<{ Params: { id: string }; Body: { action: 'release' | 'refuse' } }>('/v1/review/:id', {
+    admin.post<{ Params: { id: string }; Body: { action: 'release' | 'refuse'; actor?: string } }>('/v1/review/:id', {
       schema: {
-        tags: ['admin'], summary: 'Release (forward upstream) or refuse a held message; the app hears through its StatusCallback', security,
-        body: { type: 'object', additionalProperties: false, required: ['action'], properties: { action: { type: 'string', enum: ['release', 'refuse'] } } },
-        response: { 200: { type: 'object', properties: { sid: { type: 'string' }, status: { type: 'string' }, upstreamStatus: { type: 'integer' }, upstreamSid: { type: 'string' }, errorCode: { type: 'integer' } } }, ...errors },
+        tags: ['admin'], summary: 'Release (forward upstream) or refuse a held message; the app hears through its StatusCallback. Exactly once across nodes: a second settlement gets 409', security,
+        body: { type: 'object', additionalProperties: false, required: ['action'], properties: { action: { type: 'string', enum: ['release', 'refuse'] }, actor: { type: 'string', minLength: 1, maxLength: 200, description: 'Who decided, for the review queue and the audit log (default admin-api)' } } },
+        response: { 200: { type: 'object', properties: { sid: { type: 'string' }, status: { type: 'string' }, upstreamStatus: { type: 'integer' }, upstreamSid: { type: 'string' }, errorCode: { type: 'integer' } } }, ...errors, 503: errorSchema },
       },
     }, async (req, reply) => {
-      const held = gw.held.get(req.params.id);
-      if (held === undefined) throw Object.assign(new Error(`nothing held as ${req.params.id}`), { statusCode: 404 });
+      const sid = req.params.id;
       try {
-        return { sid: held.sid, ...(await settleHeld(gw, held, req.body.action, req.log)) };
+        const result = await settleHeld(gw, sid, req.body.action, req.body.actor ?? 'admin-api', req.log);
+        if (result === null) throw Object.assign(new Error(`nothing held as ${sid}`), { statusCode: 404 });
+        return { sid, ...result };
       } catch (e) {
-        if (e instanceof UpstreamError) {
-          gw.held.set(held.sid, held);
-          return reply.code(503).send({ error: e.message, statusCode: 503 });
-        }
+        if (e instanceof HeldConflict) return reply.code(409).send({ error: e.message, statusCode: 409 });
+        if (e instanceof UpstreamError) return reply.code(503).send({ error: e.message, statusCode: 503 });
         throw e;
       }
     });

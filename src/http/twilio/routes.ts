@@ -6,16 +6,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Decision, Message, Reason } from '../../core/types.js';
 import { ACTION_SEVERITY } from '../../core/types.js';
-import type { CustomerRecord } from '../../store/types.js';
+import type { CustomerRecord, HeldItemInput } from '../../store/types.js';
 import { newSid, type Principal } from '../credentials.js';
-import type { Gateway, HeldMessage } from '../gateway.js';
+import type { Gateway } from '../gateway.js';
 import { destinationAllowed } from './countries.js';
 import { formFields, isForm, rawForm } from './form.js';
 import { all, callResource, first, messageResource, type FormFields } from './resources.js';
 import { computeSignature, verifySignature } from './signature.js';
-import { errorForClause, topReason, twilioError, type TwilioErrorName } from './twilio-errors.js';
+import { TWILIO_ERRORS, errorForClause, topReason, twilioError, type TwilioErrorName } from './twilio-errors.js';
 import { TWILIO_OAI_SUBSET } from './oai-subset.js';
-import { UpstreamClient, UpstreamError, encodeForm } from './upstream.js';
+import { UpstreamClient, UpstreamError, encodeForm, type UpstreamResponse } from './upstream.js';
 
 export function isTwilioPath(url: string): boolean {
   return url.startsWith('/2010-04-01/') || url.startsWith('/twilio/');
@@ -165,13 +165,14 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
       if (decision.action === 'block') throw refusalFor(decision);
       if (decision.action === 'throttle') throw new TwilioRefusal('tooManyRequests', 'the policy throttled this sender', decision.retryAfter ?? 60);
       if (decision.action === 'review') {
-        const held: HeldMessage = {
+        const held: HeldItemInput = {
           sid, kind, customer: customer.id, accountSid: req.params.AccountSid, fields: { ...fields }, raw: rawForm(req.body), decision, heldAt: new Date().toISOString(),
         };
         if (principal.endUser !== undefined) held.endUser = principal.endUser;
         const cb = first(fields, 'StatusCallback');
         if (cb) held.statusCallback = cb;
-        gw.held.set(sid, held);
+        // Durable (committed, shared by every node) before the app is told `accepted`.
+        await stores.review.hold(held);
         const resource = kind === 'message' ? messageResource(req.params.AccountSid, sid, fields, 'accepted') : callResource(req.params.AccountSid, sid, fields, 'queued');
         return reply.code(201).send(resource);
       }
@@ -294,12 +295,18 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
       const m = /^\/2010-04-01\/Accounts\/([^/.?]+)/.exec(url);
       const principal = await authenticate(gw, req, m?.[1]);
       const customer = principal.customer;
-      // Messages held for review are Warden's own until released.
+      // Messages held for review are Warden's own until released (the review queue, any node);
+      // a refused one stays Warden's, failed (canceled for a call) with the refusal's error code.
       const heldMatch = /^\/2010-04-01\/Accounts\/[^/]+\/(Messages|Calls)\/([A-Z]{2}[0-9a-f]{32})\.json(\?|$)/.exec(url);
       if (heldMatch && req.method === 'GET') {
-        const held = gw.held.get(heldMatch[2]);
-        if (held && held.customer === customer.id) {
-          return held.kind === 'message' ? messageResource(held.accountSid, held.sid, held.fields, 'accepted') : callResource(held.accountSid, held.sid, held.fields, 'queued');
+        const held = await stores.review.get(heldMatch[2], customer.id);
+        if (held && held.state !== 'released') {
+          const isMessage = held.kind === 'message';
+          if (held.state !== 'refused') return isMessage ? messageResource(held.accountSid, held.sid, held.fields, 'accepted') : callResource(held.accountSid, held.sid, held.fields, 'queued');
+          if (!isMessage) return callResource(held.accountSid, held.sid, held.fields, 'canceled');
+          const code = held.errorCode ?? null;
+          const spec = Object.values(TWILIO_ERRORS).find((e) => e.code === code);
+          return { ...messageResource(held.accountSid, held.sid, held.fields, 'failed'), error_code: code, error_message: spec?.message ?? null };
         }
       }
       const upstreamSid = UpstreamClient.accountSid(customer);
@@ -327,44 +334,79 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
   });
 }
 
-/** Releases or refuses a held message; tells the app through its StatusCallback. */
-export async function settleHeld(gw: Gateway, held: HeldMessage, action: 'release' | 'refuse', log: FastifyInstance['log']): Promise<{ status: string; upstreamStatus?: number; upstreamSid?: string; errorCode?: number }> {
-  const customer = await gw.deps.stores.tenancy.getCustomer(held.customer);
-  if (customer === null) throw new Error(`customer ${held.customer} no longer exists`);
-  gw.held.delete(held.sid);
-  const isMessage = held.kind === 'message';
-  const callback: FormFields = { AccountSid: held.accountSid, From: first(held.fields, 'From'), To: first(held.fields, 'To'), ApiVersion: '2010-04-01' };
-  callback[isMessage ? 'MessageSid' : 'CallSid'] = held.sid;
-  if (isMessage) callback.SmsSid = held.sid;
-  let result: { status: string; upstreamStatus?: number; upstreamSid?: string; errorCode?: number };
+/** The held item exists but is no longer held: another node or admin claimed or settled it. */
+export class HeldConflict extends Error {
+  constructor(readonly sid: string, readonly state: string) {
+    super(state === 'releasing' ? `${sid} is being released by another request` : state === 'held' ? `${sid} changed while this request ran; try again` : `${sid} was already ${state}`);
+  }
+}
+
+export interface SettleResult { status: string; upstreamStatus?: number; upstreamSid?: string; errorCode?: number }
+
+/**
+ * Releases or refuses a held message; tells the app through its StatusCallback. The review queue
+ * is claimed first (held -> releasing, or held -> refused, atomically in the store), so of two
+ * nodes or admins settling at once only one forwards or refuses; the other gets HeldConflict.
+ * An unreachable upstream puts the item back to held (and the UpstreamError propagates).
+ */
+export async function settleHeld(gw: Gateway, sid: string, action: 'release' | 'refuse', actor: string, log: FastifyInstance['log']): Promise<SettleResult | null> {
+  const review = gw.deps.stores.review;
+  const current = await review.get(sid);
+  if (current === null) return null;
+  if (current.state !== 'held') throw new HeldConflict(sid, current.state);
+  const customer = await gw.deps.stores.tenancy.getCustomer(current.customer);
+  if (customer === null) throw new Error(`customer ${current.customer} no longer exists`);
+  const isMessage = current.kind === 'message';
+  const callback: FormFields = { AccountSid: current.accountSid, From: first(current.fields, 'From'), To: first(current.fields, 'To'), ApiVersion: '2010-04-01' };
+  callback[isMessage ? 'MessageSid' : 'CallSid'] = sid;
+  if (isMessage) callback.SmsSid = sid;
+  let result: SettleResult;
+  const at = () => new Date().toISOString();
   if (action === 'release') {
-    const res = await gw.upstream.send({
-      customer, operation: isMessage ? 'release-message' : 'release-call', method: 'POST',
-      path: `/2010-04-01/Accounts/${UpstreamClient.accountSid(customer)}/${isMessage ? 'Messages' : 'Calls'}.json`,
-      contentType: 'application/x-www-form-urlencoded', body: held.raw, accept: 'application/json',
-    });
+    const held = await review.claim(sid, actor, at());
+    if (held === null) throw new HeldConflict(sid, (await review.get(sid))?.state ?? 'settled');
+    let res: UpstreamResponse;
+    try {
+      res = await gw.upstream.send({
+        customer, operation: isMessage ? 'release-message' : 'release-call', method: 'POST',
+        path: `/2010-04-01/Accounts/${UpstreamClient.accountSid(customer)}/${isMessage ? 'Messages' : 'Calls'}.json`,
+        contentType: 'application/x-www-form-urlencoded', body: held.raw, accept: 'application/json',
+      });
+    } catch (e) {
+      // Nothing reached the upstream: the item is held again, for a later release or refusal.
+      if (e instanceof UpstreamError) await review.unclaim(sid);
+      throw e;
+    }
     let upstreamSid: string | undefined;
+    let errorCode: number | undefined;
     try { upstreamSid = (JSON.parse(res.body.toString('utf8')) as { sid?: string }).sid; } catch { /* not JSON */ }
     const ok = res.status < 300;
     const status = ok ? 'queued' : 'failed';
     callback[isMessage ? 'MessageStatus' : 'CallStatus'] = status;
     if (isMessage) callback.SmsStatus = status;
     if (upstreamSid) callback.WardenUpstreamSid = upstreamSid;
-    if (!ok) callback.ErrorCode = String((JSON.parse(res.body.toString('utf8') || '{}') as { code?: number }).code ?? 30001);
+    if (!ok) {
+      try { errorCode = (JSON.parse(res.body.toString('utf8') || '{}') as { code?: number }).code; } catch { /* not JSON */ }
+      errorCode = typeof errorCode === 'number' ? errorCode : 30001;
+      callback.ErrorCode = String(errorCode);
+    }
+    await review.released(sid, { by: actor, at: at(), upstreamStatus: res.status, ...(upstreamSid ? { upstreamSid } : {}), ...(errorCode !== undefined ? { errorCode } : {}) });
     result = { status, upstreamStatus: res.status };
     if (upstreamSid) result.upstreamSid = upstreamSid;
   } else {
-    const code = twilioError(errorForClause(topReason(held.decision)?.clause)).code;
+    const code = twilioError(errorForClause(topReason(current.decision)?.clause)).code;
+    const refused = await review.refuse(sid, actor, at(), code);
+    if (refused === null) throw new HeldConflict(sid, (await review.get(sid))?.state ?? 'settled');
     callback[isMessage ? 'MessageStatus' : 'CallStatus'] = isMessage ? 'failed' : 'canceled';
     if (isMessage) callback.SmsStatus = 'failed';
     callback.ErrorCode = String(code);
     result = { status: isMessage ? 'failed' : 'canceled', errorCode: code };
   }
-  if (held.statusCallback) {
+  if (current.statusCallback) {
     const headers: Record<string, string> = {};
-    if (customer.upstream.authToken) headers['x-twilio-signature'] = computeSignature(customer.upstream.authToken, held.statusCallback, callback);
-    await gw.upstream.postForm(held.statusCallback, encodeForm(callback), headers, 'status-callback').catch((e: unknown) => {
-      log.warn({ err: e, sid: held.sid }, 'status callback to the app failed');
+    if (customer.upstream.authToken) headers['x-twilio-signature'] = computeSignature(customer.upstream.authToken, current.statusCallback, callback);
+    await gw.upstream.postForm(current.statusCallback, encodeForm(callback), headers, 'status-callback').catch((e: unknown) => {
+      log.warn({ err: e, sid }, 'status callback to the app failed');
     });
   }
   return result;

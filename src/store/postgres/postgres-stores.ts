@@ -10,14 +10,14 @@ import pg from 'pg';
 import type {
   AuditEntry, AuditEntryInput, AuditStore, ConsentEvent, ConsentEventInput, ConsentStore, CredentialRecord,
   CustomerRecord, DataExport, DataStore, DataSubject, DecisionRecord, DecisionStore, EnforcementEvent,
-  EnforcementEventInput, EnforcementStore, ErasureReport, PolicyStore, ReportEvent, ReportEventInput,
-  ReportStore, TenancyStore,
+  EnforcementEventInput, EnforcementStore, ErasureReport, HeldItem, HeldItemInput, HeldQuery, PolicyStore,
+  ReportEvent, ReportEventInput, ReportStore, ReviewStore, TenancyStore,
 } from '../types.js';
 import { GroupCommit } from '../group-commit.js';
 import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import type { Migration } from '../sqlite/migrations.js';
-import { auditRow, consentRow, decisionRow, enforcementRow, isoTime, policyRow, reportRow } from '../sqlite/sqlite-stores.js';
+import { auditRow, consentRow, decisionRow, enforcementRow, heldRecipient, heldRow, isoTime, policyRow, reportRow, REVIEW_LIST_MAX, UNSETTLED } from '../sqlite/sqlite-stores.js';
 import { hashRecipient, recipientForms } from '../recipient-key.js';
 
 type Row = Record<string, unknown>;
@@ -76,6 +76,7 @@ export class PostgresStores {
   readonly reports: ReportStore;
   readonly tenancy: TenancyStore;
   readonly decisions: DecisionStore;
+  readonly review: ReviewStore;
   readonly data: DataStore;
   recipientSecret = '';
   private readonly queues: Array<GroupCommit<never, unknown>> = [];
@@ -236,6 +237,56 @@ export class PostgresStores {
       purgeDecisions: async (customer, olderThan) => (await pool.query('DELETE FROM decisions WHERE customer = $1 AND at < $2', [customer, isoTime(olderThan)])).rowCount ?? 0,
     };
 
+    // The review queue: each change is one statement (or one transaction with its audit entry),
+    // acknowledged after COMMIT. The claim is UPDATE ... WHERE state = 'held' RETURNING: of two
+    // nodes claiming at once, the second waits for the first's row lock, re-checks the condition
+    // and gets no row, so an item is forwarded at most once.
+    const settledAudit = (c: Client, h: HeldItem, action: string) => {
+      const detail: Record<string, unknown> = { customer: h.customer, kind: h.kind, decision: h.decision.id };
+      if (h.upstreamStatus !== undefined) detail.upstreamStatus = h.upstreamStatus;
+      if (h.upstreamSid !== undefined) detail.upstreamSid = h.upstreamSid;
+      if (h.errorCode !== undefined) detail.errorCode = h.errorCode;
+      return insertAudit(c, [{ actor: h.settledBy ?? 'unknown', action, subject: `held:${h.sid}`, detail, at: h.settledAt ?? new Date().toISOString() }]);
+    };
+    this.review = {
+      hold: async (h: HeldItemInput) => heldRow((await pool.query(`INSERT INTO review_queue (sid, kind, customer, end_user, account_sid, recipient, fields, raw, decision, status_callback, held_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+      [h.sid, h.kind, h.customer, h.endUser ?? null, h.accountSid, heldRecipient(h), JSON.stringify(h.fields), h.raw, JSON.stringify(h.decision), h.statusCallback ?? null, isoTime(h.heldAt)])).rows[0] as Row),
+      get: async (sid, customer) => {
+        const rows = await all('SELECT * FROM review_queue WHERE sid = $1 AND ($2::text IS NULL OR customer = $2)', [sid, customer ?? null]);
+        return rows.length === 0 ? null : heldRow(rows[0]);
+      },
+      list: async (query: HeldQuery = {}) => {
+        const limit = Math.min(Math.max(1, query.limit ?? 1000), REVIEW_LIST_MAX);
+        return (await all('SELECT * FROM review_queue WHERE state = ANY($1::text[]) AND ($2::text IS NULL OR customer = $2) ORDER BY held_at, sid LIMIT $3',
+          [query.states ?? UNSETTLED, query.customer ?? null, limit])).map(heldRow);
+      },
+      claim: async (sid, by, at) => {
+        const rows = await all("UPDATE review_queue SET state = 'releasing', claimed_at = $1, claimed_by = $2 WHERE sid = $3 AND state = 'held' RETURNING *", [isoTime(at), by, sid]);
+        return rows.length === 0 ? null : heldRow(rows[0]);
+      },
+      released: (sid, o) => tx(async (c) => {
+        const rows = (await c.query(`UPDATE review_queue SET state = 'released', settled_at = $1, settled_by = $2, upstream_status = $3, upstream_sid = $4, error_code = $5
+          WHERE sid = $6 AND state = 'releasing' RETURNING *`, [isoTime(o.at), o.by, o.upstreamStatus, o.upstreamSid ?? null, o.errorCode ?? null, sid])).rows as Row[];
+        if (rows.length === 0) throw new Error(`held item ${sid} is not being released`);
+        const h = heldRow(rows[0]);
+        await settledAudit(c, h, 'review.release');
+        return h;
+      }),
+      unclaim: async (sid) => {
+        await pool.query("UPDATE review_queue SET state = 'held', claimed_at = NULL, claimed_by = NULL WHERE sid = $1 AND state = 'releasing'", [sid]);
+      },
+      refuse: (sid, by, at, errorCode) => tx(async (c) => {
+        const rows = (await c.query("UPDATE review_queue SET state = 'refused', settled_at = $1, settled_by = $2, error_code = $3 WHERE sid = $4 AND state = 'held' RETURNING *",
+          [isoTime(at), by, errorCode, sid])).rows as Row[];
+        if (rows.length === 0) return null;
+        const h = heldRow(rows[0]);
+        await settledAudit(c, h, 'review.refuse');
+        return h;
+      }),
+      purgeSettled: async (customer, olderThan) => (await pool.query("DELETE FROM review_queue WHERE customer = $1 AND state IN ('released', 'refused') AND settled_at < $2", [customer, isoTime(olderThan)])).rowCount ?? 0,
+    };
+
     this.data = {
       export: (s) => this.exportSubject(s),
       erase: (s, actor) => tx((c) => this.eraseSubject(c, s, actor, insertAudit)),
@@ -264,6 +315,7 @@ export class PostgresStores {
       consent: (await q(`SELECT * FROM consent_events WHERE ${w.sql} ORDER BY seq`, w.args)).map(consentRow),
       enforcement: [], reports: [],
       decisions: (await q(`SELECT * FROM decisions WHERE ${w.sql} ORDER BY at`, w.args)).map(decisionRow),
+      held: (await q(`SELECT * FROM review_queue WHERE ${w.sql} ORDER BY held_at, sid`, w.args)).map(heldRow),
     };
     if (s.recipient === undefined && s.customer !== undefined) {
       const cust = await q('SELECT doc FROM customers WHERE id = $1', [s.customer]);
@@ -292,6 +344,7 @@ export class PostgresStores {
       const latest = (await c.query(`SELECT DISTINCT ON (customer) customer, kind FROM consent_events WHERE ${w.sql} ORDER BY customer, seq DESC`, w.args)).rows as Array<{ customer: string; kind: string }>;
       deleted.consent = count(await c.query(`DELETE FROM consent_events WHERE ${w.sql}`, w.args));
       deleted.decisions = count(await c.query(`DELETE FROM decisions WHERE ${w.sql}`, w.args));
+      deleted.held = count(await c.query(`DELETE FROM review_queue WHERE ${w.sql}`, w.args));
       const hashed = hashRecipient(this.recipientSecret, s.recipient);
       let seq = await nextSeq(c, 'consent_events');
       for (const l of latest) {
@@ -308,7 +361,7 @@ export class PostgresStores {
       }
       deleted.reportsRedacted = redacted;
     } else if (s.customer !== undefined) {
-      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['credentials', 'credentials']] as const) {
+      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials']] as const) {
         deleted[name] = count(await c.query(`DELETE FROM ${table} WHERE customer = $1`, [s.customer]));
       }
       deleted.customer = count(await c.query('DELETE FROM customers WHERE id = $1', [s.customer]));

@@ -53,4 +53,20 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       CREATE INDEX credentials_by_customer ON credentials (customer);
     `,
   },
+  {
+    version: 3,
+    name: 'review queue: held messages and calls, and their settlement',
+    sql: `
+      CREATE TABLE review_queue (
+        sid TEXT PRIMARY KEY, kind TEXT NOT NULL, customer TEXT NOT NULL, end_user TEXT,
+        account_sid TEXT NOT NULL, recipient TEXT NOT NULL, fields TEXT NOT NULL, raw TEXT NOT NULL,
+        decision TEXT NOT NULL, status_callback TEXT, held_at TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'held' CHECK (state IN ('held', 'releasing', 'released', 'refused')),
+        claimed_at TEXT, claimed_by TEXT, settled_at TEXT, settled_by TEXT,
+        upstream_status INTEGER, upstream_sid TEXT, error_code INTEGER);
+      CREATE INDEX review_by_state ON review_queue (state, held_at, sid);
+      CREATE INDEX review_by_customer ON review_queue (customer, state, held_at, sid);
+      CREATE INDEX review_by_recipient ON review_queue (recipient);
+    `,
+  },
 ];

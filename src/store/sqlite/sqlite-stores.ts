@@ -8,8 +8,8 @@ import Database from 'better-sqlite3';
 import type {
   AuditEntry, AuditEntryInput, AuditStore, ConsentEvent, ConsentEventInput, ConsentStore, CredentialRecord,
   CustomerRecord, DataExport, DataStore, DataSubject, DecisionRecord, DecisionStore, EnforcementEvent,
-  EnforcementEventInput, EnforcementStore, ErasureReport, PolicyStore, PolicyVersionRecord, ReportEvent,
-  ReportEventInput, ReportStore, TenancyStore,
+  EnforcementEventInput, EnforcementStore, ErasureReport, HeldItem, HeldItemInput, HeldQuery, HeldState,
+  PolicyStore, PolicyVersionRecord, ReportEvent, ReportEventInput, ReportStore, ReviewStore, TenancyStore,
 } from '../types.js';
 import { GroupCommit } from '../group-commit.js';
 import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
@@ -93,13 +93,39 @@ function decisionRow(r: Row): DecisionRecord {
   return d;
 }
 
+function heldRow(r: Row): HeldItem {
+  const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+  const h: HeldItem = {
+    sid: r.sid as string, kind: r.kind as HeldItem['kind'], customer: r.customer as string, accountSid: r.account_sid as string,
+    fields: json<HeldItem['fields']>(r.fields), raw: r.raw as string, decision: json<HeldItem['decision']>(r.decision),
+    heldAt: r.held_at as string, state: r.state as HeldState,
+  };
+  const optional: Array<[keyof HeldItem, unknown]> = [
+    ['endUser', r.end_user], ['statusCallback', r.status_callback], ['claimedAt', r.claimed_at], ['claimedBy', r.claimed_by],
+    ['settledAt', r.settled_at], ['settledBy', r.settled_by], ['upstreamSid', r.upstream_sid],
+  ];
+  for (const [k, v] of optional) if (v !== null && v !== undefined) (h as unknown as Record<string, unknown>)[k] = v;
+  if (r.upstream_status !== null && r.upstream_status !== undefined) h.upstreamStatus = Number(r.upstream_status);
+  if (r.error_code !== null && r.error_code !== undefined) h.errorCode = Number(r.error_code);
+  return h;
+}
+
+/** The recipient a held item is indexed by (erasure of one number finds it). */
+export function heldRecipient(item: HeldItemInput): string {
+  const to = item.fields.To;
+  return (Array.isArray(to) ? to[0] : to) ?? '';
+}
+
+export const UNSETTLED: HeldState[] = ['held', 'releasing'];
+export const REVIEW_LIST_MAX = 10_000;
+
 const isoTime = (at: string): string => {
   const t = Date.parse(at);
   if (Number.isNaN(t)) throw new Error(`invalid instant "${at}"`);
   return new Date(t).toISOString();
 };
 
-export { consentRow, enforcementRow, auditRow, reportRow, policyRow, decisionRow, isoTime };
+export { consentRow, enforcementRow, auditRow, reportRow, policyRow, decisionRow, heldRow, isoTime };
 
 export class SqliteStores {
   readonly consent: ConsentStore;
@@ -109,6 +135,7 @@ export class SqliteStores {
   readonly reports: ReportStore;
   readonly tenancy: TenancyStore;
   readonly decisions: DecisionStore;
+  readonly review: ReviewStore;
   readonly data: DataStore;
   private readonly writer: GroupCommit<() => unknown, { ok: unknown } | { err: unknown }>;
   private readonly decisionDb: DB;
@@ -182,13 +209,15 @@ export class SqliteStores {
       history: async (customer) => (q.enfHistory.all(customer) as Row[]).map(enforcementRow),
     };
 
+    // Inside a write: appends one audit entry to the chain in the caller's transaction.
+    const auditInTx = (input: AuditEntryInput): AuditEntry => {
+      const last = q.auditLast.get() as { seq: number; hash: string } | undefined;
+      const [entry] = chain(last?.seq ?? 0, last?.hash ?? GENESIS_HASH, [{ ...input, at: isoTime(input.at) }]);
+      q.auditInsert.run(entry.seq, entry.actor, entry.action, entry.subject, entry.detail === undefined ? null : JSON.stringify(entry.detail), entry.at, entry.prevHash, entry.hash);
+      return entry;
+    };
     this.audit = {
-      append: (input: AuditEntryInput) => write(() => {
-        const last = q.auditLast.get() as { seq: number; hash: string } | undefined;
-        const [entry] = chain(last?.seq ?? 0, last?.hash ?? GENESIS_HASH, [{ ...input, at: isoTime(input.at) }]);
-        q.auditInsert.run(entry.seq, entry.actor, entry.action, entry.subject, entry.detail === undefined ? null : JSON.stringify(entry.detail), entry.at, entry.prevHash, entry.hash);
-        return entry;
-      }),
+      append: (input: AuditEntryInput) => write(() => auditInTx(input)),
       list: async (after, limit) => (q.auditList.all(after, limit) as Row[]).map(auditRow),
       verify: () => verifyPaged((after) => (q.auditList.all(after, 5000) as Row[]).map(auditRow)),
     };
@@ -268,6 +297,66 @@ export class SqliteStores {
       purgeDecisions: (customer, olderThan) => write(() => q.purgeDecisions.run(customer, isoTime(olderThan)).changes),
     };
 
+    // The review queue gates what reaches the upstream: every change goes through the durable
+    // writer (synchronous=FULL, group commit) and is acknowledged after commit. The claim is one
+    // UPDATE ... WHERE state = 'held' RETURNING, so only one caller ever gets the row.
+    const r = {
+      insert: db.prepare(`INSERT INTO review_queue (sid, kind, customer, end_user, account_sid, recipient, fields, raw, decision, status_callback, held_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`),
+      get: db.prepare('SELECT * FROM review_queue WHERE sid = ?'),
+      claim: db.prepare("UPDATE review_queue SET state = 'releasing', claimed_at = ?, claimed_by = ? WHERE sid = ? AND state = 'held' RETURNING *"),
+      released: db.prepare(`UPDATE review_queue SET state = 'released', settled_at = ?, settled_by = ?, upstream_status = ?, upstream_sid = ?, error_code = ?
+        WHERE sid = ? AND state = 'releasing' RETURNING *`),
+      unclaim: db.prepare("UPDATE review_queue SET state = 'held', claimed_at = NULL, claimed_by = NULL WHERE sid = ? AND state = 'releasing'"),
+      refuse: db.prepare("UPDATE review_queue SET state = 'refused', settled_at = ?, settled_by = ?, error_code = ? WHERE sid = ? AND state = 'held' RETURNING *"),
+      purge: db.prepare("DELETE FROM review_queue WHERE customer = ? AND state IN ('released', 'refused') AND settled_at < ?"),
+    };
+    const settledAudit = (h: HeldItem, action: string): void => {
+      const detail: Record<string, unknown> = { customer: h.customer, kind: h.kind, decision: h.decision.id };
+      if (h.upstreamStatus !== undefined) detail.upstreamStatus = h.upstreamStatus;
+      if (h.upstreamSid !== undefined) detail.upstreamSid = h.upstreamSid;
+      if (h.errorCode !== undefined) detail.errorCode = h.errorCode;
+      auditInTx({ actor: h.settledBy ?? 'unknown', action, subject: `held:${h.sid}`, detail, at: h.settledAt ?? new Date().toISOString() });
+    };
+    this.review = {
+      hold: (h: HeldItemInput) => write(() => heldRow(r.insert.get(h.sid, h.kind, h.customer, h.endUser ?? null, h.accountSid, heldRecipient(h),
+        JSON.stringify(h.fields), h.raw, JSON.stringify(h.decision), h.statusCallback ?? null, isoTime(h.heldAt)) as Row)),
+      get: async (sid, customer) => {
+        const row = r.get.get(sid) as Row | undefined;
+        if (row === undefined || (customer !== undefined && row.customer !== customer)) return null;
+        return heldRow(row);
+      },
+      list: async (query: HeldQuery = {}) => {
+        const states = query.states ?? UNSETTLED;
+        const limit = Math.min(Math.max(1, query.limit ?? 1000), REVIEW_LIST_MAX);
+        if (states.length === 0) return [];
+        const args: unknown[] = [...states];
+        let sql = `SELECT * FROM review_queue WHERE state IN (${states.map(() => '?').join(', ')})`;
+        if (query.customer !== undefined) { sql += ' AND customer = ?'; args.push(query.customer); }
+        return (db.prepare(`${sql} ORDER BY held_at, sid LIMIT ?`).all(...args, limit) as Row[]).map(heldRow);
+      },
+      claim: (sid, by, at) => write(() => {
+        const row = r.claim.get(isoTime(at), by, sid) as Row | undefined;
+        return row === undefined ? null : heldRow(row);
+      }),
+      released: (sid, o) => write(() => {
+        const row = r.released.get(isoTime(o.at), o.by, o.upstreamStatus, o.upstreamSid ?? null, o.errorCode ?? null, sid) as Row | undefined;
+        if (row === undefined) throw new Error(`held item ${sid} is not being released`);
+        const h = heldRow(row);
+        settledAudit(h, 'review.release');
+        return h;
+      }),
+      unclaim: (sid) => write(() => { r.unclaim.run(sid); }),
+      refuse: (sid, by, at, errorCode) => write(() => {
+        const row = r.refuse.get(isoTime(at), by, errorCode, sid) as Row | undefined;
+        if (row === undefined) return null;
+        const h = heldRow(row);
+        settledAudit(h, 'review.refuse');
+        return h;
+      }),
+      purgeSettled: (customer, olderThan) => write(() => r.purge.run(customer, isoTime(olderThan)).changes),
+    };
+
     this.data = { export: (s) => this.exportSubject(s), erase: (s, actor) => write(() => this.eraseSubject(s, actor)) };
   }
 
@@ -302,6 +391,7 @@ export class SqliteStores {
       consent: (db.prepare(`SELECT * FROM consent_events WHERE ${c.sql} ORDER BY seq`).all(...c.args) as Row[]).map(consentRow),
       enforcement: [], reports: [],
       decisions: (db.prepare(`SELECT * FROM decisions WHERE ${c.sql} ORDER BY at`).all(...c.args) as Row[]).map(decisionRow),
+      held: (db.prepare(`SELECT * FROM review_queue WHERE ${c.sql} ORDER BY held_at, sid`).all(...c.args) as Row[]).map(heldRow),
     };
     if (s.recipient === undefined && s.customer !== undefined) {
       const cust = db.prepare('SELECT doc FROM customers WHERE id = ?').get(s.customer) as { doc: string } | undefined;
@@ -330,6 +420,7 @@ export class SqliteStores {
       const latest = db.prepare(`SELECT customer, kind FROM consent_events WHERE seq IN (SELECT max(seq) FROM consent_events WHERE ${c.sql} GROUP BY customer)`).all(...c.args) as Array<{ customer: string; kind: string }>;
       deleted.consent = db.prepare(`DELETE FROM consent_events WHERE ${c.sql}`).run(...c.args).changes;
       deleted.decisions = db.prepare(`DELETE FROM decisions WHERE ${c.sql}`).run(...c.args).changes;
+      deleted.held = db.prepare(`DELETE FROM review_queue WHERE ${c.sql}`).run(...c.args).changes;
       const hashed = hashRecipient(this.recipientSecret, s.recipient);
       for (const l of latest) {
         if (l.kind !== 'opt-out') continue;
@@ -346,7 +437,7 @@ export class SqliteStores {
       deleted.reportsRedacted = redacted;
     } else if (s.customer !== undefined) {
       const id = s.customer;
-      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['credentials', 'credentials']] as const) {
+      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials']] as const) {
         deleted[name] = db.prepare(`DELETE FROM ${table} WHERE customer = ?`).run(id).changes;
       }
       deleted.customer = db.prepare('DELETE FROM customers WHERE id = ?').run(id).changes;
