@@ -38,11 +38,14 @@ export function maskFor(n: string, how: RecipientMasking, key: string): string {
   return how === 'full' ? n : how === 'hash' ? hashNumber(n, key) : maskNumber(n);
 }
 
+interface Buffered { key: string; rec: DecisionRecord; done?: (err?: Error) => void }
+
 export class DecisionLog {
-  private readonly pending = new Map<string, Promise<void>>();
+  /** Records handed to the store and not yet committed, by customer and ID (reads consult them). */
   private readonly pendingRecords = new Map<string, DecisionRecord>();
-  private buffer: Array<{ key: string; rec: DecisionRecord; done: (err?: unknown) => void }> = [];
+  private buffer: Buffered[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private readonly inflight = new Set<Promise<void>>();
   /** How long records wait to share a commit, ms. */
   flushIntervalMs = 10;
 
@@ -75,8 +78,17 @@ export class DecisionLog {
     return rec;
   }
 
-  /** Logs the decision and starts the durable write; the promise settles when it commits. */
-  record(d: Decision, m: Message, customer: CustomerRecord): Promise<void> {
+  /** Logs the decision and queues its durable write; nobody waits for it. */
+  record(d: Decision, m: Message, customer: CustomerRecord): void {
+    this.enqueue(d, m, customer, undefined);
+  }
+
+  /** Like record(), but resolves when the write has committed (rejects if it failed). */
+  recordDurable(d: Decision, m: Message, customer: CustomerRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.enqueue(d, m, customer, (err) => (err === undefined ? resolve() : reject(err))));
+  }
+
+  private enqueue(d: Decision, m: Message, customer: CustomerRecord, done: Buffered['done']): void {
     const rec = this.toRecord(d, m, customer);
     this.log.info({
       decision: {
@@ -90,29 +102,34 @@ export class DecisionLog {
     }, 'decision');
     const key = `${customer.id}\u0000${d.id}`;
     this.pendingRecords.set(key, rec);
-    const write = new Promise<void>((resolve, reject) => {
-      this.buffer.push({ key, rec, done: (err) => (err === undefined ? resolve() : reject(err)) });
-    });
-    this.pending.set(key, write.catch(() => undefined));
+    this.buffer.push(done === undefined ? { key, rec } : { key, rec, done });
     this.timer ??= setTimeout(() => this.writeBuffered(), this.flushIntervalMs);
-    return write;
   }
 
-  /** Submits every buffered record in one turn of the event loop, so they share one commit. */
+  /** Hands every buffered record to the store as one batch (one commit). */
   private writeBuffered(): void {
     this.timer = null;
     const batch = this.buffer;
     this.buffer = [];
-    for (const { key, rec, done } of batch) {
-      this.store.record(rec).then(() => done(), (err: unknown) => {
-        this.metrics.decisionLogErrors.inc();
-        this.log.error({ err, decisionId: rec.id }, 'decision log write failed');
-        done(err);
-      }).finally(() => {
-        this.pending.delete(key);
-        this.pendingRecords.delete(key);
-      });
-    }
+    if (batch.length === 0) return;
+    const settle = (errors: Array<Error | null>) => {
+      for (let i = 0; i < batch.length; i++) {
+        const { key, rec, done } = batch[i];
+        const err = errors[i] ?? null;
+        if (err !== null) {
+          this.metrics.decisionLogErrors.inc();
+          this.log.error({ err, decisionId: rec.id }, 'decision log write failed');
+        }
+        if (this.pendingRecords.get(key) === rec) this.pendingRecords.delete(key);
+        done?.(err ?? undefined);
+      }
+    };
+    const write = this.store.recordMany(batch.map((b) => b.rec)).then(settle, (err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      settle(batch.map(() => e));
+    });
+    this.inflight.add(write);
+    void write.finally(() => this.inflight.delete(write));
   }
 
   async get(customer: string, id: string): Promise<DecisionRecord | null> {
@@ -122,12 +139,12 @@ export class DecisionLog {
     return this.store.get(customer, id);
   }
 
-  /** Writes what is buffered now and waits for every write in flight (graceful shutdown). */
+  /** Writes what is buffered now and waits for every write in flight (graceful shutdown, reads of lists). */
   async flush(): Promise<void> {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.writeBuffered();
     }
-    await Promise.all([...this.pending.values()]);
+    await Promise.all([...this.inflight]);
   }
 }

@@ -196,6 +196,8 @@ export interface DecisionRecord {
 
 export interface DecisionStore {
   record(d: DecisionRecord): Promise<void>;
+  /** A batch in one commit where the backend can; one error (or null) per record, in order. */
+  recordMany(ds: DecisionRecord[]): Promise<Array<Error | null>>;
   get(customer: string, id: string): Promise<DecisionRecord | null>;
   list(customer: string, limit: number, before?: Instant): Promise<DecisionRecord[]>;
   /** Retention: null out bodies older than the instant; delete records older than the other. */

@@ -255,6 +255,19 @@ export function runContract(backend: Backend): void {
       assert.equal((await s.decisions.list('gc', 10)).length, 2);
     });
 
+    it('decisions: a batch commits together, a bad row fails alone, every good row is readable at once', async () => {
+      const batch = Array.from({ length: 300 }, (_, i) => decision(`rm${i}`, 'rm', iso(i)));
+      batch[7] = decision('rm3', 'rm', iso(7)); // duplicate key
+      batch[11] = decision('rm11', 'rm', 'not a time');
+      const errors = await s.decisions.recordMany(batch);
+      assert.equal(errors.length, 300);
+      assert.deepEqual(errors.flatMap((e, i) => (e === null ? [] : [i])), [7, 11]);
+      assert.ok(errors[7] instanceof Error && errors[11] instanceof Error);
+      assert.equal((await s.decisions.list('rm', 500)).length, 298);
+      assert.equal((await s.decisions.get('rm', 'rm299'))?.messageId, 'm-rm299');
+      assert.deepEqual(await s.decisions.recordMany([]), []);
+    });
+
     it('decisions: record, get, list, and retention purges', async () => {
       const day = 86_400_000;
       await s.decisions.record(decision('d1', 'k1', iso(0)));

@@ -71,13 +71,13 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
     const customer = p.customer;
     if (Array.isArray(body.messages)) {
       const results = body.messages.map((m, i) => screenOne(m, p, i));
-      const writes = results.map((r) => gw.decisions.record(r.decision, r.message, customer).catch(() => undefined));
-      if (gw.options.awaitDecisionLog) await Promise.all(writes);
+      if (gw.options.awaitDecisionLog) await Promise.all(results.map((r) => gw.decisions.recordDurable(r.decision, r.message, customer).catch(() => undefined)));
+      else for (const r of results) gw.decisions.record(r.decision, r.message, customer);
       return { decisions: results.map((r) => r.decision) };
     }
     const { decision, message } = screenOne(body, p, null);
-    const write = gw.decisions.record(decision, message, customer).catch(() => undefined);
-    if (gw.options.awaitDecisionLog) await write;
+    if (gw.options.awaitDecisionLog) await gw.decisions.recordDurable(decision, message, customer).catch(() => undefined);
+    else gw.decisions.record(decision, message, customer);
     return decision;
   });
 

@@ -159,7 +159,7 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
       if (media.length > 0) message.mediaUrls = media;
       const decision = withGatewayChecks(gw.screen(message), message, customer, sender);
       gw.metrics.countDecision(decision, message.channel, 'twilio');
-      void gw.decisions.record(decision, message, customer).catch(() => undefined);
+      gw.decisions.record(decision, message, customer);
       reply.header('x-warden-decision', decision.id);
 
       if (decision.action === 'block') throw refusalFor(decision);

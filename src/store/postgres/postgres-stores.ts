@@ -227,6 +227,7 @@ export class PostgresStores {
     });
     this.decisions = {
       record: (d) => recordDecision(d),
+      recordMany: (ds) => Promise.all(ds.map((d) => recordDecision(d).then(() => null, (e: unknown) => (e instanceof Error ? e : new Error(String(e)))))),
       get: async (customer, id) => {
         const rows = await all('SELECT * FROM decisions WHERE customer = $1 AND id = $2', [customer, id]);
         return rows.length === 0 ? null : decisionRow(rows[0]);

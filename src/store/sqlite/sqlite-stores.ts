@@ -12,6 +12,7 @@ import type {
   PolicyStore, PolicyVersionRecord, ReportEvent, ReportEventInput, ReportStore, ReviewStore, TenancyStore,
 } from '../types.js';
 import { GroupCommit } from '../group-commit.js';
+import { DecisionWriter } from './decision-writer.js';
 import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import { hashRecipient, recipientForms } from '../recipient-key.js';
@@ -138,11 +139,11 @@ export class SqliteStores {
   readonly review: ReviewStore;
   readonly data: DataStore;
   private readonly writer: GroupCommit<() => unknown, { ok: unknown } | { err: unknown }>;
-  private readonly decisionDb: DB;
-  private readonly decisionWriter: GroupCommit<DecisionRecord, { ok: unknown } | { err: unknown }>;
+  private readonly decisionWriter: DecisionWriter;
+  private readonly decisionQueue: GroupCommit<DecisionRecord, { ok: unknown } | { err: unknown }>;
   private closed = false;
 
-  constructor(readonly db: DB) {
+  constructor(readonly db: DB, opts: { decisionThread?: boolean } = {}) {
     migrateSqlite(db);
     // One transaction (one fsync) per batch; each op in its own savepoint, so a failing op is
     // rolled back and reported alone while the rest of the batch commits.
@@ -254,39 +255,22 @@ export class SqliteStores {
 
     // Decisions are the log of what happened, written at the rate messages arrive; they gate no
     // send (consent and enforcement do). They go through their own connection with
-    // synchronous=NORMAL: in WAL mode a commit survives a crash of the process (kill -9) but may
-    // be lost with the machine's power, and commits do not wait for a disk sync, so the decision
-    // log never stalls the request path. One plain transaction per batch, no savepoint per row.
-    this.decisionDb = new Database(db.name);
-    this.decisionDb.pragma('journal_mode = WAL');
-    this.decisionDb.pragma('synchronous = NORMAL');
-    this.decisionDb.pragma('busy_timeout = 5000');
-    const decisionInsert = this.decisionDb.prepare(`INSERT INTO decisions (customer, id, end_user, message_id, channel, action, score, policy_version, reasons, recipient, sender, body, at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    const insertDecision = (d: DecisionRecord) => decisionInsert.run(d.customer, d.id, d.endUser ?? null, d.messageId, d.channel, d.action, d.score, d.policyVersion, JSON.stringify(d.reasons), d.to, d.from, d.body, isoTime(d.at));
-    const insertDecisions = this.decisionDb.transaction((ds: DecisionRecord[]) => { for (const d of ds) insertDecision(d); });
-    this.decisionWriter = new GroupCommit<DecisionRecord, { ok: unknown } | { err: unknown }>((ds: DecisionRecord[]) => {
-      try {
-        insertDecisions(ds);
-        return ds.map(() => ({ ok: undefined }));
-      } catch {
-        // A bad row must not lose its neighbours: write them one by one.
-        return ds.map((d) => {
-          try {
-            insertDecision(d);
-            return { ok: undefined };
-          } catch (err) {
-            return { err };
-          }
-        });
-      }
-    }, { maxBatch: 5000 });
+    // synchronous=NORMAL on a worker thread (decision-writer.ts): in WAL mode a commit survives a
+    // crash of the process (kill -9) but may be lost with the machine's power, commits do not wait
+    // for a disk sync, and the inserts do not take the request thread's CPU.
+    this.decisionWriter = new DecisionWriter(db.name, opts.decisionThread === false ? { thread: false } : {});
+    this.decisionQueue = new GroupCommit<DecisionRecord, { ok: unknown } | { err: unknown }>(async (ds: DecisionRecord[]) =>
+      (await this.decisionWriter.write(ds)).map((e) => (e === null ? { ok: undefined } : { err: new Error(e) })), { maxBatch: 5000 });
 
     this.decisions = {
       record: async (d: DecisionRecord) => {
         if (this.closed) throw new Error('store closed');
-        const r = await this.decisionWriter.submit(d);
+        const r = await this.decisionQueue.submit(d);
         if ('err' in r) throw r.err;
+      },
+      recordMany: async (ds: DecisionRecord[]) => {
+        if (this.closed) throw new Error('store closed');
+        return (await this.decisionWriter.write(ds)).map((e) => (e === null ? null : new Error(e)));
       },
       get: async (customer, id) => {
         const r = q.decisionGet.get(customer, id) as Row | undefined;
@@ -455,9 +439,9 @@ export class SqliteStores {
 
   async close(): Promise<void> {
     await this.writer.drain();
-    await this.decisionWriter.drain();
+    await this.decisionQueue.drain();
     this.closed = true;
-    if (this.decisionDb.open) this.decisionDb.close();
+    await this.decisionWriter.close();
     if (this.db.open) this.db.close();
   }
 }

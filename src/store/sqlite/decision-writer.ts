@@ -1,0 +1,116 @@
+// The decision log's SQLite writer. Decisions arrive at the rate messages do; inserting them (four
+// B-tree updates per row) is the dearest thing the request path would otherwise do after
+// screening, so the inserts run on a worker thread with its own connection. The request thread
+// only hands over a batch (one structured clone per flush) and hears back once it is committed.
+// Where a worker cannot share the database (an in-memory one) the same code runs in the thread.
+//
+// Durability is unchanged: synchronous=NORMAL in WAL mode, one transaction per batch; a batch is
+// acknowledged after its commit. A row that fails is retried alone so it cannot lose its batch.
+
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { DecisionRecord } from '../types.js';
+
+type DB = Database.Database;
+
+function iso(at: string): string {
+  const t = Date.parse(at);
+  if (Number.isNaN(t)) throw new Error(`invalid instant "${at}"`);
+  return new Date(t).toISOString();
+}
+
+/** Opens the decision connection on `file` and returns a batch writer: one error (or null) per row. */
+export function openDecisionInserter(file: string): { insert: (ds: DecisionRecord[]) => Array<string | null>; close: () => void } {
+  const db: DB = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  const stmt = db.prepare(`INSERT INTO decisions (customer, id, end_user, message_id, channel, action, score, policy_version, reasons, recipient, sender, body, at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const one = (d: DecisionRecord) => stmt.run(d.customer, d.id, d.endUser ?? null, d.messageId, d.channel, d.action, d.score, d.policyVersion,
+    JSON.stringify(d.reasons), d.to, d.from, d.body, iso(d.at));
+  const all = db.transaction((ds: DecisionRecord[]) => { for (const d of ds) one(d); });
+  return {
+    insert: (ds) => {
+      try {
+        all(ds);
+        return ds.map(() => null);
+      } catch {
+        return ds.map((d) => {
+          try {
+            one(d);
+            return null;
+          } catch (err) {
+            return (err as Error).message;
+          }
+        });
+      }
+    },
+    close: () => { if (db.open) db.close(); },
+  };
+}
+
+interface Batch { resolve: (errors: Array<string | null>) => void; reject: (err: Error) => void }
+
+/** Decision inserts on a worker thread; falls back to the calling thread if the worker dies. */
+export class DecisionWriter {
+  private worker: Worker | null = null;
+  private local: ReturnType<typeof openDecisionInserter> | null = null;
+  private readonly inflight = new Map<number, Batch>();
+  private nextId = 1;
+
+  constructor(private readonly file: string, opts: { thread?: boolean } = {}) {
+    const shareable = file !== '' && file !== ':memory:' && !file.startsWith('file::memory:');
+    if (opts.thread === false || !shareable) {
+      this.local = openDecisionInserter(file);
+      return;
+    }
+    const w = new Worker(new URL('./decision-writer-worker.js', import.meta.url), { workerData: { file } });
+    w.on('message', (m: { id: number; errors: Array<string | null> }) => {
+      const b = this.inflight.get(m.id);
+      this.inflight.delete(m.id);
+      if (this.inflight.size === 0) w.unref();
+      b?.resolve(m.errors);
+    });
+    const fail = (err: Error) => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      for (const b of this.inflight.values()) b.reject(err);
+      this.inflight.clear();
+      this.local ??= openDecisionInserter(file);
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`decision writer thread exited (${code})`)));
+    // An idle thread must not keep the process alive; one with writes in flight does.
+    w.unref();
+    this.worker = w;
+  }
+
+  /** Commits the batch in one transaction; resolves with one error message (or null) per row. */
+  write(ds: DecisionRecord[]): Promise<Array<string | null>> {
+    if (this.worker === null) {
+      if (this.local === null) return Promise.reject(new Error('decision writer closed'));
+      return Promise.resolve(this.local.insert(ds));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.inflight.size === 0) this.worker!.ref();
+      this.inflight.set(id, { resolve, reject });
+      this.worker!.postMessage({ id, rows: ds });
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    if (w !== null) {
+      this.worker = null;
+      w.ref();
+      await new Promise<void>((resolve) => {
+        w.once('exit', () => resolve());
+        w.postMessage({ close: true });
+      });
+    }
+    this.local?.close();
+    this.local = null;
+  }
+}
