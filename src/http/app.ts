@@ -129,9 +129,10 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
-  app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    gw.metrics.httpDuration.observe({ route, method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  // Callback-style hooks: an async hook costs a promise per request on every route.
+  app.addHook('onResponse', (req, reply, done) => {
+    gw.metrics.observeHttp(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   app.setNotFoundHandler((req, reply) => {
@@ -144,6 +145,7 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
     if (err.validation) status = 400;
     if (status >= 500) req.log.error({ err }, 'request failed');
     if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
+    if (status === 401) reply.header('www-authenticate', 'Basic realm="warden"');
     const message = status >= 500 ? 'internal error' : err.message;
     if (isTwilioPath(req.url)) {
       const code = status === 429 ? 20429 : status === 401 ? 20003 : 20000 + status;

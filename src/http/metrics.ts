@@ -45,6 +45,20 @@ export class GatewayMetrics {
     this.webhooks = new Counter({ name: 'warden_webhooks_total', help: 'Provider webhooks received, by kind and outcome', labelNames: ['kind', 'outcome'], registers });
   }
 
+  /** Label-bound children by route, method and status: prom-client hashes a labels object on every call otherwise. */
+  private readonly httpChildren = new Map<string, { observe(v: number): void }>();
+
+  observeHttp(route: string, method: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let child = this.httpChildren.get(key);
+    if (child === undefined) {
+      child = this.httpDuration.labels({ route, method, status: String(status) });
+      // Routes are patterns, not raw URLs, so the set is bounded; the cap guards against surprises.
+      if (this.httpChildren.size < 10_000) this.httpChildren.set(key, child);
+    }
+    child.observe(seconds);
+  }
+
   countDecision(d: Decision, channel: string, api: 'native' | 'twilio'): void {
     this.decisions.inc({ action: d.action, channel, api });
     for (const r of d.reasons) if (!r.shadow) this.reasons.inc({ clause: r.clause });

@@ -30,11 +30,6 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
   const security = [{ basicAuth: [] }];
   const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 413: errorSchema, 429: errorSchema };
 
-  app.addHook('onSend', async (_req, reply, payload) => {
-    if (reply.statusCode === 401) reply.header('www-authenticate', 'Basic realm="warden"');
-    return payload;
-  });
-
   const screenOne = (raw: unknown, p: Principal, index: number | null): { decision: Decision; message: Message } => {
     const parsed = parseMessage(raw, newSid('SM'));
     if (!parsed.ok) throw new HttpError(400, index === null ? parsed.error : `messages[${index}]: ${parsed.error}`);
