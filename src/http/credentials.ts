@@ -76,6 +76,7 @@ interface CacheEntry {
 export class Authenticator {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Promise<Principal | null>>();
+  private readonly headerCache = new Map<string, CacheEntry & { generation: number }>();
   private generation = 0;
 
   constructor(
@@ -105,15 +106,41 @@ export class Authenticator {
     return principal;
   }
 
+  /**
+   * The principal of an Authorization header verified within the TTL, without decoding or hashing
+   * it again (undefined when it must be verified). Keyed by the exact header text, so it can only
+   * answer for the very credentials that were verified; it holds headers no longer than the TTL.
+   */
+  cachedHeader(header: string | undefined): Principal | null | undefined {
+    if (header === undefined) return undefined;
+    const hit = this.headerCache.get(header);
+    if (hit === undefined) return undefined;
+    if (hit.expires <= Date.now() || hit.generation !== this.generation) {
+      this.headerCache.delete(header);
+      return undefined;
+    }
+    return hit.principal;
+  }
+
   async fromHeader(header: string | undefined): Promise<Principal | null> {
+    const cached = this.cachedHeader(header);
+    if (cached !== undefined) return cached;
     const basic = parseBasicAuth(header);
-    return basic === null ? null : this.verify(basic.username, basic.password);
+    if (basic === null) return null;
+    const generation = this.generation;
+    const principal = await this.verify(basic.username, basic.password);
+    if (header !== undefined && generation === this.generation) {
+      if (this.headerCache.size >= this.maxEntries) this.headerCache.clear();
+      this.headerCache.set(header, { principal, expires: Date.now() + (principal ? this.ttlMs : this.negativeTtlMs), generation });
+    }
+    return principal;
   }
 
   /** Forget every cached verification (credential revoked, customer changed). */
   invalidate(): void {
     this.generation++;
     this.cache.clear();
+    this.headerCache.clear();
   }
 
   private async lookup(id: string, secret: string): Promise<Principal | null> {

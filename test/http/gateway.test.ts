@@ -81,6 +81,20 @@ describe('tenant isolation: a second tenant never reads or changes the first one
     assert.equal(fetchOther.json().code, 20003);
   });
 
+  it('a revoked API key is refused on its next request, although it was verified a moment ago', async () => {
+    const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+    const issued = await inject({ method: 'POST', url: `/v1/admin/customers/${DEMO.customer}/credentials`, headers: admin, payload: '{"kind":"api-key"}' });
+    assert.equal(issued.statusCode, 201);
+    const key = issued.json() as { id: string; secret: string };
+    const auth = 'Basic ' + Buffer.from(`${key.id}:${key.secret}`).toString('base64');
+    const wrong = 'Basic ' + Buffer.from(`${key.id}:${key.secret}x`).toString('base64');
+    const body = { to: '+14155550177', from: DEMO.sender, body: 'See you at 5' };
+    for (let i = 0; i < 3; i++) assert.equal((await json(auth, '/v1/screen', body)).statusCode, 200, 'verified, then served from the cache');
+    assert.equal((await json(wrong, '/v1/screen', body)).statusCode, 401, 'a cached key does not admit a different secret');
+    assert.equal((await inject({ method: 'DELETE', url: `/v1/admin/credentials/${key.id}`, headers: { authorization: `Bearer ${ADMIN}` } })).statusCode, 204);
+    assert.equal((await json(auth, '/v1/screen', body)).statusCode, 401);
+  });
+
   it('admin and review routes refuse customer credentials', async () => {
     for (const [method, url] of [['GET', '/v1/admin/customers'], ['GET', '/v1/review'], ['POST', '/v1/review/SM00000000000000000000000000000000']] as const) {
       const r = await inject({ method, url, headers: { authorization: fx.otherAuth, 'content-type': 'application/json' }, payload: method === 'POST' ? '{"action":"release"}' : undefined });

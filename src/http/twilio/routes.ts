@@ -49,7 +49,7 @@ function twiml(reply?: string): string {
 
 /** Authenticates the request and checks the path's AccountSid belongs to the credential. */
 async function authenticate(gw: Gateway, req: FastifyRequest, pathSid: string | undefined): Promise<Principal> {
-  const p = await gw.auth.fromHeader(req.headers.authorization);
+  const p = gw.auth.cachedHeader(req.headers.authorization) ?? (await gw.auth.fromHeader(req.headers.authorization));
   if (p === null) throw new TwilioRefusal('auth');
   if (pathSid !== undefined && pathSid !== p.customer.accountSid && pathSid !== p.endUser) throw new TwilioRefusal('auth', 'the AccountSid in the URL does not belong to these credentials');
   return p;
