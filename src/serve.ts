@@ -33,25 +33,23 @@ export const DEMO = {
 } as const;
 
 /**
- * Seeds the demo tenant when no customer exists. Idempotent when several processes start on the
- * same stores at once: the one that loses the race finds the demo tenant complete and returns false.
+ * Seeds the demo tenant when no customer exists; true when this call wrote any of it. Idempotent
+ * when several processes seed the same stores at once: each step that another process completed
+ * first (customer, auth token, API key) is taken as done, so every caller returns with the demo
+ * tenant complete.
  */
 export async function seedDemo(stores: Stores, sinkBaseUrl: string): Promise<boolean> {
   if ((await stores.tenancy.listCustomers()).length > 0) return false;
-  try {
-    await seedDemoTenant(stores, sinkBaseUrl);
-    return true;
-  } catch (e) {
-    const seeded = (await stores.tenancy.getCustomer(DEMO.customer)) !== null
-      && (await stores.tenancy.getCredential(DEMO.accountSid)) !== null
-      && (await stores.tenancy.getCredential(DEMO.apiKeySid)) !== null;
-    if (seeded) return false;
-    throw e;
-  }
-}
-
-async function seedDemoTenant(stores: Stores, sinkBaseUrl: string): Promise<void> {
-  await createCustomer(stores, {
+  let wrote = false;
+  const step = async (done: () => Promise<boolean>, run: () => Promise<unknown>) => {
+    try {
+      await run();
+      wrote = true;
+    } catch (e) {
+      if (!(await done())) throw e;
+    }
+  };
+  await step(async () => (await stores.tenancy.getCustomer(DEMO.customer)) !== null, () => createCustomer(stores, {
     id: DEMO.customer,
     name: 'Demo customer',
     accountSid: DEMO.accountSid,
@@ -61,9 +59,11 @@ async function seedDemoTenant(stores: Stores, sinkBaseUrl: string): Promise<void
       stopReply: 'You are unsubscribed from Demo messages. Reply START to resubscribe.',
       helpReply: 'Demo messages: reply STOP to unsubscribe. Msg&data rates may apply.',
     },
-  });
-  await issueCredential(stores, DEMO.customer, { kind: 'auth-token', secret: DEMO.authToken });
-  await issueCredential(stores, DEMO.customer, { kind: 'api-key', id: DEMO.apiKeySid, secret: DEMO.apiKeySecret });
+  }));
+  const credential = (id: string) => async () => (await stores.tenancy.getCredential(id)) !== null;
+  await step(credential(DEMO.accountSid), () => issueCredential(stores, DEMO.customer, { kind: 'auth-token', secret: DEMO.authToken }));
+  await step(credential(DEMO.apiKeySid), () => issueCredential(stores, DEMO.customer, { kind: 'api-key', id: DEMO.apiKeySid, secret: DEMO.apiKeySecret }));
+  return wrote;
 }
 
 /** The admin token: WARDEN_ADMIN_TOKEN, else one generated once and kept in dataDir/admin-token. */

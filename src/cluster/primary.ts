@@ -5,7 +5,8 @@
 //   - without Redis it holds the machine's counters and relays change notifications between the
 //     workers (src/cluster/ipc.ts); with Redis the workers use Redis like separate nodes do;
 //   - it restarts a worker that dies unexpectedly, with a backoff that grows while workers keep
-//     dying soon after start;
+//     dying soon after start; a worker that dies before any worker ever listened is a start-up
+//     failure (configuration, port in use): the primary stops the others and exits 1;
 //   - SIGTERM/SIGINT are forwarded to every worker, each drains (requests in flight answered,
 //     keep-alive connections closed) and exits; the primary exits 0 when all exited 0.
 //     SIGHUP is forwarded too (each worker reloads the rule pack).
@@ -91,7 +92,8 @@ export async function runPrimary(opts: ServeOptions, p: PrimaryOptions = {}): Pr
     startedAt.set(w.id, Date.now());
     log.info({ worker: w.id, workerPid: w.process.pid }, 'worker started');
   };
-  cluster.on('listening', (w) => { listening.add(w.id); });
+  let everListening = false;
+  cluster.on('listening', (w) => { listening.add(w.id); everListening = true; });
   cluster.on('exit', (w, code, signal) => {
     const lived = Date.now() - (startedAt.get(w.id) ?? Date.now());
     startedAt.delete(w.id);
@@ -100,6 +102,16 @@ export async function runPrimary(opts: ServeOptions, p: PrimaryOptions = {}): Pr
       // A worker stopped by our SIGTERM before it listened (still loading) had nothing to drain.
       if (code !== 0 && !(signal === 'SIGTERM' && !wasListening)) exitCode = 1;
       log.info({ worker: w.id, workerPid: w.process.pid, code, signal }, 'worker exited');
+      maybeDone();
+      return;
+    }
+    if (!everListening && !wasListening) {
+      // No worker has come up yet: a start-up failure (configuration, port in use) would only
+      // repeat. Stop the others and fail, like a single `warden serve` would.
+      log.fatal({ worker: w.id, workerPid: w.process.pid, code, signal }, 'a worker failed to start; stopping');
+      exitCode = 1;
+      stopping = true;
+      for (const o of live()) o.process.kill('SIGTERM');
       maybeDone();
       return;
     }

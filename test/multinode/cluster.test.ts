@@ -371,6 +371,41 @@ describe('warden serve --workers: configuration', () => {
     assert.match(err, /demo sink.*--no-sink/);
   });
 
+  it('a start-up failure of the workers (port in use) ends the primary with exit 1', async () => {
+    const { createServer } = await import('node:net');
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const proc = spawn(process.execPath, [BIN, 'serve', '--workers', '2', '--no-sink', '--port', String(port), '--host', '127.0.0.1', '--data-dir', tempDataDir('cluster-busy')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_ADMIN_TOKEN: ADMIN_TOKEN, WARDEN_LOG_LEVEL: 'info' } });
+      let out = '';
+      proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+      proc.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+      const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+      assert.equal(code, 1, out);
+      assert.match(out, /a worker failed to start; stopping/);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('seedDemo is idempotent when several seeders race on the same stores', async () => {
+    const { seedDemo } = await import('../../src/serve.js');
+    const s = await openStores({ ...DEFAULT_CONFIG, dataDir: tempDataDir('seed') }, { log: () => undefined });
+    try {
+      const r = await Promise.all([seedDemo(s, 'http://127.0.0.1:1/sink'), seedDemo(s, 'http://127.0.0.1:1/sink'), seedDemo(s, 'http://127.0.0.1:1/sink')]);
+      assert.ok(r.includes(true));
+      assert.deepEqual((await s.tenancy.listCustomers()).map((c) => c.id), ['demo']);
+      const { Authenticator } = await import('../../src/http/credentials.js');
+      const auth = new Authenticator(s.tenancy);
+      assert.equal((await auth.verify('AC00000000000000000000000000000001', 'demo-auth-token'))?.customer.id, 'demo');
+      assert.equal((await auth.verify('SK00000000000000000000000000000001', 'demo-api-key-secret'))?.customer.id, 'demo');
+      assert.equal(await seedDemo(s, 'http://127.0.0.1:1/sink'), false);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('WARDEN_WORKERS / --workers take a number or auto; the default is 1', () => {
     assert.equal(loadConfig({}, []).workers, 1);
     assert.equal(loadConfig({ WARDEN_WORKERS: '3' }, []).workers, 3);
