@@ -5,6 +5,8 @@
 import { openSqliteDatabase, SqliteStores } from '../../src/store/sqlite/sqlite-stores.js';
 
 const [dataDir, countText, tag] = process.argv.slice(2);
+// `npm test` runs every file under dist/test/, this one too, without arguments: nothing to do then.
+if (dataDir === undefined) process.exit(0);
 const count = Number(countText);
 const s = new SqliteStores(openSqliteDatabase(dataDir));
 const at = () => new Date().toISOString();
