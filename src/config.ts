@@ -4,6 +4,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 
 export interface WardenConfig {
   /** Directory of the embedded SQLite database (created on first start). */
@@ -28,6 +29,11 @@ export interface WardenConfig {
   retentionIntervalMs: number;
   /** Sends per customer per window, shared by every node (WARDEN_SEND_LIMIT="100/1s", "6000/1m"). */
   sendLimit?: { limit: number; windowMs: number };
+  /**
+   * Gateway processes on this machine (node:cluster workers sharing the port); 1 runs the gateway
+   * in the main process as before. "auto" in the environment, file or flag means one per core.
+   */
+  workers: number;
   /** Where the configuration file was read from, if any. */
   configFile?: string;
 }
@@ -41,6 +47,7 @@ export const DEFAULT_CONFIG: WardenConfig = {
   poolSize: 10,
   pollIntervalMs: 1000,
   retentionIntervalMs: 3_600_000,
+  workers: 1,
 };
 
 type Partial_ = Partial<WardenConfig>;
@@ -58,6 +65,7 @@ const ENV: Record<string, keyof WardenConfig> = {
   WARDEN_POLL_INTERVAL_MS: 'pollIntervalMs',
   WARDEN_SEND_LIMIT: 'sendLimit',
   WARDEN_RETENTION_INTERVAL_MS: 'retentionIntervalMs',
+  WARDEN_WORKERS: 'workers',
 };
 
 const FLAGS: Record<string, keyof WardenConfig> = {
@@ -67,6 +75,7 @@ const FLAGS: Record<string, keyof WardenConfig> = {
   '--port': 'port',
   '--host': 'host',
   '--pool-size': 'poolSize',
+  '--workers': 'workers',
 };
 
 /** Parses "N/window" with the window in ms, s, m or h ("100/1s", "6000/1m", "500/250ms"). */
@@ -90,6 +99,12 @@ function coerce(key: keyof WardenConfig, value: unknown, origin: string): unknow
     }
     return { limit: v.limit, windowMs: v.windowMs };
   }
+  if (key === 'workers') {
+    if (value === 'auto') return availableParallelism();
+    const n = typeof value === 'number' ? value : Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`${origin}: workers must be a positive integer or "auto"`);
+    return n;
+  }
   if (!NUMERIC.has(key)) {
     if (typeof value !== 'string') throw new Error(`${origin}: ${key} must be a string`);
     return value;
@@ -106,7 +121,7 @@ function set(target: Partial_, key: keyof WardenConfig, value: unknown, origin: 
 
 /**
  * Reads the configuration. `argv` may hold `--data-dir`, `--database-url`, `--redis-url`,
- * `--port`, `--host`, `--pool-size` and `--config <file>` (both `--k v` and `--k=v`).
+ * `--port`, `--host`, `--pool-size`, `--workers` and `--config <file>` (both `--k v` and `--k=v`).
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): WardenConfig {
   const fromArgv: Partial_ = {};
@@ -176,6 +191,7 @@ export function describeConfig(c: WardenConfig): Record<string, unknown> {
     host: c.host,
     port: c.port,
     recipientKeySecret: c.recipientKeySecret !== undefined ? '(set)' : '(from store)',
+    workers: c.workers,
     configFile: c.configFile,
   };
 }

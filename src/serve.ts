@@ -1,9 +1,11 @@
 // `warden serve`: configuration, stores, state projection, rule pack, HTTP gateway, listen.
 // SIGTERM/SIGINT close gracefully: stop accepting, finish requests in flight, flush the decision
 // log, then close the projection and the stores. SIGHUP reloads the rule pack, keeping the last
-// good policy when the new one is refused.
+// good policy when the new one is refused. With `workers` > 1 the process becomes the primary of a
+// node:cluster (src/cluster/primary.ts) and each worker runs startGateway on the shared port.
 
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import cluster from 'node:cluster';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -15,7 +17,7 @@ import { startRetentionJob } from './store/retention.js';
 import { loadPack } from './policy/load-pack.js';
 import { ActivePolicy } from './policy/active-policy.js';
 import { buildApp } from './http/app.js';
-import type { GatewayOptions } from './http/gateway.js';
+import { DEFAULT_OPTIONS, type GatewayOptions } from './http/gateway.js';
 import { createCustomer, issueCredential } from './http/admin/tenancy.js';
 import type { Stores } from './store/types.js';
 
@@ -30,9 +32,24 @@ export const DEMO = {
   sinkToken: 'demo-sink-token',
 } as const;
 
+/**
+ * Seeds the demo tenant when no customer exists; true when this call wrote any of it. Idempotent
+ * when several processes seed the same stores at once: each step that another process completed
+ * first (customer, auth token, API key) is taken as done, so every caller returns with the demo
+ * tenant complete.
+ */
 export async function seedDemo(stores: Stores, sinkBaseUrl: string): Promise<boolean> {
   if ((await stores.tenancy.listCustomers()).length > 0) return false;
-  await createCustomer(stores, {
+  let wrote = false;
+  const step = async (done: () => Promise<boolean>, run: () => Promise<unknown>) => {
+    try {
+      await run();
+      wrote = true;
+    } catch (e) {
+      if (!(await done())) throw e;
+    }
+  };
+  await step(async () => (await stores.tenancy.getCustomer(DEMO.customer)) !== null, () => createCustomer(stores, {
     id: DEMO.customer,
     name: 'Demo customer',
     accountSid: DEMO.accountSid,
@@ -42,10 +59,11 @@ export async function seedDemo(stores: Stores, sinkBaseUrl: string): Promise<boo
       stopReply: 'You are unsubscribed from Demo messages. Reply START to resubscribe.',
       helpReply: 'Demo messages: reply STOP to unsubscribe. Msg&data rates may apply.',
     },
-  });
-  await issueCredential(stores, DEMO.customer, { kind: 'auth-token', secret: DEMO.authToken });
-  await issueCredential(stores, DEMO.customer, { kind: 'api-key', id: DEMO.apiKeySid, secret: DEMO.apiKeySecret });
-  return true;
+  }));
+  const credential = (id: string) => async () => (await stores.tenancy.getCredential(id)) !== null;
+  await step(credential(DEMO.accountSid), () => issueCredential(stores, DEMO.customer, { kind: 'auth-token', secret: DEMO.authToken }));
+  await step(credential(DEMO.apiKeySid), () => issueCredential(stores, DEMO.customer, { kind: 'api-key', id: DEMO.apiKeySid, secret: DEMO.apiKeySecret }));
+  return wrote;
 }
 
 /** The admin token: WARDEN_ADMIN_TOKEN, else one generated once and kept in dataDir/admin-token. */
@@ -55,9 +73,20 @@ export function adminToken(config: WardenConfig, env: NodeJS.ProcessEnv = proces
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(config.dataDir, { recursive: true });
   const token = randomBytes(24).toString('base64url');
-  writeFileSync(file, token + '\n', { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return token;
+  // Written whole under a temporary name, then linked into place: link() fails when the file
+  // exists, so with several processes starting at once one token wins and every process reads it.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, token + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  try {
+    linkSync(tmp, file);
+    return token;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return readFileSync(file, 'utf8').trim();
+  } finally {
+    unlinkSync(tmp);
+  }
 }
 
 export interface ServeOptions {
@@ -82,9 +111,14 @@ export interface RunningGateway {
 
 export async function startGateway(opts: ServeOptions = {}): Promise<RunningGateway> {
   const config = opts.config ?? loadConfig();
-  const log = opts.logger === false ? pino({ level: 'silent' }) : (opts.logger ?? pino({ level: process.env.WARDEN_LOG_LEVEL ?? 'info' }));
+  const baseLog = opts.logger === false ? pino({ level: 'silent' }) : (opts.logger ?? pino({ level: process.env.WARDEN_LOG_LEVEL ?? 'info' }));
+  // A cluster worker (`warden serve --workers N`): every log line carries the worker id (and pino's pid).
+  const worker = cluster.isWorker && cluster.worker !== undefined ? cluster.worker.id : undefined;
+  const log = worker !== undefined ? baseLog.child({ worker }) : baseLog;
+  const workers = worker !== undefined ? Math.max(1, config.workers) : 1;
   const active = new ActivePolicy(loadPack(opts.packDir).policy);
-  const stores = await openStores(config, { log: (m) => log.info({ component: 'store' }, m) });
+  // Without Redis, a worker takes counters and change notifications from the primary over IPC.
+  const stores = await openStores(config, { log: (m) => log.info({ component: 'store' }, m), ipc: worker !== undefined });
   const projection = new StateProjection(
     { consent: stores.consent, enforcement: stores.enforcement, changes: stores.changes, recipientSecret: stores.recipientSecret, onCommitted: (h) => stores.onCommitted(h) },
     { pollIntervalMs: config.pollIntervalMs, log: (m) => log.warn({ component: 'state' }, m) },
@@ -94,6 +128,10 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   const demo = opts.demo ?? true;
   let started = false;
   const port = opts.port ?? config.port;
+  // The per-client HTTP rate limit (@fastify/rate-limit) counts in each process: split it between
+  // the workers so that the machine admits about the configured rate (a client whose connections
+  // all land on one worker gets 1/N of it). Exact limits (sends per customer) go through Counters.
+  const rateLimit = opts.gateway?.rateLimit ?? DEFAULT_OPTIONS.rateLimit;
   const app = await buildApp({
     stores,
     policy: () => active.policy,
@@ -106,8 +144,23 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
       ...(process.env.WARDEN_PUBLIC_URL ? { publicUrl: process.env.WARDEN_PUBLIC_URL } : {}),
       ...(config.sendLimit !== undefined ? { customerSendLimit: config.sendLimit } : {}),
       ...opts.gateway,
+      rateLimit: rateLimit === false ? false : { ...rateLimit, max: Math.max(1, Math.ceil(rateLimit.max / workers)) },
     },
   }, { logger: log });
+  // Tenancy changes committed anywhere (another worker, another node) drop this process's
+  // credential cache, so a revoked credential stops working everywhere within milliseconds
+  // instead of at the end of the cache TTL. This process's own admin routes also clear it.
+  stores.changes.subscribe((topic) => {
+    if (topic === 'tenancy') app.gateway.auth.invalidate();
+  });
+  if (worker !== undefined) {
+    // Which worker answered (tests and operators can see the load spread over the workers).
+    const id = String(worker);
+    app.addHook('onRequest', (_req, reply, done) => {
+      reply.header('x-warden-worker', id);
+      done();
+    });
+  }
   await app.listen({ port, host: config.host });
   const addr = app.server.address();
   const actualPort = typeof addr === 'object' && addr !== null ? addr.port : port;
@@ -146,8 +199,18 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   };
 }
 
-/** Runs until SIGTERM/SIGINT; used by the CLI. */
+/**
+ * Runs until SIGTERM/SIGINT; used by the CLI. With `workers` > 1 this process becomes the cluster
+ * primary (forks the workers, restarts them, shares counters and changes, forwards signals) and
+ * each forked worker, running the same command, comes back here and runs one gateway.
+ */
 export async function serveForever(opts: ServeOptions = {}): Promise<void> {
+  const config = opts.config ?? loadConfig();
+  opts = { ...opts, config };
+  if (config.workers > 1 && cluster.isPrimary) {
+    const { runPrimary } = await import('./cluster/primary.js');
+    return runPrimary(opts);
+  }
   // Signal handlers go in before start-up, so a SIGTERM during start-up still shuts down cleanly.
   let running: RunningGateway | null = null;
   let stopping = false;
@@ -165,6 +228,8 @@ export async function serveForever(opts: ServeOptions = {}): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // A worker whose primary is gone (killed) drains and exits rather than serve on alone.
+  if (cluster.isWorker) process.once('disconnect', () => stop('primary exited'));
   process.on('SIGHUP', () => running?.reloadPack());
   running = await starting;
 }

@@ -30,8 +30,9 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
     .option('--pack <dir>', 'rule pack directory', defaultPack)
     .option('--no-sink', 'do not mount the built-in sink upstream or seed the demo customer')
     .option('--public-url <url>', 'URL at which providers reach this gateway (webhook signatures)')
-    .action(async (o: { port?: string; host?: string; dataDir?: string; config?: string; pack: string; sink: boolean; publicUrl?: string }) => {
-      const config = loadConfig(process.env, configArgs(o));
+    .option('--workers <n>', 'gateway processes sharing the port: a number or "auto" (one per core) (WARDEN_WORKERS, default 1); more than 1 needs --no-sink')
+    .action(async (o: { port?: string; host?: string; dataDir?: string; config?: string; pack: string; sink: boolean; publicUrl?: string; workers?: string }) => {
+      const config = loadConfig(process.env, [...configArgs(o), ...(o.workers !== undefined ? ['--workers', o.workers] : [])]);
       await serveForever({ config, packDir: o.pack, demo: o.sink, gateway: o.publicUrl ? { publicUrl: o.publicUrl } : {} });
     });
 

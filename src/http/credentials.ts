@@ -96,7 +96,9 @@ export class Authenticator {
     const pending = this.inflight.get(key);
     if (pending !== undefined) return pending;
     const generation = this.generation;
-    const work = this.lookup(id, secret).finally(() => this.inflight.delete(key));
+    const work: Promise<Principal | null> = this.lookup(id, secret).finally(() => {
+      if (this.inflight.get(key) === work) this.inflight.delete(key);
+    });
     this.inflight.set(key, work);
     const principal = await work;
     if (generation === this.generation) {
@@ -141,6 +143,8 @@ export class Authenticator {
     this.generation++;
     this.cache.clear();
     this.headerCache.clear();
+    // A lookup started before the change may have read the old record: later requests must not join it.
+    this.inflight.clear();
   }
 
   private async lookup(id: string, secret: string): Promise<Principal | null> {

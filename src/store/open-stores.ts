@@ -1,6 +1,8 @@
 // Opens the storage layer chosen by configuration:
 //   databaseUrl unset  -> SQLite in dataDir (created on first start), counters and channel in process
 //   databaseUrl set    -> PostgreSQL (pooled); with redisUrl, counters and change channel in Redis
+// In a worker of `warden serve --workers N` without Redis, counters, sketches and the change
+// channel are the primary process's, reached over the cluster IPC channel (src/cluster/ipc.ts).
 // Appends of consent and enforcement events are announced after commit: to this node's projection
 // synchronously (before the caller is acknowledged) and to every node through the change channel.
 
@@ -24,6 +26,11 @@ export interface OpenedStores extends StorageLayer {
 
 export interface OpenOptions {
   log?: (msg: string) => void;
+  /**
+   * This process is a cluster worker: without Redis, take counters, sketches and the change
+   * channel from the primary over IPC instead of in process.
+   */
+  ipc?: boolean;
 }
 
 type Core = Omit<StorageLayer, 'kind' | 'counters' | 'sketches' | 'changes' | 'close' | 'recipientSecret'> & {
@@ -32,17 +39,28 @@ type Core = Omit<StorageLayer, 'kind' | 'counters' | 'sketches' | 'changes' | 'c
   recipientSecret: string;
 };
 
-async function openDurable(config: WardenConfig, log: (m: string) => void): Promise<{ kind: 'sqlite' | 'postgres'; location: string; core: Core; counters: Counters; sketches: Sketches; changes: ChangeChannel; closeShared: () => Promise<void> }> {
+type Shared = { counters: Counters; sketches: Sketches; changes: ChangeChannel; closeShared: () => Promise<void> };
+
+async function localShared(ipc: boolean): Promise<Shared> {
+  if (ipc) {
+    const { WorkerIpc } = await import('../cluster/ipc.js');
+    const w = new WorkerIpc();
+    return { counters: w.counters, sketches: w.sketches, changes: w.changes, closeShared: async () => undefined };
+  }
+  return { counters: new MemoryCounters(), sketches: new MemorySketches(), changes: new MemoryChangeChannel(), closeShared: async () => undefined };
+}
+
+async function openDurable(config: WardenConfig, log: (m: string) => void, ipc: boolean): Promise<{ kind: 'sqlite' | 'postgres'; location: string; core: Core } & Shared> {
   if (config.databaseUrl === undefined) {
     const s = new SqliteStores(openSqliteDatabase(config.dataDir));
-    return { kind: 'sqlite', location: s.db.name, core: s, counters: new MemoryCounters(), sketches: new MemorySketches(), changes: new MemoryChangeChannel(), closeShared: async () => undefined };
+    return { kind: 'sqlite', location: s.db.name, core: s, ...(await localShared(ipc)) };
   }
   const { PostgresStores } = await import('./postgres/postgres-stores.js');
   const pg = await PostgresStores.open(config.databaseUrl, { poolSize: config.poolSize, schema: config.databaseSchema });
   const location = `${redactUrl(config.databaseUrl)} (schema ${config.databaseSchema})`;
   if (config.redisUrl === undefined) {
-    log('PostgreSQL without Redis: counters and change channel are per node (fine for one node; set WARDEN_REDIS_URL for several)');
-    return { kind: 'postgres', location, core: pg, counters: new MemoryCounters(), sketches: new MemorySketches(), changes: new MemoryChangeChannel(), closeShared: async () => undefined };
+    log(`PostgreSQL without Redis: counters and change channel are per node${ipc ? ' (shared by this node\'s workers through the primary process)' : ''} (fine for one node; set WARDEN_REDIS_URL for several)`);
+    return { kind: 'postgres', location, core: pg, ...(await localShared(ipc)) };
   }
   const { RedisShared } = await import('./redis/redis-shared.js');
   const redis = await RedisShared.open(config.redisUrl, { log, prefix: config.redisPrefix });
@@ -51,7 +69,7 @@ async function openDurable(config: WardenConfig, log: (m: string) => void): Prom
 
 export async function openStores(config: WardenConfig, opts: OpenOptions = {}): Promise<OpenedStores> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`warden store: ${m}\n`));
-  const { kind, location, core, counters, sketches, changes, closeShared } = await openDurable(config, log);
+  const { kind, location, core, counters, sketches, changes, closeShared } = await openDurable(config, log, opts.ipc === true);
   const recipientSecret = config.recipientKeySecret ?? (await core.metaGetOrSet('recipient-key', newRecipientSecret));
   core.recipientSecret = recipientSecret;
 

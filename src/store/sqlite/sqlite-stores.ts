@@ -22,30 +22,43 @@ type Row = Record<string, unknown>;
 
 export const SQLITE_FILE = 'warden.db';
 
-/** Applies pending migrations (up to `upTo`, default all). Refuses a database newer than the code. */
+/**
+ * Applies pending migrations (up to `upTo`, default all). Refuses a database newer than the code.
+ * Safe when several processes open a fresh database at once (`warden serve --workers N`): each
+ * migration runs in a BEGIN IMMEDIATE transaction that re-reads the version under the write lock,
+ * so exactly one process applies it and the others see it applied.
+ */
 export function migrateSqlite(db: DB, migrations: Migration[] = SQLITE_MIGRATIONS, upTo = Infinity): number {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-  const current = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  const version = () => (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  db.transaction(() => db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)')).immediate();
   const known = migrations.reduce((m, x) => Math.max(m, x.version), 0);
-  if (current > known) throw new Error(`database schema version ${current} is newer than this Warden (knows up to ${known}); refusing to start`);
-  for (const m of migrations) {
-    if (m.version <= current || m.version > upTo) continue;
+  const check = (current: number) => {
+    if (current > known) throw new Error(`database schema version ${current} is newer than this Warden (knows up to ${known}); refusing to start`);
+  };
+  check(version());
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (m.version > upTo) continue;
     db.transaction(() => {
+      const current = version();
+      check(current);
+      if (m.version <= current) return;
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
-    })();
+    }).immediate();
   }
-  return (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  return version();
 }
 
 export function openSqliteDatabase(dataDir: string): DB {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const db = new Database(join(dir, SQLITE_FILE));
+  // Before anything that locks: several processes (cluster workers, the CLI) may open the file at
+  // once, and switching a fresh database to WAL takes an exclusive lock.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   // FULL: a commit is on disk (WAL fsynced) before it returns, so an acknowledged write survives a crash.
   db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   return db;
 }
@@ -146,7 +159,11 @@ export class SqliteStores {
   constructor(readonly db: DB, opts: { decisionThread?: boolean } = {}) {
     migrateSqlite(db);
     // One transaction (one fsync) per batch; each op in its own savepoint, so a failing op is
-    // rolled back and reported alone while the rest of the batch commits.
+    // rolled back and reported alone while the rest of the batch commits. BEGIN IMMEDIATE: the
+    // write lock is taken before the first read, so the read-then-write ops (the audit chain reads
+    // its last entry, revocation reads the credential, erasure reads the latest consent) cannot
+    // interleave with another process's commit (`warden serve --workers N` shares this file);
+    // a busy lock is waited for (busy_timeout) instead of failing with SQLITE_BUSY_SNAPSHOT.
     const tx = db.transaction((ops: Array<() => unknown>) => ops.map((op) => {
       try {
         return { ok: db.transaction(op)() };
@@ -154,7 +171,7 @@ export class SqliteStores {
         return { err };
       }
     }));
-    this.writer = new GroupCommit((ops) => tx(ops), { maxBatch: 2000 });
+    this.writer = new GroupCommit((ops) => tx.immediate(ops), { maxBatch: 2000 });
     const write = async <T>(op: () => T): Promise<T> => {
       if (this.closed) throw new Error('store closed');
       const r = await this.writer.submit(op);
