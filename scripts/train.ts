@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     epochs: { type: 'string', default: String(DEFAULT_LOGREG.epochs) },
     lr: { type: 'string', default: String(DEFAULT_LOGREG.learningRate) },
     l2: { type: 'string', default: String(DEFAULT_LOGREG.l2) },
+    'dump-oof': { type: 'string' },
   },
 });
 
@@ -304,6 +305,17 @@ out.validation = {
   labels: best.labelFigures,
   compared: Object.fromEntries(candidates.map((c) => [c.name, { figures: c.figures, labels: c.labelFigures }])),
 };
+
+if (args['dump-oof'] !== undefined) {
+  // Error analysis on the training part only: cross-fitted probability per head of the kept method.
+  const f = perHead[0];
+  const lines = train.map((r, i) => JSON.stringify({
+    dataset: r.dataset, label: r.label, functionality: r.functionality, text: r.text,
+    p: HEADS.map((_, h) => Math.round(sigmoid(f.heads[h].platt.a * f.oof[h][i] + f.heads[h].platt.b) * 1000) / 1000),
+  }));
+  writeFileSync(args['dump-oof'], lines.join('\n') + '\n');
+  log(`wrote cross-fitted probabilities of the training part to ${args['dump-oof']}`);
+}
 
 mkdirSync(dirname(args.out), { recursive: true });
 const json = JSON.stringify(out, null, 1) + '\n';
