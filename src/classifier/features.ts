@@ -109,9 +109,14 @@ const NOT_VARIANTS = new Set([
 ]);
 /** Verbs that ask the reader to text or call a number ("txt WIN to 80086", "call 09061701461"). */
 const CTA_VERBS = new Set(['text', 'txt', 'reply', 'send', 'call', 'ring', 'dial', 'sms', 'msg', 'cal'].flatMap((w) => phraseForms(w)));
-/** Whether a word form asks the reader to text or call (cached per word by the model, like lexeme()). */
-export function isCallToActionVerb(form: string): boolean {
-  return CTA_VERBS.has(form);
+const WORD_CTA = 1, WORD_NEGATION = 2, WORD_REPORTING = 4;
+
+/**
+ * What a word form is for the scope rules, as bits: a call-to-action verb (1), a negation (2), a
+ * reporting verb (4). The model caches it per word with lexeme(), so a message costs no set lookups.
+ */
+export function wordFlags(form: string): number {
+  return (CTA_VERBS.has(form) ? WORD_CTA : 0) | (NEGATIONS.has(form) ? WORD_NEGATION : 0) | (REPORTING_WORDS.has(form) ? WORD_REPORTING : 0);
 }
 
 /** Words a glued word may start with ("ihate", "peopledisgust", "womendisgust"). */
@@ -218,8 +223,8 @@ export class FeatureBuffer {
   groupClause = new Uint8Array(64);
   /** Scratch: the lexicon entry of each token (see lexeme()). */
   lex: Array<Lexeme | null> = [];
-  /** Scratch: 1 for tokens that are a call-to-action verb (see isCallToActionVerb()). */
-  cta = new Uint8Array(64);
+  /** Scratch: wordFlags() of each token. */
+  flags = new Uint8Array(64);
 
   constructor(capacity = 1024) {
     this.buckets = new Int32Array(capacity);
@@ -254,7 +259,7 @@ function markGroupClauses(text: NormalisedText, buf: FeatureBuffer, lexFilled: b
   const tokens = text.joined;
   const nt = tokens.length;
   if (buf.groupClause.length < nt) buf.groupClause = new Uint8Array(nt * 2);
-  if (buf.cta.length < nt) { const c = new Uint8Array(nt * 2); c.set(buf.cta); buf.cta = c; }
+  if (buf.flags.length < nt) { const c = new Uint8Array(nt * 2); c.set(buf.flags); buf.flags = c; }
   const flags = buf.groupClause;
   const lex = buf.lex;
   const folded = text.folded;
@@ -276,7 +281,7 @@ function markGroupClauses(text: NormalisedText, buf: FeatureBuffer, lexFilled: b
       hasGroup = false;
     }
     if (t < nt) {
-      if (!lexFilled) buf.cta[t] = CTA_VERBS.has(tokens[t].form) ? 1 : 0;
+      if (!lexFilled) buf.flags[t] = wordFlags(tokens[t].form);
       const lx = lexFilled ? lex[t] : (lex[t] = lexeme(tokens[t].form));
       if (lx !== null && lx.group) hasGroup = true;
     }
@@ -305,7 +310,7 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
   let reported = false;
   const folded = text.folded;
   // lexFilled: the caller has already put lexeme(form) of every token into buf.lex and
-  // isCallToActionVerb(form) into buf.cta (the model's per-word cache does).
+  // wordFlags(form) into buf.flags (the model's per-word cache does).
   const groupClause = markGroupClauses(text, buf, lexFilled);
   for (let t = 0; t < tokens.length; t++) {
     const tok = tokens[t];
@@ -320,7 +325,8 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
     gapFrom = tok.end;
     const scope = (quoted ? FLAG_QUOTED : 0) ^ (negated > 0 ? FLAG_NEGATED : 0);
     if (negated > 0) negated--;
-    if (NEGATIONS.has(form) || (form === 't' && t > 0)) negated = 3;
+    const wf = buf.flags[t];
+    if ((wf & WORD_NEGATION) !== 0 || (form === 't' && t > 0)) negated = 3;
     // Unigram, bigram, shape, group pair, reported word, money, and at most (len + 2) * 3 character n-grams.
     buf.reserve(len * 3 + 20);
     const b = buf.buckets;
@@ -357,10 +363,10 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
       b[n] = fmix(hashString(form, SEED_REPORTED)) & mask;
       if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = `reported ${form}`; }
       n++;
-    } else if (REPORTING_WORDS.has(form)) {
+    } else if ((wf & WORD_REPORTING) !== 0) {
       reported = true;
     }
-    if (buf.cta[t] === 1) {
+    if ((wf & WORD_CTA) !== 0) {
       // A call to action: within the next four words, a short code (4-6 digits) or a phone number (10+).
       for (let k = t + 1; k <= t + 4 && k < tokens.length; k++) {
         const f = tokens[k].form;

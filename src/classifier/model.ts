@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ContentModel, ModelSignal } from '../core/compiled-policy.js';
 import type { NormalisedText } from '../core/normalise.js';
-import { charNgramBuckets, extractFeatures, FeatureBuffer, FEATURE_VERSION, isCallToActionVerb, lexeme, type Lexeme } from './features.js';
+import { charNgramBuckets, extractFeatures, FeatureBuffer, FEATURE_VERSION, lexeme, wordFlags, type Lexeme } from './features.js';
 
 export const MODEL_FORMAT = 'warden-content-model/1';
 
@@ -129,10 +129,10 @@ export class HashedLinearModel implements ContentModel {
    * there are. Words repeat across messages, so most words cost one map lookup instead of a score
    * of hash computations and scattered reads of the weight table. Exact: integer sums.
    */
-  private readonly wordCache = new Map<string, { sums: Int32Array; lex: Lexeme | null; cta: number }>();
+  private readonly wordCache = new Map<string, { sums: Int32Array; lex: Lexeme | null; flags: number }>();
   private readonly ngramScratch = new Int32Array(1024);
 
-  private wordEntry(form: string): { sums: Int32Array; lex: Lexeme | null; cta: number } {
+  private wordEntry(form: string): { sums: Int32Array; lex: Lexeme | null; flags: number } {
     const cached = this.wordCache.get(form);
     if (cached !== undefined) return cached;
     const H = this.heads.length;
@@ -144,7 +144,7 @@ export class HashedLinearModel implements ContentModel {
       for (let h = 0; h < H; h++) sums[h] += this.q[o + h];
     }
     sums[H] = n;
-    const e = { sums, lex: lexeme(form), cta: isCallToActionVerb(form) ? 1 : 0 };
+    const e = { sums, lex: lexeme(form), flags: wordFlags(form) };
     if (this.wordCache.size >= 200_000) this.wordCache.clear();
     this.wordCache.set(form, e);
     return e;
@@ -161,8 +161,8 @@ export class HashedLinearModel implements ContentModel {
     sums.fill(0);
     const tokens = text.joined;
     const lex = this.buf.lex;
-    if (this.buf.cta.length < tokens.length) this.buf.cta = new Uint8Array(tokens.length * 2);
-    const cta = this.buf.cta;
+    if (this.buf.flags.length < tokens.length) this.buf.flags = new Uint8Array(tokens.length * 2);
+    const flags = this.buf.flags;
     let grams = 0;
     for (let t = 0; t < tokens.length; t++) {
       const e = this.wordEntry(tokens[t].form);
@@ -170,7 +170,7 @@ export class HashedLinearModel implements ContentModel {
       for (let h = 0; h < H; h++) sums[h] += ws[h];
       grams += ws[H];
       lex[t] = e.lex;
-      cta[t] = e.cta;
+      flags[t] = e.flags;
     }
     const n = extractFeatures(text, this.bits, this.buf, 'spans', false, true) + grams;
     const b = this.buf.buckets;
