@@ -33,6 +33,10 @@ const { values: args } = parseArgs({
     epochs: { type: 'string', default: String(DEFAULT_LOGREG.epochs) },
     lr: { type: 'string', default: String(DEFAULT_LOGREG.learningRate) },
     l2: { type: 'string', default: String(DEFAULT_LOGREG.l2) },
+    'dump-oof': { type: 'string' },
+    'nb-alpha': { type: 'string', default: String(DEFAULT_NB.alpha) },
+    'hatecheck-weight': { type: 'string', default: '10' },
+    'davidson-weight': { type: 'string', default: '0.3' },
   },
 });
 
@@ -48,8 +52,8 @@ const log = (s: string) => process.stderr.write(`[train ${((Date.now() - t0) / 1
 const DATASET_WEIGHT: Record<string, number[]> = {
   'sms-spam-collection': [1, 1, 1, 1],
   'sms-phishing-mendeley': [1, 1, 1, 1],
-  'hatecheck': [1, 1, 10, 10],
-  'davidson-hate-offensive': [0.5, 0.5, 0.3, 0.3],
+  'hatecheck': [1, 1, Number(args['hatecheck-weight']), Number(args['hatecheck-weight'])],
+  'davidson-hate-offensive': [0.5, 0.5, Number(args['davidson-weight']), Number(args['davidson-weight'])],
   'ethos-hate-speech': [1, 1, 1, 1],
 };
 
@@ -82,11 +86,12 @@ function toExample(r: Row): Example {
 }
 const trainExamples = train.map(toExample);
 
+const NB = { ...DEFAULT_NB, alpha: Number(args['nb-alpha']) };
 const LOGREG = { ...DEFAULT_LOGREG, seed: SEED, epochs: Number(args.epochs), learningRate: Number(args.lr), l2: Number(args.l2) };
 type Fitter = (ex: readonly Example[]) => LinearWeights;
 const FITTERS: Record<string, Fitter> = {
   logreg: (ex) => trainLogReg(ex, H, BITS, LOGREG),
-  'naive-bayes': (ex) => trainNaiveBayes(ex, H, BITS, DEFAULT_NB),
+  'naive-bayes': (ex) => trainNaiveBayes(ex, H, BITS, NB),
   'nb-logreg': (ex) => trainNbLogReg(ex, H, BITS, LOGREG),
 };
 
@@ -297,13 +302,24 @@ out.training = {
     dropped: data.rows.length - train.length - validation.length,
   },
   calibration: `Platt scaling on ${FOLDS}-fold cross-fitted scores of the training part; thresholds chosen on the same scores`,
-  hyperparameters: { logreg: LOGREG, naiveBayes: DEFAULT_NB, bits: BITS, quantisation: QUANT, datasetWeight: DATASET_WEIGHT, positiveWeight: posWeight },
+  hyperparameters: { logreg: LOGREG, naiveBayes: NB, bits: BITS, quantisation: QUANT, datasetWeight: DATASET_WEIGHT, positiveWeight: posWeight },
 };
 out.validation = {
   figures: best.figures,
   labels: best.labelFigures,
   compared: Object.fromEntries(candidates.map((c) => [c.name, { figures: c.figures, labels: c.labelFigures }])),
 };
+
+if (args['dump-oof'] !== undefined) {
+  // Error analysis on the training part only: cross-fitted probability per head of the kept method.
+  const f = perHead[0];
+  const lines = train.map((r, i) => JSON.stringify({
+    dataset: r.dataset, label: r.label, functionality: r.functionality, text: r.text,
+    p: HEADS.map((_, h) => Math.round(sigmoid(f.heads[h].platt.a * f.oof[h][i] + f.heads[h].platt.b) * 1000) / 1000),
+  }));
+  writeFileSync(args['dump-oof'], lines.join('\n') + '\n');
+  log(`wrote cross-fitted probabilities of the training part to ${args['dump-oof']}`);
+}
 
 mkdirSync(dirname(args.out), { recursive: true });
 const json = JSON.stringify(out, null, 1) + '\n';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ContentModel, ModelSignal } from '../core/compiled-policy.js';
 import type { NormalisedText } from '../core/normalise.js';
-import { charNgramBuckets, extractFeatures, FeatureBuffer, FEATURE_VERSION } from './features.js';
+import { charNgramBuckets, extractFeatures, FeatureBuffer, FEATURE_VERSION, lexeme, wordFlags, type Lexeme } from './features.js';
 
 export const MODEL_FORMAT = 'warden-content-model/1';
 
@@ -129,21 +129,22 @@ export class HashedLinearModel implements ContentModel {
    * there are. Words repeat across messages, so most words cost one map lookup instead of a score
    * of hash computations and scattered reads of the weight table. Exact: integer sums.
    */
-  private readonly wordCache = new Map<string, Int32Array>();
+  private readonly wordCache = new Map<string, { sums: Int32Array; lex: Lexeme | null; flags: number }>();
   private readonly ngramScratch = new Int32Array(1024);
 
-  private wordSums(form: string): Int32Array {
-    let e = this.wordCache.get(form);
-    if (e !== undefined) return e;
+  private wordEntry(form: string): { sums: Int32Array; lex: Lexeme | null; flags: number } {
+    const cached = this.wordCache.get(form);
+    if (cached !== undefined) return cached;
     const H = this.heads.length;
     const scratch = form.length * 3 + 8 <= this.ngramScratch.length ? this.ngramScratch : new Int32Array(form.length * 3 + 8);
     const n = charNgramBuckets(form, this.bits, scratch);
-    e = new Int32Array(H + 1);
+    const sums = new Int32Array(H + 1);
     for (let i = 0; i < n; i++) {
       const o = scratch[i] * H;
-      for (let h = 0; h < H; h++) e[h] += this.q[o + h];
+      for (let h = 0; h < H; h++) sums[h] += this.q[o + h];
     }
-    e[H] = n;
+    sums[H] = n;
+    const e = { sums, lex: lexeme(form), flags: wordFlags(form) };
     if (this.wordCache.size >= 200_000) this.wordCache.clear();
     this.wordCache.set(form, e);
     return e;
@@ -154,16 +155,26 @@ export class HashedLinearModel implements ContentModel {
     const H = this.heads.length;
     // Context features (words, bigrams, shapes...) with their spans, for evidence; character
     // n-grams come summed per word from the cache.
-    let n = extractFeatures(text, this.bits, this.buf, 'spans', false);
-    const b = this.buf.buckets;
-    const q = this.q;
+    // Per word, one cache lookup gives its summed n-gram weights and its lexicon entry (which
+    // extractFeatures then reads from buf.lex instead of looking it up again).
     const sums = this.sums;
     sums.fill(0);
-    for (const tok of text.joined) {
-      const e = this.wordSums(tok.form);
-      for (let h = 0; h < H; h++) sums[h] += e[h];
-      n += e[H];
+    const tokens = text.joined;
+    const lex = this.buf.lex;
+    if (this.buf.flags.length < tokens.length) this.buf.flags = new Uint8Array(tokens.length * 2);
+    const flags = this.buf.flags;
+    let grams = 0;
+    for (let t = 0; t < tokens.length; t++) {
+      const e = this.wordEntry(tokens[t].form);
+      const ws = e.sums;
+      for (let h = 0; h < H; h++) sums[h] += ws[h];
+      grams += ws[H];
+      lex[t] = e.lex;
+      flags[t] = e.flags;
     }
+    const n = extractFeatures(text, this.bits, this.buf, 'spans', false, true) + grams;
+    const b = this.buf.buckets;
+    const q = this.q;
     const count = this.buf.count;
     if (H === 4) {
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -232,7 +243,7 @@ export class HashedLinearModel implements ContentModel {
       e.sum += scale * v;
     };
     for (let i = 0; i < buf.count; i++) add(buf.starts[i], buf.ends[i], this.q[buf.buckets[i] * H + h]);
-    for (const tok of text.joined) add(tok.start, tok.end, this.wordSums(tok.form)[h]);
+    for (const tok of text.joined) add(tok.start, tok.end, this.wordEntry(tok.form).sums[h]);
     return [...bySpan.values()]
       .filter((e) => e.sum > 0)
       .sort((a, b) => b.sum - a.sum || a.start - b.start)

@@ -65,6 +65,32 @@ function leetOutsideLinks(text: NormalisedText, urls: readonly FoundUrl[]): numb
   return count;
 }
 
+/**
+ * How much negative-weight reasons take off the score. A negative weight only offsets positive
+ * weights of reasons under its own clause (the same clause or a sub-clause: a `content.hate` rule
+ * offsets the model's `content.hate` signal, never `content.unwanted.spam`), and never takes a
+ * clause below zero; actions are not affected. So a rule that recognises counter-speech can cancel
+ * a hate score but cannot be used to smuggle spam past the screen.
+ */
+function offsetWeight(reasons: readonly Reason[]): number {
+  const remaining = reasons.map((r) => (r.shadow || r.weight <= 0 ? 0 : r.weight));
+  let total = 0;
+  for (const neg of reasons) {
+    if (neg.shadow || neg.weight >= 0) continue;
+    let left = -neg.weight;
+    const scope = neg.clause;
+    for (let i = 0; i < reasons.length && left > 0; i++) {
+      const c = reasons[i].clause;
+      if (remaining[i] <= 0 || !(c === scope || (c.startsWith(scope) && c.charCodeAt(scope.length) === 0x2e))) continue;
+      const take = Math.min(left, remaining[i]);
+      remaining[i] -= take;
+      left -= take;
+      total += take;
+    }
+  }
+  return total;
+}
+
 export function screen(message: Message, ctx: ScreeningContext): Decision {
   const policy = ctx.policy;
   const rules = policy.rules;
@@ -162,11 +188,14 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
 
   let score = 0;
   let direct: Action = 'allow';
+  let offsets = false;
   for (const r of reasons) {
     if (r.shadow) continue;
+    if (r.weight < 0) { offsets = true; continue; }
     score += r.weight;
     if (r.action !== undefined && ACTION_SEVERITY[r.action] > ACTION_SEVERITY[direct]) direct = r.action;
   }
+  if (offsets) score -= offsetWeight(reasons);
   score = Math.round(score * 1000) / 1000;
   let action: Action = score >= policy.thresholds.block ? 'block' : score >= policy.thresholds.review ? 'review' : 'allow';
   if (ACTION_SEVERITY[direct] > ACTION_SEVERITY[action]) action = direct;

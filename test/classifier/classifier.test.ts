@@ -129,6 +129,27 @@ test('a clause naming a group pairs its words with a group placeholder; reported
   assert.ok(!hateful.includes('reported disgusting'));
 });
 
+test('word classes: lexicon words, one-letter misspellings and glued words read as the word they stand for', () => {
+  const plain = names('Women are a cancer.');
+  assert.ok(plain.includes('<neg> in group clause'));
+  // A dropped or swapped letter, never the first, maps back to the lexicon word; so does a group word.
+  const misspelt = names('Womn are a cancr.');
+  assert.ok(misspelt.includes('cancer (as cancr)'));
+  assert.ok(misspelt.includes('<neg> in group clause'), 'the misspelt group word still marks the clause');
+  assert.ok(names('Fukc them').includes('fuck (as fukc)'));
+  // Glued to a neighbour: "ihate", "womendisgust".
+  assert.ok(names('Ihate them').includes('hate (as ihate)'));
+  assert.ok(names('These womendisgust me').includes('<neg> in group clause'));
+  // Real words one letter away from a lexicon word are left alone.
+  for (const w of ['back', 'down', 'treat', 'among', 'strange', 'garage']) {
+    assert.ok(!names(`go ${w} home`).some((n) => n.includes(`(as ${w})`)), w);
+  }
+  // Calls to action: a texting or calling verb followed by a short code or a phone number.
+  assert.ok(names('txt WIN to 80086 now').includes('<call to action short code>'));
+  assert.ok(names('call 09061701461 to claim').includes('<call to action number>'));
+  assert.ok(!names('call me at 8').some((n) => n.startsWith('<call to action')));
+});
+
 function synthetic(): Example[] {
   const spam = ['win a free prize now', 'claim your cash reward', 'free entry win tickets', 'urgent prize claim call now'];
   const ham = ['see you at lunch', 'running late sorry', 'call me when home', 'dinner at eight ok'];

@@ -143,3 +143,52 @@ test('default pack: link paths are not counted as leetspeak', () => {
   const inText = screen(msg('fr33 c@sh at https://example.com/x'), { policy: def });
   assert.ok(inText.reasons.find((r) => r.rule === 'evasion.leetspeak'));
 });
+
+test('a negative weight offsets only its own clause, never below zero, and no action', () => {
+  const p = policyFrom(`
+rules:
+  - id: t.hateword
+    clause: content.hate
+    kind: phrase
+    weight: 6
+    description: hate word
+    phrases: [vermin]
+    examples: { hit: [vermin], miss: [kitten] }
+  - id: t.prize
+    clause: content.unwanted.spam
+    kind: phrase
+    weight: 6
+    description: prize lure
+    phrases: [you have won]
+    examples: { hit: [you have won], miss: [you won't believe it] }
+  - id: t.threat
+    clause: content.violence
+    kind: phrase
+    weight: 1
+    action: block
+    description: threat
+    phrases: [i will hurt you]
+    examples: { hit: [i will hurt you], miss: [it will not hurt] }
+  - id: t.rebuttal
+    clause: content.hate
+    kind: phrase
+    weight: -9
+    description: counter-speech
+    phrases: [is racist]
+    examples: { hit: [that is racist], miss: [that is fine] }
+`);
+  const c = { policy: p, newId: () => 'd' };
+  // Offsets the hate rule it shares a clause with, down to zero and no further.
+  const a = screen(msg('calling them vermin is racist'), c);
+  assert.equal(a.score, 0);
+  assert.equal(a.action, 'allow');
+  assert.ok(a.reasons.some((r) => r.rule === 't.rebuttal' && r.weight === -9));
+  // Does not touch another clause's weight.
+  const b = screen(msg('you have won, calling them vermin is racist'), c);
+  assert.equal(b.score, 6);
+  assert.equal(b.action, 'review');
+  // Does not lower a direct action.
+  const d = screen(msg('I will hurt you, that is racist'), c);
+  assert.equal(d.action, 'block');
+  assert.equal(d.score, 1);
+});
