@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { WorkerMetrics } from './cluster/metrics.js';
 import { loadConfig, type WardenConfig } from './config.js';
 import { openStores, type OpenedStores } from './store/open-stores.js';
 import { StateProjection } from './state/projection.js';
@@ -132,12 +133,15 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   // the workers so that the machine admits about the configured rate (a client whose connections
   // all land on one worker gets 1/N of it). Exact limits (sends per customer) go through Counters.
   const rateLimit = opts.gateway?.rateLimit ?? DEFAULT_OPTIONS.rateLimit;
+  // A scrape of /metrics on a worker answers for the whole machine (src/cluster/metrics.ts).
+  let workerMetrics: WorkerMetrics | null = null;
   const app = await buildApp({
     stores,
     policy: () => active.policy,
     state: () => projection.snapshot(),
     // Ready once the demo tenant is seeded and the caller can install its signal handlers.
     ready: () => started && !projection.stale(),
+    ...(worker !== undefined ? { clusterMetrics: () => workerMetrics?.scrape() ?? Promise.resolve(null) } : {}),
     options: {
       sink: demo,
       adminToken: adminToken(config),
@@ -154,6 +158,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
     if (topic === 'tenancy') app.gateway.auth.invalidate();
   });
   if (worker !== undefined) {
+    workerMetrics = new WorkerMetrics(app.gateway.metrics.registry);
     // Which worker answered (tests and operators can see the load spread over the workers).
     const id = String(worker);
     app.addHook('onRequest', (_req, reply, done) => {
@@ -191,6 +196,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
           clearInterval(sweep);
         }
         stopRetention();
+        workerMetrics?.close();
         await projection.close();
         await stores.close();
       })();

@@ -17,6 +17,7 @@ import { loadConfig, describeConfig } from '../config.js';
 import { openStores } from '../store/open-stores.js';
 import { adminToken, type ServeOptions } from '../serve.js';
 import { PrimarySharedState } from './ipc.js';
+import { PrimaryMetrics } from './metrics.js';
 
 export interface PrimaryOptions {
   /** Restart delay after the first unexpected exit (ms); doubles per quick death up to maxBackoffMs. */
@@ -85,7 +86,8 @@ export async function runPrimary(opts: ServeOptions, p: PrimaryOptions = {}): Pr
   if (stopping) { maybeDone(); return; }
 
   const shared = config.redisUrl === undefined ? new PrimarySharedState(live) : null;
-  cluster.on('message', (w, msg) => { shared?.handle(w, msg); });
+  const metrics = new PrimaryMetrics(live);
+  cluster.on('message', (w, msg) => { if (!metrics.handle(w, msg)) shared?.handle(w, msg); });
 
   const fork = () => {
     const w = cluster.fork();

@@ -163,8 +163,13 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
     if (!ready) return reply.code(503).send({ status: 'not ready' });
     return { status: 'ready', policyVersion: deps.policy().policyVersion };
   });
-  app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics (with --workers N: every worker\'s, merged)' } }, async (_req, reply) => {
     reply.header('content-type', gw.metrics.registry.contentType);
+    if (deps.clusterMetrics !== undefined) {
+      const merged = await deps.clusterMetrics();
+      reply.header('x-warden-metrics-scope', merged !== null ? `cluster; workers=${merged.workers}` : 'worker');
+      if (merged !== null) return merged.text;
+    }
     return gw.metrics.registry.metrics();
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

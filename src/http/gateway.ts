@@ -65,6 +65,8 @@ export interface GatewayDeps {
   afterAppend?: (topic: ChangeTopic, seq: number) => Promise<void>;
   /** Readiness beyond "the app is built" (stores open, projection caught up). */
   ready?: () => boolean;
+  /** In a cluster worker: every worker's metrics merged (null when they cannot be had in time). */
+  clusterMetrics?: () => Promise<{ text: string; workers: number } | null>;
   options?: Partial<GatewayOptions>;
 }
 

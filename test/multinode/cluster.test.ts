@@ -220,6 +220,28 @@ for (const b of backends()) {
       assert.match(c.output(), /"worker":\d+.*"msg":"warden gateway listening"/, 'worker logs carry the worker id');
     });
 
+    it('/metrics on any worker counts the decisions of both workers', async () => {
+      const decisions = async (): Promise<{ total: number; scope: string; worker: string }> => {
+        const r = await call(c.url, 'GET', '/metrics');
+        assert.equal(r.status, 200);
+        const text = String(r.json.text);
+        const total = text.split('\n').filter((l) => l.startsWith('warden_decisions_total{') && l.includes('api="native"'))
+          .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+        return { total, scope: String(r.headers['x-warden-metrics-scope']), worker: r.worker };
+      };
+      const before = await decisions();
+      const K = 12;
+      const answered = new Set<string>();
+      for (let i = 0; i < K; i++) answered.add((await screen(c.url, t, `+1555333${String(i).padStart(4, '0')}`)).worker);
+      assert.equal(answered.size, 2, 'the screens were spread over both workers');
+      const scrapes = [await decisions(), await decisions(), await decisions()];
+      for (const s of scrapes) {
+        assert.equal(s.scope, 'cluster; workers=2');
+        assert.equal(s.total - before.total, K, `scrape on worker ${s.worker}`);
+      }
+      assert.equal(new Set(scrapes.map((s) => s.worker)).size, 2, 'scrapes answered by both workers');
+    });
+
     it('an opt-out recorded on one worker is enforced on the other within milliseconds', async (tc) => {
       const to = '+15553330001';
       const before = await onEveryWorker(() => screen(c.url, t, to));
