@@ -1,9 +1,10 @@
 // Records every decision twice: in the DecisionStore (recipient hashed when the customer asked for
 // it, body dropped when the customer keeps none) and as one structured log line with recipient
 // and body masked according to the gateway configuration. Writes are effects after the decision
-// and nobody waits for them: records are gathered for a few milliseconds and committed together,
-// so one durable commit covers hundreds of decisions instead of one commit stalling the event
-// loop per request. Reads consult records still in flight, so a decision can be fetched the
+// and nobody waits for them: records and their log lines are gathered for a few milliseconds and
+// written together, so one durable commit covers hundreds of decisions instead of one commit
+// stalling the event loop per request (on SQLite the commit itself runs on a worker thread, see
+// store/sqlite/decision-writer.ts). Reads consult records still in flight, so a decision can be fetched the
 // moment its response is sent. Decisions are the log of what happened, not state that gates a
 // send (consent and enforcement are written synchronously by their own stores): a crash loses at
 // most the last flush interval of them.
