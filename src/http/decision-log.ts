@@ -49,6 +49,12 @@ export class DecisionLog {
   private readonly inflight = new Set<Promise<void>>();
   /** How long records wait to share a commit, ms. */
   flushIntervalMs = 10;
+  /**
+   * Records not yet committed beyond which callers wait for the commit. The writer runs off the
+   * request thread, so without this a stalled disk would let the backlog grow without bound;
+   * with it, a gateway that cannot log as fast as it screens slows to the disk's pace instead.
+   */
+  maxBacklog = 50_000;
 
   constructor(
     private readonly store: DecisionStore,
@@ -79,9 +85,18 @@ export class DecisionLog {
     return rec;
   }
 
-  /** Logs the decision and queues its durable write; nobody waits for it. */
-  record(d: Decision, m: Message, customer: CustomerRecord): void {
-    this.enqueue(d, m, customer, undefined);
+  /**
+   * Logs the decision and queues its durable write. Returns null when nobody needs to wait; a
+   * promise (settling at the commit, never rejecting) when the backlog is over maxBacklog, which
+   * the caller awaits before answering: backpressure.
+   */
+  record(d: Decision, m: Message, customer: CustomerRecord): Promise<void> | null {
+    if (this.pendingRecords.size < this.maxBacklog) {
+      this.enqueue(d, m, customer, undefined);
+      return null;
+    }
+    this.metrics.decisionLogBackpressure.inc();
+    return this.recordDurable(d, m, customer).catch(() => undefined);
   }
 
   /** Like record(), but resolves when the write has committed (rejects if it failed). */

@@ -13,6 +13,7 @@ export class GatewayMetrics {
   readonly upstreamDuration: Histogram<'operation'>;
   readonly upstreamErrors: Counter<'operation' | 'kind'>;
   readonly decisionLogErrors: Counter;
+  readonly decisionLogBackpressure: Counter;
   readonly webhooks: Counter<'kind' | 'outcome'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -42,6 +43,7 @@ export class GatewayMetrics {
     });
     this.upstreamErrors = new Counter({ name: 'warden_upstream_errors_total', help: 'Upstream requests that failed (network errors, timeouts, 5xx)', labelNames: ['operation', 'kind'], registers });
     this.decisionLogErrors = new Counter({ name: 'warden_decision_log_errors_total', help: 'Decisions that could not be written to the decision store', registers });
+    this.decisionLogBackpressure = new Counter({ name: 'warden_decision_log_backpressure_total', help: 'Requests that waited for the decision store because its backlog was full', registers });
     this.webhooks = new Counter({ name: 'warden_webhooks_total', help: 'Provider webhooks received, by kind and outcome', labelNames: ['kind', 'outcome'], registers });
   }
 

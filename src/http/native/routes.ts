@@ -67,12 +67,18 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
     if (Array.isArray(body.messages)) {
       const results = body.messages.map((m, i) => screenOne(m, p, i));
       if (gw.options.awaitDecisionLog) await Promise.all(results.map((r) => gw.decisions.recordDurable(r.decision, r.message, customer).catch(() => undefined)));
-      else for (const r of results) gw.decisions.record(r.decision, r.message, customer);
+      else {
+        const waits = results.map((r) => gw.decisions.record(r.decision, r.message, customer)).filter((w) => w !== null);
+        if (waits.length > 0) await Promise.all(waits);
+      }
       return { decisions: results.map((r) => r.decision) };
     }
     const { decision, message } = screenOne(body, p, null);
     if (gw.options.awaitDecisionLog) await gw.decisions.recordDurable(decision, message, customer).catch(() => undefined);
-    else gw.decisions.record(decision, message, customer);
+    else {
+      const wait = gw.decisions.record(decision, message, customer);
+      if (wait !== null) await wait;
+    }
     return decision;
   });
 

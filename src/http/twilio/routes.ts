@@ -159,7 +159,8 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
       if (media.length > 0) message.mediaUrls = media;
       const decision = withGatewayChecks(gw.screen(message), message, customer, sender);
       gw.metrics.countDecision(decision, message.channel, 'twilio');
-      gw.decisions.record(decision, message, customer);
+      const logged = gw.decisions.record(decision, message, customer);
+      if (logged !== null) await logged;
       reply.header('x-warden-decision', decision.id);
 
       if (decision.action === 'block') throw refusalFor(decision);

@@ -1,0 +1,50 @@
+// The decision log in front of a real SQLite decision store: batches, reads of records still in
+// flight, and backpressure when the writer falls behind (a stalled disk must slow the gateway down,
+// not grow its memory without bound).
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { DecisionLog } from '../../src/http/decision-log.js';
+import { GatewayMetrics } from '../../src/http/metrics.js';
+import { openStores } from '../../src/store/open-stores.js';
+import { DEFAULT_CONFIG } from '../../src/config.js';
+import type { Decision, Message } from '../../src/core/types.js';
+import type { CustomerRecord, DecisionStore } from '../../src/store/types.js';
+
+const customer: CustomerRecord = { id: 'dl', accountSid: 'AC' + '1'.repeat(32) } as CustomerRecord;
+const decision = (i: number): Decision => ({ id: `d${i}`, messageId: `m${i}`, action: 'allow', score: 0, reasons: [], policyVersion: 'p', effects: [] });
+const message = (i: number): Message => ({ id: `m${i}`, customer: 'dl', channel: 'sms', from: '+15005550006', to: '+14155550100', body: 'hello' } as Message);
+
+describe('decision log', () => {
+  it('waits for the commit once the backlog is full, and only then', async () => {
+    const stores = await openStores({ ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data') }, { log: () => undefined });
+    // The real store behind a gate: batches reach SQLite only when the test opens it (a stalled disk).
+    let open!: () => void;
+    const gate = new Promise<void>((r) => { open = r; });
+    const gated: DecisionStore = { ...stores.decisions, recordMany: async (ds) => { await gate; return stores.decisions.recordMany(ds); } };
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const log = new DecisionLog(gated, pino({ level: 'silent' }), { recipients: 'mask', bodies: false, hashKey: 'k' }, metrics, (_h, to) => to);
+    log.maxBacklog = 5;
+    log.flushIntervalMs = 1;
+    for (let i = 0; i < 5; i++) assert.equal(log.record(decision(i), message(i), customer), null, `record ${i} is queued without waiting`);
+    assert.equal((await log.get('dl', 'd3'))?.messageId, 'm3', 'a record still in flight can be read');
+    const waiting = log.record(decision(5), message(5), customer);
+    assert.ok(waiting instanceof Promise, 'over the backlog the caller gets something to wait for');
+    let settled = false;
+    void waiting.then(() => { settled = true; });
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(settled, false, 'it does not settle while the store is stalled');
+    open();
+    await waiting;
+    await log.flush();
+    assert.equal((await stores.decisions.list('dl', 10)).length, 6);
+    assert.equal(log.record(decision(6), message(6), customer), null, 'the backlog drained: no more waiting');
+    await log.flush();
+    assert.equal((await metrics.decisionLogBackpressure.get()).values[0].value, 1);
+    await stores.close();
+  });
+});
