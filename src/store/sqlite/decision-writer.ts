@@ -59,7 +59,7 @@ export class DecisionWriter {
   private readonly inflight = new Map<number, Batch>();
   private nextId = 1;
 
-  constructor(private readonly file: string, opts: { thread?: boolean } = {}) {
+  constructor(file: string, opts: { thread?: boolean } = {}) {
     const shareable = file !== '' && file !== ':memory:' && !file.startsWith('file::memory:');
     if (opts.thread === false || !shareable) {
       this.local = openDecisionInserter(file);
@@ -96,8 +96,8 @@ export class DecisionWriter {
     return new Promise((resolve, reject) => {
       if (this.inflight.size === 0) this.worker!.ref();
       this.inflight.set(id, { resolve, reject });
-      // JSON text crosses the thread boundary as one string copy; a structured clone of the
-      // records walks every property and cost as much as the insert itself.
+      // JSON text crosses the thread boundary as one string copy, instead of a structured clone
+      // that walks every property of every record.
       this.worker!.postMessage({ id, rows: JSON.stringify(ds) });
     });
   }
