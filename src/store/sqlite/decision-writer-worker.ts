@@ -6,11 +6,11 @@ import type { DecisionRecord } from '../types.js';
 import { openDecisionInserter } from './decision-writer.js';
 
 const inserter = openDecisionInserter((workerData as { file: string }).file);
-parentPort!.on('message', (m: { id: number; rows: string } | { close: true }) => {
+parentPort!.on('message', (m: { id: number; rows: DecisionRecord[] } | { close: true }) => {
   if ('close' in m) {
     inserter.close();
     parentPort!.close();
     return;
   }
-  parentPort!.postMessage({ id: m.id, errors: inserter.insert(JSON.parse(m.rows) as DecisionRecord[]) });
+  parentPort!.postMessage({ id: m.id, errors: inserter.insert(m.rows) });
 });
