@@ -73,21 +73,53 @@ interface CacheEntry {
   expires: number;
 }
 
+/**
+ * A secret that must be verified (not cached) was refused before scrypt ran: too many failed
+ * verifications from this client within the minute, or too many verifications waiting. Each
+ * scrypt costs tens of milliseconds of CPU and 16 MiB, so unbounded guessing would be a denial of
+ * service. The HTTP layer answers 429 with Retry-After (Twilio code 20429).
+ */
+export class VerificationThrottled extends Error {
+  readonly statusCode = 429;
+  constructor(readonly retryAfterSeconds: number, why: string) {
+    super(`too many credential verifications ${why}; retry in ${retryAfterSeconds} s`);
+  }
+}
+
+export interface VerificationLimits {
+  /** scrypt verifications running at once (the rest wait their turn). */
+  concurrent: number;
+  /** Verifications allowed to wait for a turn; more are refused. */
+  queued: number;
+  /** Failed verifications per client (IP) per minute before its unverified secrets are refused. */
+  failuresPerMinute: number;
+}
+
+export const DEFAULT_VERIFICATION_LIMITS: VerificationLimits = { concurrent: 4, queued: 256, failuresPerMinute: 30 };
+
 export class Authenticator {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Promise<Principal | null>>();
   private readonly headerCache = new Map<string, CacheEntry & { generation: number }>();
   private generation = 0;
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly failures = new Map<string, { count: number; resetAt: number }>();
 
   constructor(
     private readonly tenancy: TenancyStore,
     private readonly ttlMs = 30_000,
     private readonly negativeTtlMs = 2_000,
     private readonly maxEntries = 10_000,
+    private readonly limits: VerificationLimits = DEFAULT_VERIFICATION_LIMITS,
   ) {}
 
-  /** Verifies `id:secret`; null when unknown, revoked or wrong. */
-  async verify(id: string, secret: string): Promise<Principal | null> {
+  /**
+   * Verifies `id:secret`; null when unknown, revoked or wrong. `client` (the caller's address)
+   * is charged for failures; a client over its failure budget, or a full verification queue,
+   * gets VerificationThrottled instead of another scrypt run.
+   */
+  async verify(id: string, secret: string, client = ''): Promise<Principal | null> {
     if (id.length === 0 || id.length > 64 || secret.length === 0 || secret.length > 256) return null;
     const key = `${id}\u0000${createHash('sha256').update(secret).digest('base64')}`;
     const now = Date.now();
@@ -96,16 +128,55 @@ export class Authenticator {
     const pending = this.inflight.get(key);
     if (pending !== undefined) return pending;
     const generation = this.generation;
-    const work: Promise<Principal | null> = this.lookup(id, secret).finally(() => {
+    this.checkFailures(client, now);
+    const work: Promise<Principal | null> = this.throttled(() => this.lookup(id, secret)).finally(() => {
       if (this.inflight.get(key) === work) this.inflight.delete(key);
     });
     this.inflight.set(key, work);
     const principal = await work;
+    if (principal === null) this.chargeFailure(client, now);
     if (generation === this.generation) {
       if (this.cache.size >= this.maxEntries) this.cache.clear();
       this.cache.set(key, { principal, expires: now + (principal ? this.ttlMs : this.negativeTtlMs) });
     }
     return principal;
+  }
+
+  private checkFailures(client: string, now: number): void {
+    const f = this.failures.get(client);
+    if (f !== undefined && f.resetAt > now && f.count >= this.limits.failuresPerMinute) {
+      throw new VerificationThrottled(Math.max(1, Math.ceil((f.resetAt - now) / 1000)), 'that failed from this client');
+    }
+  }
+
+  private chargeFailure(client: string, now: number): void {
+    let f = this.failures.get(client);
+    if (f === undefined || f.resetAt <= now) {
+      if (this.failures.size >= this.maxEntries) this.failures.clear();
+      f = { count: 0, resetAt: now + 60_000 };
+      this.failures.set(client, f);
+    }
+    f.count++;
+  }
+
+  /** Runs `work` when fewer than `limits.concurrent` verifications are running; refuses when the queue is full. */
+  private async throttled<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limits.concurrent) {
+      if (this.waiting.length >= this.limits.queued) throw new VerificationThrottled(1, 'waiting');
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.running++;
+    try {
+      return await work();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  /** Verifications running and waiting (tests, metrics). */
+  verificationLoad(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
   }
 
   /**
@@ -124,13 +195,13 @@ export class Authenticator {
     return hit.principal;
   }
 
-  async fromHeader(header: string | undefined): Promise<Principal | null> {
+  async fromHeader(header: string | undefined, client = ''): Promise<Principal | null> {
     const cached = this.cachedHeader(header);
     if (cached !== undefined) return cached;
     const basic = parseBasicAuth(header);
     if (basic === null) return null;
     const generation = this.generation;
-    const principal = await this.verify(basic.username, basic.password);
+    const principal = await this.verify(basic.username, basic.password, client);
     if (header !== undefined && generation === this.generation) {
       if (this.headerCache.size >= this.maxEntries) this.headerCache.clear();
       this.headerCache.set(header, { principal, expires: Date.now() + (principal ? this.ttlMs : this.negativeTtlMs), generation });

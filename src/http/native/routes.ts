@@ -18,7 +18,7 @@ class HttpError extends Error {
 }
 
 async function principal(gw: Gateway, req: FastifyRequest): Promise<Principal> {
-  const p = gw.auth.cachedHeader(req.headers.authorization) ?? (await gw.auth.fromHeader(req.headers.authorization));
+  const p = gw.auth.cachedHeader(req.headers.authorization) ?? (await gw.auth.fromHeader(req.headers.authorization, req.ip));
   if (p === null) throw new HttpError(401, 'authentication required: HTTP Basic with an account SID or API key and its secret');
   return p;
 }

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Decision, Message, Reason } from '../../core/types.js';
 import { ACTION_SEVERITY } from '../../core/types.js';
 import type { CustomerRecord, HeldItemInput } from '../../store/types.js';
-import { newSid, type Principal } from '../credentials.js';
+import { newSid, VerificationThrottled, type Principal } from '../credentials.js';
 import type { Gateway } from '../gateway.js';
 import { destinationAllowed } from './countries.js';
 import { formFields, isForm, rawForm } from './form.js';
@@ -49,7 +49,13 @@ function twiml(reply?: string): string {
 
 /** Authenticates the request and checks the path's AccountSid belongs to the credential. */
 async function authenticate(gw: Gateway, req: FastifyRequest, pathSid: string | undefined): Promise<Principal> {
-  const p = gw.auth.cachedHeader(req.headers.authorization) ?? (await gw.auth.fromHeader(req.headers.authorization));
+  let p: Principal | null;
+  try {
+    p = gw.auth.cachedHeader(req.headers.authorization) ?? (await gw.auth.fromHeader(req.headers.authorization, req.ip));
+  } catch (e) {
+    if (e instanceof VerificationThrottled) throw new TwilioRefusal('tooManyRequests', e.message, e.retryAfterSeconds);
+    throw e;
+  }
   if (p === null) throw new TwilioRefusal('auth');
   if (pathSid !== undefined && pathSid !== p.customer.accountSid && pathSid !== p.endUser) throw new TwilioRefusal('auth', 'the AccountSid in the URL does not belong to these credentials');
   return p;
