@@ -95,6 +95,21 @@ describe('tenant isolation: a second tenant never reads or changes the first one
     assert.equal((await json(auth, '/v1/screen', body)).statusCode, 401);
   });
 
+  it('a client guessing secrets gets 429 (Twilio 20429) with Retry-After after 30 failures; other clients are served', async () => {
+    const guess = (i: number, remoteAddress: string, auth?: string) => inject({
+      method: 'POST', url: `/2010-04-01/Accounts/${DEMO.accountSid}/Messages.json`, remoteAddress,
+      headers: { authorization: auth ?? 'Basic ' + Buffer.from(`${DEMO.accountSid}:guess-${i}`).toString('base64'), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: form({ To: '+14155550150', From: DEMO.sender, Body: 'hi' }),
+    });
+    for (let i = 0; i < 30; i++) assert.equal((await guess(i, '203.0.113.50')).statusCode, 401);
+    const refused = await guess(30, '203.0.113.50');
+    assert.equal(refused.statusCode, 429);
+    assert.equal(refused.json().code, 20429);
+    assert.ok(Number(refused.headers['retry-after']) >= 1);
+    assert.equal((await guess(31, '203.0.113.51')).statusCode, 401, 'another client is still verified');
+    assert.equal((await guess(0, '203.0.113.51', fx.demoAuth)).statusCode, 201);
+  });
+
   it('admin and review routes refuse customer credentials', async () => {
     for (const [method, url] of [['GET', '/v1/admin/customers'], ['GET', '/v1/review'], ['POST', '/v1/review/SM00000000000000000000000000000000']] as const) {
       const r = await inject({ method, url, headers: { authorization: fx.otherAuth, 'content-type': 'application/json' }, payload: method === 'POST' ? '{"action":"release"}' : undefined });
