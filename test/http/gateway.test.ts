@@ -5,11 +5,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { startFixture, DEMO, ADMIN, BLOCKED_BODY, form, type Fixture } from './helpers.js';
+import { startFixture, startCallbackReceiver, DEMO, ADMIN, BLOCKED_BODY, form, type CallbackReceiver, type Fixture } from './helpers.js';
 import { TWILIO_OAI_SUBSET } from '../../src/http/twilio/oai-subset.js';
 import { TWILIO_ERRORS, errorForClause } from '../../src/http/twilio/twilio-errors.js';
 import { verifySignature } from '../../src/http/twilio/signature.js';
@@ -178,23 +177,14 @@ describe('Twilio-compatible API', () => {
 });
 
 describe('review: held, then released or refused with a status callback', () => {
-  let server: Server;
-  const callbacks: Array<{ body: string; signature: string | undefined }> = [];
+  let receiver: CallbackReceiver;
   let cbUrl = '';
+  let callbacks: CallbackReceiver['callbacks'] = [];
   before(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => { body += c; });
-      req.on('end', () => {
-        callbacks.push({ body, signature: req.headers['x-twilio-signature'] as string | undefined });
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const addr = server.address();
-    cbUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/status`;
+    receiver = await startCallbackReceiver();
+    ({ url: cbUrl, callbacks } = receiver);
   });
-  after(() => new Promise<void>((r) => server.close(() => r())));
+  after(() => receiver.close());
 
   it('a message the policy sends to review is accepted, then released through the admin API', async () => {
     // A body the default pack holds for review (examples/sample-messages.jsonl).

@@ -2,6 +2,7 @@
 // and a second tenant for isolation checks.
 
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../../src/config.js';
@@ -44,3 +45,29 @@ export const form = (o: Record<string, string | string[]>): string => {
 };
 
 export const BLOCKED_BODY = 'URGENT your bank account is locked, verify at http://bit.ly/x now';
+
+/** An app's StatusCallback endpoint: records every callback with its X-Twilio-Signature. */
+export interface CallbackReceiver {
+  url: string;
+  callbacks: Array<{ body: string; signature: string | undefined }>;
+  close(): Promise<void>;
+}
+
+export async function startCallbackReceiver(): Promise<CallbackReceiver> {
+  const callbacks: CallbackReceiver['callbacks'] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      callbacks.push({ body, signature: req.headers['x-twilio-signature'] as string | undefined });
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const addr = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/status`,
+    callbacks,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}

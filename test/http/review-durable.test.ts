@@ -6,7 +6,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InjectOptions } from 'fastify';
@@ -14,7 +13,7 @@ import { DEFAULT_CONFIG } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/serve.js';
 import { createCustomer, issueCredential } from '../../src/http/admin/tenancy.js';
 import { verifySignature } from '../../src/http/twilio/signature.js';
-import { ADMIN, DEMO, form } from './helpers.js';
+import { ADMIN, DEMO, form, startCallbackReceiver, type CallbackReceiver } from './helpers.js';
 
 // A body the default pack holds for review (examples/sample-messages.jsonl).
 const REVIEW_BODY = "I know where you live. I'll f.i.n.d you and hurt you";
@@ -28,26 +27,17 @@ describe('review hold survives a restart of the gateway', () => {
     return startGateway({ config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200 }, port: 0, demo: true, logger: false, gateway: { defaultMetrics: false } });
   };
   let gw: RunningGateway | undefined;
-  let server: Server;
+  let receiver: CallbackReceiver;
   let cbUrl = '';
-  const callbacks: Array<{ body: string; signature: string | undefined }> = [];
+  let callbacks: CallbackReceiver['callbacks'] = [];
 
   before(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => { body += c; });
-      req.on('end', () => {
-        callbacks.push({ body, signature: req.headers['x-twilio-signature'] as string | undefined });
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const addr = server.address();
-    cbUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/status`;
+    receiver = await startCallbackReceiver();
+    ({ url: cbUrl, callbacks } = receiver);
   });
   after(async () => {
     await gw?.close();
-    await new Promise<void>((r) => server.close(() => r()));
+    await receiver.close();
   });
 
   const inject = (o: InjectOptions) => {
