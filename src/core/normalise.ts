@@ -319,6 +319,9 @@ function joinSplit(folded: string, tokens: Token[], signals: EvasionSignals | nu
       const { form, alt } = canonical(raw, null);
       const t: Token = { form, start: tokens[i].start, end: tokens[j].end };
       if (alt !== undefined) t.alt = alt;
+      // "a b i t c h" is the article and a split word more often than one word: the run without a
+      // leading one-letter word ("a", "i") is the token's alternative form.
+      else if (singleRun && j - i >= 3 && (form.charCodeAt(0) === 97 || form.charCodeAt(0) === 105)) t.alt = canonical(raw.slice(1), null).form;
       out.push(t);
       changed = true;
       if (signals && singleRun) signals.split++;

@@ -58,6 +58,10 @@ test('letters split by separators are glued in the joined view', () => {
   assert.deepEqual(joined('fr-ee'), phraseForms('free'));
   assert.deepEqual(joined('fr_ee'), phraseForms('free'));
   assert.equal(normalise('f r e e').signals.split, 1);
+  // A leading "a" or "i" may be the article or pronoun: the rest is the alternative form.
+  const article = normalise('you are a s c a m m e r').joined.at(-1)!;
+  assert.equal(article.alt, phraseForms('scammer')[0]);
+  assert.equal(normalise('i n f o').joined[0].form, phraseForms('info')[0]);
   // Ordinary text keeps one view.
   const n = normalise('hello there');
   assert.equal(n.joined, n.tokens);
