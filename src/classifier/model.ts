@@ -258,8 +258,8 @@ export class HashedLinearModel implements ContentModel {
     const scale = (this.heads[h].scaling === 'sqrt' ? (n > 0 ? 1 / Math.sqrt(n) : 0) : 1) * this.scales[h];
     // Sum per distinct span, slots in order of first appearance (the tie-break below relies on it).
     this.spanCount = 0;
-    this.spanIndex.clear();
-    this.spanReserve(buf.count + text.joined.length);
+    this.spanReserve(buf.count + text.joined.length, text.folded.length);
+    this.spanFirst.fill(-1, 0, text.folded.length + 1);
     for (let i = 0; i < buf.count; i++) this.addSpan(buf.starts[i], buf.ends[i], scale * this.q[buf.buckets[i] * H + h]);
     const tokens = text.joined;
     for (let t = 0; t < tokens.length; t++) this.addSpan(tokens[t].start, tokens[t].end, scale * this.wordSums[this.tokenIds[t] * (H + 1) + h]);
@@ -282,35 +282,36 @@ export class HashedLinearModel implements ContentModel {
     });
   }
 
-  // Scratch of strongest(): per distinct span its start, end and summed contribution, and the slot of each span key.
-  private readonly spanIndex = new Map<number, number>();
+  // Scratch of strongest(): per distinct span (slot) its start, end and summed contribution. The
+  // slots of one start form a list (spanFirst[start], then spanNext[slot]): a start has at most a
+  // few spans (the word, a bigram, a call to action), so finding a span takes a step or two.
   private spanStart = new Int32Array(256);
   private spanEnd = new Int32Array(256);
   private spanSum = new Float64Array(256);
+  private spanNext = new Int32Array(256);
+  private spanFirst = new Int32Array(1024);
   private spanCount = 0;
 
-  private spanReserve(size: number): void {
-    if (size <= this.spanStart.length) return;
-    this.spanStart = new Int32Array(size * 2);
-    this.spanEnd = new Int32Array(size * 2);
-    this.spanSum = new Float64Array(size * 2);
+  private spanReserve(slots: number, textLength: number): void {
+    if (slots > this.spanStart.length) {
+      this.spanStart = new Int32Array(slots * 2);
+      this.spanEnd = new Int32Array(slots * 2);
+      this.spanSum = new Float64Array(slots * 2);
+      this.spanNext = new Int32Array(slots * 2);
+    }
+    if (textLength + 1 > this.spanFirst.length) this.spanFirst = new Int32Array((textLength + 1) * 2);
   }
 
   private addSpan(start: number, end: number, v: number): void {
-    // Features of one word come one after another with the same span: skip the map for those.
-    let k = this.spanCount - 1;
-    if (k < 0 || this.spanStart[k] !== start || this.spanEnd[k] !== end) {
-      const key = start * 65536 + end;
-      const found = this.spanIndex.get(key);
-      if (found !== undefined) {
-        k = found;
-      } else {
-        k = this.spanCount++;
-        this.spanIndex.set(key, k);
-        this.spanStart[k] = start;
-        this.spanEnd[k] = end;
-        this.spanSum[k] = 0;
-      }
+    let k = this.spanFirst[start];
+    while (k >= 0 && this.spanEnd[k] !== end) k = this.spanNext[k];
+    if (k < 0) {
+      k = this.spanCount++;
+      this.spanStart[k] = start;
+      this.spanEnd[k] = end;
+      this.spanSum[k] = 0;
+      this.spanNext[k] = this.spanFirst[start];
+      this.spanFirst[start] = k;
     }
     this.spanSum[k] += v;
   }
