@@ -128,26 +128,40 @@ export class HashedLinearModel implements ContentModel {
    * Per word form: the summed weights (per head, as integers) of its character n-grams and how many
    * there are. Words repeat across messages, so most words cost one map lookup instead of a score
    * of hash computations and scattered reads of the weight table. Exact: integer sums.
+   * The map gives a small integer id; the sums of all words live in one flat array at
+   * id * (heads + 1), which keeps them together in memory instead of one small array per word.
    */
-  private readonly wordCache = new Map<string, { sums: Int32Array; lex: Lexeme | null; flags: number }>();
+  private readonly wordIds = new Map<string, number>();
+  private wordSums = new Int32Array(4096 * 5);
+  private wordLex: Array<Lexeme | null> = [];
+  private wordFlagsOf = new Uint8Array(4096);
   private readonly ngramScratch = new Int32Array(1024);
+  /** The word id of each token of the last probabilities() call, so strongest() need not look them up again. */
+  private tokenIds = new Int32Array(256);
 
-  private wordEntry(form: string): { sums: Int32Array; lex: Lexeme | null; flags: number } {
-    const cached = this.wordCache.get(form);
+  private wordId(form: string): number {
+    const cached = this.wordIds.get(form);
     if (cached !== undefined) return cached;
     const H = this.heads.length;
+    const id = this.wordIds.size;
+    if ((id + 1) * (H + 1) > this.wordSums.length) {
+      const s = new Int32Array(this.wordSums.length * 2); s.set(this.wordSums); this.wordSums = s;
+      const f = new Uint8Array(this.wordFlagsOf.length * 2); f.set(this.wordFlagsOf); this.wordFlagsOf = f;
+    }
     const scratch = form.length * 3 + 8 <= this.ngramScratch.length ? this.ngramScratch : new Int32Array(form.length * 3 + 8);
     const n = charNgramBuckets(form, this.bits, scratch);
-    const sums = new Int32Array(H + 1);
+    const sums = this.wordSums;
+    const at = id * (H + 1);
+    sums.fill(0, at, at + H);
     for (let i = 0; i < n; i++) {
       const o = scratch[i] * H;
-      for (let h = 0; h < H; h++) sums[h] += this.q[o + h];
+      for (let h = 0; h < H; h++) sums[at + h] += this.q[o + h];
     }
-    sums[H] = n;
-    const e = { sums, lex: lexeme(form), flags: wordFlags(form) };
-    if (this.wordCache.size >= 200_000) this.wordCache.clear();
-    this.wordCache.set(form, e);
-    return e;
+    sums[at + H] = n;
+    this.wordLex[id] = lexeme(form);
+    this.wordFlagsOf[id] = wordFlags(form);
+    this.wordIds.set(form, id);
+    return id;
   }
 
   /** Calibrated probability of every head, in the order of `heads`. */
@@ -162,15 +176,22 @@ export class HashedLinearModel implements ContentModel {
     const tokens = text.joined;
     const lex = this.buf.lex;
     if (this.buf.flags.length < tokens.length) this.buf.flags = new Uint8Array(tokens.length * 2);
+    if (this.tokenIds.length < tokens.length) this.tokenIds = new Int32Array(tokens.length * 2);
+    // Forget the words only between messages, so the ids of this message's tokens stay valid for strongest().
+    if (this.wordIds.size + tokens.length > 200_000) this.wordIds.clear();
     const flags = this.buf.flags;
+    const ids = this.tokenIds;
     let grams = 0;
     for (let t = 0; t < tokens.length; t++) {
-      const e = this.wordEntry(tokens[t].form);
-      const ws = e.sums;
-      for (let h = 0; h < H; h++) sums[h] += ws[h];
-      grams += ws[H];
-      lex[t] = e.lex;
-      flags[t] = e.flags;
+      const id = this.wordId(tokens[t].form);
+      ids[t] = id;
+      // Read after wordId(), which may have grown the array.
+      const ws = this.wordSums;
+      const at = id * (H + 1);
+      for (let h = 0; h < H; h++) sums[h] += ws[at + h];
+      grams += ws[at + H];
+      lex[t] = this.wordLex[id];
+      flags[t] = this.wordFlagsOf[id];
     }
     const n = extractFeatures(text, this.bits, this.buf, 'spans', false, true) + grams;
     const b = this.buf.buckets;
@@ -235,20 +256,64 @@ export class HashedLinearModel implements ContentModel {
     const buf = this.buf;
     const n = this.lastCount;
     const scale = (this.heads[h].scaling === 'sqrt' ? (n > 0 ? 1 / Math.sqrt(n) : 0) : 1) * this.scales[h];
-    const bySpan = new Map<number, { start: number; end: number; sum: number }>();
-    const add = (start: number, end: number, v: number) => {
-      const key = start * 65536 + end;
-      let e = bySpan.get(key);
-      if (e === undefined) { e = { start, end, sum: 0 }; bySpan.set(key, e); }
-      e.sum += scale * v;
-    };
-    for (let i = 0; i < buf.count; i++) add(buf.starts[i], buf.ends[i], this.q[buf.buckets[i] * H + h]);
-    for (const tok of text.joined) add(tok.start, tok.end, this.wordEntry(tok.form).sums[h]);
-    return [...bySpan.values()]
-      .filter((e) => e.sum > 0)
-      .sort((a, b) => b.sum - a.sum || a.start - b.start)
-      .slice(0, top)
-      .map((e) => ({ feature: `${text.folded.slice(e.start, e.end)} (+${e.sum.toFixed(2)})`, start: e.start, end: e.end }));
+    // Sum per distinct span, slots in order of first appearance (the tie-break below relies on it).
+    this.spanCount = 0;
+    this.spanReserve(buf.count + text.joined.length, text.folded.length);
+    this.spanFirst.fill(-1, 0, text.folded.length + 1);
+    for (let i = 0; i < buf.count; i++) this.addSpan(buf.starts[i], buf.ends[i], scale * this.q[buf.buckets[i] * H + h]);
+    const tokens = text.joined;
+    for (let t = 0; t < tokens.length; t++) this.addSpan(tokens[t].start, tokens[t].end, scale * this.wordSums[this.tokenIds[t] * (H + 1) + h]);
+    // The `top` positive spans by sum (ties: earlier start, then first appearance): an insertion
+    // into a short list instead of sorting every span.
+    const best: number[] = [];
+    const sums = this.spanSum, starts = this.spanStart;
+    for (let k = 0; k < this.spanCount; k++) {
+      const v = sums[k];
+      if (!(v > 0)) continue;
+      let at = best.length;
+      while (at > 0 && (v > sums[best[at - 1]] || (v === sums[best[at - 1]] && starts[k] < starts[best[at - 1]]))) at--;
+      if (at >= top) continue;
+      best.splice(at, 0, k);
+      if (best.length > top) best.pop();
+    }
+    return best.map((k) => {
+      const start = this.spanStart[k], end = this.spanEnd[k];
+      return { feature: `${text.folded.slice(start, end)} (+${sums[k].toFixed(2)})`, start, end };
+    });
+  }
+
+  // Scratch of strongest(): per distinct span (slot) its start, end and summed contribution. The
+  // slots of one start form a list (spanFirst[start], then spanNext[slot]): a start has at most a
+  // few spans (the word, a bigram, a call to action), so finding a span takes a step or two.
+  private spanStart = new Int32Array(256);
+  private spanEnd = new Int32Array(256);
+  private spanSum = new Float64Array(256);
+  private spanNext = new Int32Array(256);
+  private spanFirst = new Int32Array(1024);
+  private spanCount = 0;
+
+  private spanReserve(slots: number, textLength: number): void {
+    if (slots > this.spanStart.length) {
+      this.spanStart = new Int32Array(slots * 2);
+      this.spanEnd = new Int32Array(slots * 2);
+      this.spanSum = new Float64Array(slots * 2);
+      this.spanNext = new Int32Array(slots * 2);
+    }
+    if (textLength + 1 > this.spanFirst.length) this.spanFirst = new Int32Array((textLength + 1) * 2);
+  }
+
+  private addSpan(start: number, end: number, v: number): void {
+    let k = this.spanFirst[start];
+    while (k >= 0 && this.spanEnd[k] !== end) k = this.spanNext[k];
+    if (k < 0) {
+      k = this.spanCount++;
+      this.spanStart[k] = start;
+      this.spanEnd[k] = end;
+      this.spanSum[k] = 0;
+      this.spanNext[k] = this.spanFirst[start];
+      this.spanFirst[start] = k;
+    }
+    this.spanSum[k] += v;
   }
 }
 

@@ -100,6 +100,10 @@ function isLetter(code: number): boolean {
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
+/** Digits that leetspeak reads as letters: 0 1 3 4 5 7. */
+function isLeetDigit(code: number): boolean {
+  return code === 48 || code === 49 || code === 51 || code === 52 || code === 53 || code === 55;
+}
 // Symbols that stand for letters in leetspeak; they belong to a word only next to a letter or digit.
 function isLeetSymbol(code: number): boolean {
   return code === 64 /* @ */ || code === 36 /* $ */ || code === 124 /* | */ || code === 33 /* ! */;
@@ -198,7 +202,7 @@ function canonical(raw: string, signals: EvasionSignals | null): { form: string;
     if (c === prevCode) repeats = true;
     prevCode = c;
     if (isDigit(c)) {
-      if (c === 48 || c === 49 || c === 51 || c === 52 || c === 53 || c === 55) hasLeetChar = true;
+      if (isLeetDigit(c)) hasLeetChar = true;
       continue;
     }
     allDigits = false;
@@ -258,24 +262,35 @@ function tokenize(folded: string, confusableAt: Uint8Array | null, signals: Evas
     const start = i;
     let asciiLatin = false;
     let confusable = false;
+    // Most words hold no repeated character, leet digit or symbol: canonical() would return them
+    // unchanged, so they skip its second pass over the word.
+    let plain = true;
+    let prevCode = -1;
     while (i < n) {
       const d = folded.charCodeAt(i);
       if (isLetter(d) || isDigit(d)) {
         if (confusableAt !== null && confusableAt[i]) confusable = true; else if (d >= 97 && d <= 122) asciiLatin = true;
+        if (d === prevCode || isLeetDigit(d)) plain = false;
+        prevCode = d;
         i++;
       } else if (isLeetSymbol(d) && i > start) {
         // A symbol inside or at the end of a word: keep it only if a word character follows,
         // or it ends a word of letters ("cr@p" but not "free!").
         const next = i + 1 < n ? folded.charCodeAt(i + 1) : 0;
-        if (isLetter(next) || isDigit(next)) i++;
+        if (isLetter(next) || isDigit(next)) { i++; plain = false; }
         else break;
       } else if (isLeetSymbol(d)) {
         i++;
+        plain = false;
       } else break;
     }
     const raw = folded.slice(start, i);
-    const canon = canonical(raw, signals);
     if (signals && confusable && asciiLatin) signals.mixedScript++;
+    if (plain) {
+      tokens.push({ form: raw, start, end: i });
+      continue;
+    }
+    const canon = canonical(raw, signals);
     const token: Token = { form: canon.form, start, end: i };
     if (canon.alt !== undefined) token.alt = canon.alt;
     if (canon.leet) token.leet = true;

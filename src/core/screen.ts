@@ -72,6 +72,16 @@ function leetOutsideLinks(text: NormalisedText, urls: readonly FoundUrl[]): numb
  * clause below zero; actions are not affected. So a rule that recognises counter-speech can cancel
  * a hate score but cannot be used to smuggle spam past the screen.
  */
+// Composite conditions as plain loops: these run for every composite of every message.
+function allHit(list: readonly number[], hits: ReadonlyMap<number, Reason>): boolean {
+  for (const i of list) if (!hits.has(i)) return false;
+  return true;
+}
+function anyHit(list: readonly number[], hits: ReadonlyMap<number, Reason>): boolean {
+  for (const i of list) if (hits.has(i)) return true;
+  return false;
+}
+
 function offsetWeight(reasons: readonly Reason[]): number {
   const remaining = reasons.map((r) => (r.shadow || r.weight <= 0 ? 0 : r.weight));
   let total = 0;
@@ -119,7 +129,8 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
     if (count >= r.min) hit(r.rule, `${rules[r.rule].description} (${count} found)`);
   }
 
-  const urls = bodyUrls.slice();
+  // Copy the body's links only when media links join them.
+  const urls = message.mediaUrls === undefined ? bodyUrls : bodyUrls.slice();
   if (message.mediaUrls !== undefined) {
     message.mediaUrls.forEach((u, i) => urls.push(...extractUrls(normalise(u), `mediaUrls[${i}]`)));
   }
@@ -145,10 +156,7 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
   }
 
   for (const c of policy.composites) {
-    const ok =
-      c.all.every((i) => hits.has(i)) &&
-      (c.any.length === 0 || c.any.some((i) => hits.has(i))) &&
-      !c.none.some((i) => hits.has(i));
+    const ok = allHit(c.all, hits) && (c.any.length === 0 || anyHit(c.any, hits)) && !anyHit(c.none, hits);
     if (ok) {
       const parts = [...c.all, ...c.any.filter((i) => hits.has(i))].map((i) => rules[i].id);
       hit(c.rule, `${rules[c.rule].description} (${parts.join(' + ')})`);
@@ -156,9 +164,10 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
   }
 
   // Weight-0 rules without an action are building blocks for composites, not reasons by themselves.
-  const reasons = ctx.includeHelperRules
-    ? [...hits.values()]
-    : [...hits.values()].filter((r) => r.weight !== 0 || r.action !== undefined || r.shadow);
+  const reasons: Reason[] = [];
+  for (const r of hits.values()) {
+    if (ctx.includeHelperRules || r.weight !== 0 || r.action !== undefined || r.shadow) reasons.push(r);
+  }
 
   for (const model of policy.models) {
     for (const signal of model.predict(text)) {
