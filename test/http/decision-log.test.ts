@@ -48,3 +48,32 @@ describe('decision log', () => {
     await stores.close();
   });
 });
+
+describe('decision log lines', () => {
+  it('mask numbers and bodies as configured; flagged decisions at info, allowed ones at debug', async () => {
+    const stores = await openStores({ ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data') }, { log: () => undefined });
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>); } };
+    const run = async (level: string, masking: { recipients: 'mask' | 'hash' | 'full'; bodies: boolean }) => {
+      lines.length = 0;
+      const log = new DecisionLog(stores.decisions, pino({ level }, sink), { ...masking, hashKey: 'k' }, new GatewayMetrics({ defaultMetrics: false }), (_h, to) => to);
+      const blocked: Decision = { ...decision(1), id: `b-${level}-${masking.recipients}`, action: 'block', score: 12, reasons: [{ clause: 'content.false.phishing', rule: 'r', weight: 12, detail: 'd' }] };
+      log.record(blocked, message(1), customer);
+      log.record({ ...decision(2), id: `a-${level}-${masking.recipients}` }, message(2), customer);
+      await log.flush();
+      return lines.filter((l) => l.msg === 'decision').map((l) => ({ level: l.level, d: l.decision as Record<string, unknown> }));
+    };
+    const info = await run('info', { recipients: 'mask', bodies: false });
+    assert.equal(info.length, 1, 'the allowed decision is not logged at info');
+    assert.equal(info[0].level, 30);
+    assert.equal(info[0].d.action, 'block');
+    assert.equal(info[0].d.to, '+14*******00');
+    assert.equal(info[0].d.body, '[5 chars]');
+    assert.equal((info[0].d.reasons as unknown[]).length, 1);
+    const debug = await run('debug', { recipients: 'hash', bodies: true });
+    assert.deepEqual(debug.map((l) => [l.level, l.d.action]), [[30, 'block'], [20, 'allow']]);
+    assert.match(String(debug[0].d.to), /^h:/);
+    assert.equal(debug[0].d.body, 'hello');
+    await stores.close();
+  });
+});

@@ -23,7 +23,7 @@ const twilioPost = (auth: string, sid: string, what: 'Messages' | 'Calls', param
   inject({ method: 'POST', url: `/2010-04-01/Accounts/${sid}/${what}.json`, headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, payload: form(params) });
 
 describe('native API', () => {
-  it('screens one message and records the decision, masked in the log', async () => {
+  it('screens one message and records the decision under the credentials\' customer', async () => {
     const r = await json(fx.demoAuth, '/v1/screen', { to: '+14155550120', from: DEMO.sender, body: BLOCKED_BODY, customer: 'other' });
     assert.equal(r.statusCode, 200);
     const d = r.json();
