@@ -131,6 +131,32 @@ describe('review hold survives a restart of the gateway', () => {
     assert.equal((await settle('SM00000000000000000000000000000000', 'release')).statusCode, 404);
   });
 
+  it('an item left releasing by a dead node is reconciled from what the upstream shows, never re-forwarded by itself', async () => {
+    assert.ok(gw);
+    const reconcile = (sid: string, body: Record<string, unknown>) =>
+      inject({ method: 'POST', url: `/v1/review/${sid}/reconcile`, headers: { ...admin, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+    const hold = async (to: string) => (await send(demoAuth, DEMO.accountSid, 'Messages', { To: to, From: DEMO.sender, Body: REVIEW_BODY })).json().sid as string;
+    const [notSent, sent, fresh] = [await hold('+14155550180'), await hold('+14155550181'), await hold('+14155550182')];
+    // Claims taken by a node that then died: two minutes ago, and one just now (maybe still running).
+    const longAgo = new Date(Date.now() - 120_000).toISOString();
+    for (const sid of [notSent, sent]) assert.ok(await gw.stores.review.claim(sid, 'node-b', longAgo));
+    assert.ok(await gw.stores.review.claim(fresh, 'node-c', new Date().toISOString()));
+
+    assert.equal((await reconcile(fresh, { forwarded: false })).statusCode, 409, 'a fresh claim may be a release in progress');
+    assert.equal((await settle(notSent, 'release')).statusCode, 409, 'a releasing item is not released again');
+    const back = await reconcile(notSent, { forwarded: false, actor: 'dave' });
+    assert.deepEqual([back.statusCode, back.json().state], [200, 'held']);
+    assert.equal((await settle(notSent, 'release')).statusCode, 200, 'held again, it is released as usual');
+    const done = await reconcile(sent, { forwarded: true, upstreamSid: 'SMfeedfacefeedfacefeedfacefeedface' });
+    assert.deepEqual([done.statusCode, done.json().state], [200, 'released']);
+    assert.equal((await gw.stores.review.get(sent))?.upstreamSid, 'SMfeedfacefeedfacefeedfacefeedface');
+    assert.equal((await reconcile(sent, { forwarded: true })).statusCode, 409, 'settled items are not reconciled');
+    assert.equal((await reconcile('SM00000000000000000000000000000000', { forwarded: false })).statusCode, 404);
+    const audit = await gw.stores.audit.list(0, 10_000);
+    assert.ok(audit.some((e) => e.action === 'review.reconcile' && e.subject === `held:${notSent}` && e.actor === 'dave'));
+    assert.equal(await gw.stores.audit.verify(), null);
+  });
+
   it('a refused message reads as failed with the refusal\'s error code', async () => {
     assert.ok(gw);
     const r = await send(demoAuth, DEMO.accountSid, 'Messages', { To: '+14155550173', From: DEMO.sender, Body: REVIEW_BODY });
