@@ -184,7 +184,7 @@ export class Authenticator {
    * it again (undefined when it must be verified). Keyed by the exact header text, so it can only
    * answer for the very credentials that were verified; it holds headers no longer than the TTL.
    */
-  cachedHeader(header: string | undefined): Principal | null | undefined {
+  private cachedHeader(header: string | undefined): Principal | null | undefined {
     if (header === undefined) return undefined;
     const hit = this.headerCache.get(header);
     if (hit === undefined) return undefined;

@@ -87,21 +87,17 @@ export class DecisionLog {
 
   /**
    * Logs the decision and queues its durable write. Returns null when nobody needs to wait; a
-   * promise (settling at the commit, never rejecting) when the backlog is over maxBacklog, which
-   * the caller awaits before answering: backpressure.
+   * promise that settles at the commit (never rejecting: a failed write is logged and counted)
+   * when the caller asked to wait (`durable`), or when the backlog is over maxBacklog, which the
+   * caller awaits before answering: backpressure.
    */
-  record(d: Decision, m: Message, customer: CustomerRecord): Promise<void> | null {
-    if (this.pendingRecords.size < this.maxBacklog) {
+  record(d: Decision, m: Message, customer: CustomerRecord, durable = false): Promise<void> | null {
+    if (!durable && this.pendingRecords.size < this.maxBacklog) {
       this.enqueue(d, m, customer, undefined);
       return null;
     }
-    this.metrics.decisionLogBackpressure.inc();
-    return this.recordDurable(d, m, customer).catch(() => undefined);
-  }
-
-  /** Like record(), but resolves when the write has committed (rejects if it failed). */
-  recordDurable(d: Decision, m: Message, customer: CustomerRecord): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.enqueue(d, m, customer, (err) => (err === undefined ? resolve() : reject(err))));
+    if (!durable) this.metrics.decisionLogBackpressure.inc();
+    return new Promise<void>((resolve) => this.enqueue(d, m, customer, () => resolve()));
   }
 
   private enqueue(d: Decision, m: Message, customer: CustomerRecord, done: Buffered['done']): void {

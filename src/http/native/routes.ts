@@ -18,7 +18,7 @@ class HttpError extends Error {
 }
 
 async function principal(gw: Gateway, req: FastifyRequest): Promise<Principal> {
-  const p = gw.auth.cachedHeader(req.headers.authorization) ?? (await gw.auth.fromHeader(req.headers.authorization, req.ip));
+  const p = await gw.auth.fromHeader(req.headers.authorization, req.ip);
   if (p === null) throw new HttpError(401, 'authentication required: HTTP Basic with an account SID or API key and its secret');
   return p;
 }
@@ -66,19 +66,13 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
     const customer = p.customer;
     if (Array.isArray(body.messages)) {
       const results = body.messages.map((m, i) => screenOne(m, p, i));
-      if (gw.options.awaitDecisionLog) await Promise.all(results.map((r) => gw.decisions.recordDurable(r.decision, r.message, customer).catch(() => undefined)));
-      else {
-        const waits = results.map((r) => gw.decisions.record(r.decision, r.message, customer)).filter((w) => w !== null);
-        if (waits.length > 0) await Promise.all(waits);
-      }
+      const waits = results.map((r) => gw.decisions.record(r.decision, r.message, customer, gw.options.awaitDecisionLog)).filter((w) => w !== null);
+      if (waits.length > 0) await Promise.all(waits);
       return { decisions: results.map((r) => r.decision) };
     }
     const { decision, message } = screenOne(body, p, null);
-    if (gw.options.awaitDecisionLog) await gw.decisions.recordDurable(decision, message, customer).catch(() => undefined);
-    else {
-      const wait = gw.decisions.record(decision, message, customer);
-      if (wait !== null) await wait;
-    }
+    const wait = gw.decisions.record(decision, message, customer, gw.options.awaitDecisionLog);
+    if (wait !== null) await wait;
     return decision;
   });
 

@@ -51,7 +51,7 @@ function twiml(reply?: string): string {
 async function authenticate(gw: Gateway, req: FastifyRequest, pathSid: string | undefined): Promise<Principal> {
   let p: Principal | null;
   try {
-    p = gw.auth.cachedHeader(req.headers.authorization) ?? (await gw.auth.fromHeader(req.headers.authorization, req.ip));
+    p = await gw.auth.fromHeader(req.headers.authorization, req.ip);
   } catch (e) {
     if (e instanceof VerificationThrottled) throw new TwilioRefusal('tooManyRequests', e.message, e.retryAfterSeconds);
     throw e;
