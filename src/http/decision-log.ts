@@ -39,7 +39,7 @@ export function maskFor(n: string, how: RecipientMasking, key: string): string {
   return how === 'full' ? n : how === 'hash' ? hashNumber(n, key) : maskNumber(n);
 }
 
-interface Buffered { key: string; rec: DecisionRecord; line: object; done?: (err?: Error) => void }
+interface Buffered { key: string; rec: DecisionRecord; d: Decision; m: Message; done?: (err?: Error) => void }
 
 export class DecisionLog {
   /** Records handed to the store and not yet committed, by customer and ID (reads consult them). */
@@ -102,11 +102,20 @@ export class DecisionLog {
 
   private enqueue(d: Decision, m: Message, customer: CustomerRecord, done: Buffered['done']): void {
     const rec = this.toRecord(d, m, customer);
-    // The log line is written with its batch (writeBuffered), not here: the response leaves first,
-    // and serialising a batch of lines back to back costs less than one line between requests.
-    const line = {
+    const key = `${customer.id}\u0000${d.id}`;
+    this.pendingRecords.set(key, rec);
+    this.buffer.push(done === undefined ? { key, rec, d, m } : { key, rec, d, m, done });
+    this.timer ??= setTimeout(() => this.writeBuffered(), this.flushIntervalMs);
+  }
+
+  /**
+   * The log line of a decision, masked. Built with its batch (writeBuffered), not per request:
+   * the response leaves first, and an allowed decision's line is only built when debug is on.
+   */
+  private logLine(rec: DecisionRecord, d: Decision, m: Message): object {
+    return {
       decision: {
-        id: d.id, messageId: m.id, customer: customer.id, endUser: m.endUser, channel: m.channel,
+        id: d.id, messageId: m.id, customer: rec.customer, endUser: m.endUser, channel: m.channel,
         action: d.action, score: d.score, policyVersion: d.policyVersion,
         reasons: d.reasons.map((r) => ({ clause: r.clause, rule: r.rule, weight: r.weight, detail: r.detail, shadow: r.shadow })),
         to: maskFor(m.to, this.masking.recipients, this.masking.hashKey),
@@ -115,10 +124,6 @@ export class DecisionLog {
         at: rec.at,
       },
     };
-    const key = `${customer.id}\u0000${d.id}`;
-    this.pendingRecords.set(key, rec);
-    this.buffer.push(done === undefined ? { key, rec, line } : { key, rec, line, done });
-    this.timer ??= setTimeout(() => this.writeBuffered(), this.flushIntervalMs);
   }
 
   /** Hands every buffered record to the store as one batch (one commit). */
@@ -130,9 +135,12 @@ export class DecisionLog {
     // Every decision is in the store; the log stream carries the flagged ones at info and the
     // allowed ones at debug (WARDEN_LOG_LEVEL=debug logs them all): at ~10,000 messages/s a line
     // per allowed message costs a tenth of the gateway's throughput and buries the ones that matter.
+    // pino answers isLevelEnabled; another logger gets every line and filters them itself.
+    const pinoLike = this.log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean };
+    const debug = pinoLike.isLevelEnabled?.('debug') ?? true;
     for (const b of batch) {
-      if (b.rec.action === 'allow') this.log.debug(b.line, 'decision');
-      else this.log.info(b.line, 'decision');
+      if (b.rec.action !== 'allow') this.log.info(this.logLine(b.rec, b.d, b.m), 'decision');
+      else if (debug) this.log.debug(this.logLine(b.rec, b.d, b.m), 'decision');
     }
     const settle = (errors: Array<Error | null>) => {
       for (let i = 0; i < batch.length; i++) {

@@ -35,6 +35,8 @@ export interface GatewayOptions {
   credentialTtlMs: number;
   /** Wait for the decision store commit before answering /v1/screen. */
   awaitDecisionLog: boolean;
+  /** Send /v1/screen replies together once per event-loop turn (see reply-coalescing.ts). */
+  coalesceReplies: boolean;
   /** Collect Node process metrics (off in tests for speed). */
   defaultMetrics: boolean;
 }
@@ -48,6 +50,7 @@ export const DEFAULT_OPTIONS: GatewayOptions = {
   corsOrigins: [],
   credentialTtlMs: 30_000,
   awaitDecisionLog: false,
+  coalesceReplies: true,
   defaultMetrics: true,
 };
 

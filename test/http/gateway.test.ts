@@ -46,6 +46,20 @@ describe('native API', () => {
     assert.equal(bad.statusCode, 400);
   });
 
+  it('concurrent requests answered in one loop turn each get their own decision', async () => {
+    // Replies of /v1/screen are sent together once per event-loop turn (reply-coalescing.ts).
+    const bodies = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? BLOCKED_BODY : `Table for ${i} at eight?`));
+    const rs = await Promise.all(bodies.map((body, i) => json(fx.demoAuth, '/v1/screen', { to: `+141555501${String(i).padStart(2, '0')}`, from: DEMO.sender, body })));
+    const ids = new Set<string>();
+    for (let i = 0; i < rs.length; i++) {
+      assert.equal(rs[i].statusCode, 200);
+      const d = rs[i].json();
+      assert.equal(d.action, i % 3 === 0 ? 'block' : 'allow', `request ${i}`);
+      ids.add(d.id);
+    }
+    assert.equal(ids.size, bodies.length, 'one decision per request');
+  });
+
   it('requires credentials', async () => {
     const r = await inject({ method: 'POST', url: '/v1/screen', headers: { 'content-type': 'application/json' }, payload: '{}' });
     assert.equal(r.statusCode, 401);

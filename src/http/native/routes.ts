@@ -7,6 +7,7 @@ import { parseMessage } from '../../core/message-input.js';
 import type { Decision, Message } from '../../core/types.js';
 import { newSid, type Principal } from '../credentials.js';
 import type { Gateway } from '../gateway.js';
+import { endOfLoopTurn } from '../reply-coalescing.js';
 import { consentEventSchema, decisionRecordSchema, decisionSchema, errorSchema, messageSchema } from './schemas.js';
 
 export const MAX_BATCH = 1000;
@@ -68,11 +69,13 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
       const results = body.messages.map((m, i) => screenOne(m, p, i));
       const waits = results.map((r) => gw.decisions.record(r.decision, r.message, customer, gw.options.awaitDecisionLog)).filter((w) => w !== null);
       if (waits.length > 0) await Promise.all(waits);
+      if (gw.options.coalesceReplies) await endOfLoopTurn();
       return { decisions: results.map((r) => r.decision) };
     }
     const { decision, message } = screenOne(body, p, null);
     const wait = gw.decisions.record(decision, message, customer, gw.options.awaitDecisionLog);
     if (wait !== null) await wait;
+    if (gw.options.coalesceReplies) await endOfLoopTurn();
     return decision;
   });
 
