@@ -4,7 +4,7 @@
 //      with 1 process and with --workers processes (node:cluster, as `warden serve --workers N`);
 //   2. the Twilio-compatible CreateMessage against a sink upstream, next to a direct call to the
 //      sink, both at the same steady rate (latency overhead, not saturation).
-// Usage: npm run bench:http [-- --duration 10 --connections 50 --workers 2 --twilio-rate 1000]
+// Usage: npm run bench:http [-- --rounds 3 --duration 5 --connections 50 --workers 2 --twilio-rate 1000 --twilio-duration 10]
 
 import cluster from 'node:cluster';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -176,7 +176,9 @@ async function paced(url: string, body: string, contentType: string, auth: strin
 }
 
 async function main(): Promise<void> {
-  const duration = arg('duration', 10);
+  const duration = arg('duration', 5);
+  const rounds = arg('rounds', 3);
+  const twilioDuration = arg('twilio-duration', 10);
   const connections = arg('connections', 50);
   const twilioRate = arg('twilio-rate', 1000);
   const workers = arg('workers', 2);
@@ -187,53 +189,60 @@ async function main(): Promise<void> {
   const twPath = '/2010-04-01/Accounts/AC00000000000000000000000000000001/Messages.json';
   const base = (p: number) => `http://127.0.0.1:${p}`;
 
-  const bareRun = async (n: number): Promise<Run> => {
-    const { child, ports } = await startChild('--bare', n);
-    await cannon(`${base(ports.port)}/bare`, screenBody, 'application/json', undefined, 2, connections);
-    const r = await cannon(`${base(ports.port)}/bare`, screenBody, 'application/json', undefined, duration, connections);
-    await stopChild(child);
-    return r;
-  };
-  const gatewayRun = async (n: number, twilio: boolean): Promise<{ screen: Run; sinkDirect?: Run; twilioVia?: Run }> => {
-    const { child, ports } = await startChild('--server', n);
-    // Warm-up so JIT and the credential caches are hot.
-    await cannon(`${base(ports.port)}/v1/screen`, screenBody, 'application/json', demoAuth, 3, connections);
-    const screen = await cannon(`${base(ports.port)}/v1/screen`, screenBody, 'application/json', demoAuth, duration, connections);
-    if (!twilio) {
-      await stopChild(child);
-      return { screen };
-    }
-    // Latency overhead is measured at a steady rate well below saturation (what an app sees in
-    // production); at saturation p50 is queueing, which the throughput runs already measure.
-    await paced(`${base(ports.port)}${twPath}`, form, 'application/x-www-form-urlencoded', demoAuth, 2, 10, twilioRate);
-    const sinkDirect = await paced(`${base(ports.sink!)}${twPath}`, form, 'application/x-www-form-urlencoded', sinkAuth, duration, 10, twilioRate);
-    const twilioVia = await paced(`${base(ports.port)}${twPath}`, form, 'application/x-www-form-urlencoded', demoAuth, duration, 10, twilioRate);
-    await stopChild(child);
-    return { screen, sinkDirect, twilioVia };
-  };
+  // Every server is started first; the throughput runs then alternate bare and gateway in
+  // rounds, and each figure is the median over the rounds. This VM's speed drifts by +-15% over
+  // a minute, so two long runs minutes apart compare the machine's moods as much as the servers.
+  const bare1 = await startChild('--bare', 1);
+  const gw1 = await startChild('--server', 1);
+  const bareN = workers > 1 ? await startChild('--bare', workers) : bare1;
+  const gwN = workers > 1 ? await startChild('--server', workers) : gw1;
+  const screenRun = (c: { ports: Ports }, d: number) => cannon(`${base(c.ports.port)}/v1/screen`, screenBody, 'application/json', demoAuth, d, connections);
+  const bareRun = (c: { ports: Ports }, d: number) => cannon(`${base(c.ports.port)}/bare`, screenBody, 'application/json', undefined, d, connections);
+  // Warm-up so JIT and the credential caches are hot.
+  for (const c of new Set([bare1, bareN])) await bareRun(c, 2);
+  for (const c of new Set([gw1, gwN])) await screenRun(c, 3);
+  const runs: Array<{ bare1: Run; gw1: Run; bareN: Run; gwN: Run }> = [];
+  for (let r = 0; r < rounds; r++) {
+    const b1 = await bareRun(bare1, duration);
+    const g1 = await screenRun(gw1, duration);
+    const bN = workers > 1 ? await bareRun(bareN, duration) : b1;
+    const gN = workers > 1 ? await screenRun(gwN, duration) : g1;
+    runs.push({ bare1: b1, gw1: g1, bareN: bN, gwN: gN });
+  }
+  // Latency overhead is measured at a steady rate well below saturation (what an app sees in
+  // production); at saturation p50 is queueing, which the throughput runs already measure.
+  const tw = gw1.ports.port, sinkPort = gw1.ports.sink!;
+  await paced(`${base(tw)}${twPath}`, form, 'application/x-www-form-urlencoded', demoAuth, 2, 10, twilioRate);
+  const sinkDirect = await paced(`${base(sinkPort)}${twPath}`, form, 'application/x-www-form-urlencoded', sinkAuth, twilioDuration, 10, twilioRate);
+  const twilioVia = await paced(`${base(tw)}${twPath}`, form, 'application/x-www-form-urlencoded', demoAuth, twilioDuration, 10, twilioRate);
+  for (const c of new Set([bare1, gw1, bareN, gwN])) await stopChild(c.child);
 
-  const bare1 = await bareRun(1);
-  const gw1 = await gatewayRun(1, true);
-  const bareN = workers > 1 ? await bareRun(workers) : bare1;
-  const gwN = workers > 1 ? await gatewayRun(workers, false) : gw1;
+  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+  const med = (k: keyof (typeof runs)[number]): Run => ({
+    rps: median(runs.map((x) => x[k].rps)), p50: median(runs.map((x) => x[k].p50)), p99: median(runs.map((x) => x[k].p99)),
+    errors: runs.reduce((n, x) => n + x[k].errors, 0), non2xx: runs.reduce((n, x) => n + x[k].non2xx, 0),
+  });
+  const ratios = (g: 'gw1' | 'gwN', b: 'bare1' | 'bareN') => runs.map((x) => x[g].rps / x[b].rps);
+  const pctList = (xs: number[]) => `median ${(median(xs) * 100).toFixed(1)}% (rounds: ${xs.map((x) => (x * 100).toFixed(1) + '%').join(', ')})`;
 
   const ms = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2)).padStart(7);
   const row = (name: string, r: Run) => `${name.padEnd(48)} ${r.rps.toFixed(0).padStart(8)} ${ms(r.p50)} ${ms(r.p99)} ${String(r.errors + r.non2xx).padStart(7)}`;
-  const pct = (a: Run, b: Run) => `${((a.rps / b.rps) * 100).toFixed(1)}%`;
   const lines = [
-    `node ${process.version}, ${duration}s per run, ${connections} connections; Twilio runs: 10 connections at ${twilioRate} req/s; load generator in this process`,
+    `node ${process.version}; throughput: ${rounds} rounds of ${duration}s runs alternating bare and gateway, ${connections} connections, medians over the rounds;`,
+    `Twilio runs: ${twilioDuration}s each, 10 connections at ${twilioRate} req/s; load generator in this process`,
     `${'run'.padEnd(48)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'errors'.padStart(7)}`,
-    row('bare Fastify route (constant), 1 process', bare1),
-    row('POST /v1/screen (single message), 1 process', gw1.screen),
-    `  /v1/screen vs bare, 1 process each: ${pct(gw1.screen, bare1)}`,
+    row('bare Fastify route (constant), 1 process', med('bare1')),
+    row('POST /v1/screen (single message), 1 process', med('gw1')),
+    `  /v1/screen vs bare, 1 process each: ${pctList(ratios('gw1', 'bare1'))}`,
     ...(workers > 1 ? [
-      row(`bare Fastify route (constant), ${workers} processes`, bareN),
-      row(`POST /v1/screen, warden serve --workers ${workers}`, gwN.screen),
-      `  /v1/screen vs bare, ${workers} processes each: ${pct(gwN.screen, bareN)}; vs bare in 1 process: ${pct(gwN.screen, bare1)}`,
+      row(`bare Fastify route (constant), ${workers} processes`, med('bareN')),
+      row(`POST /v1/screen, warden serve --workers ${workers}`, med('gwN')),
+      `  /v1/screen vs bare, ${workers} processes each: ${pctList(ratios('gwN', 'bareN'))}`,
+      `  /v1/screen with ${workers} processes vs bare in 1 process: ${pctList(ratios('gwN', 'bare1'))}`,
     ] : []),
-    row('sink direct (CreateMessage)', gw1.sinkDirect!),
-    row('Twilio CreateMessage via Warden -> sink', gw1.twilioVia!),
-    `  Twilio endpoint overhead at p50: ${(gw1.twilioVia!.p50 - gw1.sinkDirect!.p50).toFixed(2)} ms`,
+    row('sink direct (CreateMessage)', sinkDirect),
+    row('Twilio CreateMessage via Warden -> sink', twilioVia),
+    `  Twilio endpoint overhead at p50: ${(twilioVia.p50 - sinkDirect.p50).toFixed(2)} ms`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }

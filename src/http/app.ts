@@ -71,19 +71,26 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
   // Any other body (passthrough of arbitrary Twilio API calls) arrives as a Buffer.
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
 
-  // Security headers protect what a browser renders: the docs UI (and the console). JSON and
-  // TwiML API responses are read by programs, so API routes skip helmet's dozen headers per reply.
+  // Request latency by route pattern: each route gets its own onResponse hook that knows its URL
+  // pattern (a global hook would read request.routeOptions, which builds an object per call).
   app.addHook('onRoute', (route) => {
     const url = route.url ?? '';
-    if (route.helmet === undefined && (url.startsWith('/v1/') || url === '/healthz' || url === '/readyz' || url === '/metrics')) route.helmet = false;
+    const observe = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      gw.metrics.observeHttp(url, req.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    const existing = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+    route.onResponse = [...existing, observe] as typeof route.onResponse;
   });
-  await app.register(helmet, { global: true });
-  await app.register(cors, {
-    origin: gw.options.corsOrigins.length > 0 ? gw.options.corsOrigins : false,
-    methods: ['GET', 'POST', 'PUT', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type'],
-    maxAge: 600,
-  });
+  // CORS only when origins are configured: a closed policy needs no hook on every request.
+  if (gw.options.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: gw.options.corsOrigins,
+      methods: ['GET', 'POST', 'PUT', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type'],
+      maxAge: 600,
+    });
+  }
   if (gw.options.rateLimit !== false) {
     await app.register(rateLimit, {
       global: true,
@@ -127,15 +134,15 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
       ],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-
-  // Callback-style hooks: an async hook costs a promise per request on every route.
-  app.addHook('onResponse', (req, reply, done) => {
-    gw.metrics.observeHttp(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
-    done();
+  // Security headers protect what a browser renders: the docs UI (and the console). helmet lives
+  // in the docs' own scope, so JSON and TwiML API routes, read by programs, run none of its hooks.
+  await app.register(async (browser) => {
+    await browser.register(helmet, { global: true });
+    await browser.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   });
 
   app.setNotFoundHandler((req, reply) => {
+    gw.metrics.observeHttp('unmatched', req.method, 404, reply.elapsedTime / 1000);
     if (isTwilioPath(req.url)) return reply.code(404).send({ code: 20404, message: 'The requested resource was not found', more_info: 'https://www.twilio.com/docs/errors/20404', status: 404 });
     return reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, statusCode: 404 });
   });

@@ -254,6 +254,19 @@ describe('ops endpoints', () => {
     const r = await inject({ method: 'OPTIONS', url: '/v1/screen', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
     assert.equal(r.headers['access-control-allow-origin'], undefined);
   });
+  it('CORS opens to the configured origins only; API replies carry no browser headers', async () => {
+    const open = await startFixture({ corsOrigins: ['https://console.example'] });
+    try {
+      const pre = (origin: string) => open.gw.app.inject({ method: 'OPTIONS', url: '/v1/screen', headers: { origin, 'access-control-request-method': 'POST' } });
+      assert.equal((await pre('https://console.example')).headers['access-control-allow-origin'], 'https://console.example');
+      assert.equal((await pre('https://evil.example')).headers['access-control-allow-origin'], undefined);
+      const api = await open.gw.app.inject({ method: 'POST', url: '/v1/screen', headers: { authorization: open.demoAuth, 'content-type': 'application/json' }, payload: JSON.stringify({ body: 'hello' }) });
+      assert.equal(api.statusCode, 200);
+      assert.equal(api.headers['content-security-policy'], undefined, 'helmet stays in the docs scope');
+    } finally {
+      await open.gw.close();
+    }
+  });
 });
 
 describe('no 5xx for any client input (fast-check)', () => {

@@ -80,7 +80,7 @@ export async function registerSink(app: FastifyInstance, opts: SinkOptions): Pro
 
   const fieldsOf = (body: unknown): FormFields => (body && typeof body === 'object' && !Buffer.isBuffer(body) ? (body as FormFields) : {});
 
-  app.post<{ Params: { AccountSid: string } }>('/2010-04-01/Accounts/:AccountSid/Messages.json', { schema: { hide: true }, helmet: false }, async (req, reply) => {
+  app.post<{ Params: { AccountSid: string } }>('/2010-04-01/Accounts/:AccountSid/Messages.json', { schema: { hide: true } }, async (req, reply) => {
     const acct = account(req);
     if (acct === null) return authError(reply);
     const fields = fieldsOf(req.body);
@@ -92,7 +92,7 @@ export async function registerSink(app: FastifyInstance, opts: SinkOptions): Pro
     return reply.code(201).send(resource);
   });
 
-  app.post<{ Params: { AccountSid: string } }>('/2010-04-01/Accounts/:AccountSid/Calls.json', { schema: { hide: true }, helmet: false }, async (req, reply) => {
+  app.post<{ Params: { AccountSid: string } }>('/2010-04-01/Accounts/:AccountSid/Calls.json', { schema: { hide: true } }, async (req, reply) => {
     const acct = account(req);
     if (acct === null) return authError(reply);
     const fields = fieldsOf(req.body);
@@ -116,10 +116,10 @@ export async function registerSink(app: FastifyInstance, opts: SinkOptions): Pro
     const uri = `/2010-04-01/Accounts/${req.params.AccountSid}/${kind === 'messages' ? 'Messages' : 'Calls'}.json`;
     return { [kind]: items, end: Math.max(0, items.length - 1), first_page_uri: `${uri}?PageSize=50&Page=0`, next_page_uri: null, page: 0, page_size: 50, previous_page_uri: null, start: 0, uri };
   };
-  app.get('/2010-04-01/Accounts/:AccountSid/Messages/:Sid.json', { schema: { hide: true }, helmet: false }, fetchOne('messages'));
-  app.get('/2010-04-01/Accounts/:AccountSid/Calls/:Sid.json', { schema: { hide: true }, helmet: false }, fetchOne('calls'));
-  app.get('/2010-04-01/Accounts/:AccountSid/Messages.json', { schema: { hide: true }, helmet: false }, list('messages'));
-  app.get('/2010-04-01/Accounts/:AccountSid/Calls.json', { schema: { hide: true }, helmet: false }, list('calls'));
+  app.get('/2010-04-01/Accounts/:AccountSid/Messages/:Sid.json', { schema: { hide: true } }, fetchOne('messages'));
+  app.get('/2010-04-01/Accounts/:AccountSid/Calls/:Sid.json', { schema: { hide: true } }, fetchOne('calls'));
+  app.get('/2010-04-01/Accounts/:AccountSid/Messages.json', { schema: { hide: true } }, list('messages'));
+  app.get('/2010-04-01/Accounts/:AccountSid/Calls.json', { schema: { hide: true } }, list('calls'));
   return state;
 }
 

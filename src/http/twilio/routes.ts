@@ -204,7 +204,7 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
     }
   };
 
-  const attach = { attachValidation: true, bodyLimit: TWILIO_BODY_LIMIT, helmet: false } as const;
+  const attach = { attachValidation: true, bodyLimit: TWILIO_BODY_LIMIT } as const;
   app.post('/2010-04-01/Accounts/:AccountSid/Messages.json', { ...attach, schema: createSchema('CreateMessage', 'Send a message (screened)') }, create('message'));
   app.post('/2010-04-01/Accounts/:AccountSid/Calls.json', { ...attach, schema: createSchema('CreateCall', 'Place a call (screened)') }, create('call'));
 
@@ -248,7 +248,7 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
     consumes: ['application/x-www-form-urlencoded'],
   });
 
-  app.post<{ Params: { customerId: string } }>('/twilio/inbound/:customerId', { schema: webhookSchema('Incoming-message webhook: verifies X-Twilio-Signature, applies STOP/START/HELP keywords, answers TwiML, relays to the customer webhook'), bodyLimit: TWILIO_BODY_LIMIT, helmet: false }, async (req, reply) => {
+  app.post<{ Params: { customerId: string } }>('/twilio/inbound/:customerId', { schema: webhookSchema('Incoming-message webhook: verifies X-Twilio-Signature, applies STOP/START/HELP keywords, answers TwiML, relays to the customer webhook'), bodyLimit: TWILIO_BODY_LIMIT }, async (req, reply) => {
     const customer = await verifiedCustomer(req);
     if (customer === null) {
       gw.metrics.webhooks.inc({ kind: 'inbound', outcome: 'bad-signature' });
@@ -283,7 +283,7 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
     return twiml();
   });
 
-  app.post<{ Params: { customerId: string } }>('/twilio/status/:customerId', { schema: webhookSchema('Status-callback webhook: verifies X-Twilio-Signature and relays the status to the customer webhook'), bodyLimit: TWILIO_BODY_LIMIT, helmet: false }, async (req, reply) => {
+  app.post<{ Params: { customerId: string } }>('/twilio/status/:customerId', { schema: webhookSchema('Status-callback webhook: verifies X-Twilio-Signature and relays the status to the customer webhook'), bodyLimit: TWILIO_BODY_LIMIT }, async (req, reply) => {
     const customer = await verifiedCustomer(req);
     if (customer === null) {
       gw.metrics.webhooks.inc({ kind: 'status', outcome: 'bad-signature' });
@@ -296,7 +296,7 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
 
   // ---- Everything else under /2010-04-01 passes through ---------------------------------------
 
-  app.all('/2010-04-01/*', { schema: { hide: true }, helmet: false }, async (req, reply) => {
+  app.all('/2010-04-01/*', { schema: { hide: true } }, async (req, reply) => {
     try {
       const url = req.url;
       const m = /^\/2010-04-01\/Accounts\/([^/.?]+)/.exec(url);
