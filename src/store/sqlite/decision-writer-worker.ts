@@ -2,11 +2,10 @@
 // order they arrive, and answers each with one error (or null) per row.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { DecisionRecord } from '../types.js';
 import { openDecisionInserter } from './decision-writer.js';
 
 const inserter = openDecisionInserter((workerData as { file: string }).file);
-parentPort!.on('message', (m: { id: number; rows: DecisionRecord[] } | { close: true }) => {
+parentPort!.on('message', (m: { id: number; rows: unknown[] } | { close: true }) => {
   if ('close' in m) {
     inserter.close();
     parentPort!.close();
