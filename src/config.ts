@@ -21,7 +21,7 @@ export interface WardenConfig {
   databaseSchema: string;
   /** Prefix of every Redis key and channel Warden uses. */
   redisPrefix: string;
-  /** PostgreSQL pool size per node. */
+  /** PostgreSQL connections per node (machine); `--workers N` splits them between the workers (at least 2 each). */
   poolSize: number;
   /** How often each node re-reads new events even without a change notification (ms). */
   pollIntervalMs: number;

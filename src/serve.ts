@@ -119,13 +119,15 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   const workers = worker !== undefined ? Math.max(1, config.workers) : 1;
   const active = new ActivePolicy(loadPack(opts.packDir).policy);
   // Without Redis, a worker takes counters and change notifications from the primary over IPC.
-  const stores = await openStores(config, { log: (m) => log.info({ component: 'store' }, m), ipc: worker !== undefined });
+  // The PostgreSQL pool size is the machine's: the workers share it.
+  const storeConfig = workers > 1 ? { ...config, poolSize: Math.max(2, Math.ceil(config.poolSize / workers)) } : config;
+  const stores = await openStores(storeConfig, { log: (m) => log.info({ component: 'store' }, m), ipc: worker !== undefined });
   const projection = new StateProjection(
     { consent: stores.consent, enforcement: stores.enforcement, changes: stores.changes, recipientSecret: stores.recipientSecret, onCommitted: (h) => stores.onCommitted(h) },
     { pollIntervalMs: config.pollIntervalMs, log: (m) => log.warn({ component: 'state' }, m) },
   );
   await projection.ready;
-  const stopRetention = startRetentionJob(stores, config.retentionIntervalMs, (m) => log.info({ component: 'retention' }, m));
+  const stopRetention = startRetentionJob(stores, config.retentionIntervalMs, (m) => log.info({ component: 'retention' }, m), { of: workers });
   const demo = opts.demo ?? true;
   let started = false;
   const port = opts.port ?? config.port;

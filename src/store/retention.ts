@@ -25,9 +25,22 @@ export async function runRetention(stores: Pick<Stores, 'tenancy' | 'decisions' 
   return out;
 }
 
-/** Runs retention now and then every intervalMs; returns a stop function. Logs counts only. */
-export function startRetentionJob(stores: Pick<Stores, 'tenancy' | 'decisions' | 'review'>, intervalMs: number, log: (m: string) => void = (m) => process.stderr.write(`warden retention: ${m}\n`)): () => void {
+/**
+ * Runs retention every intervalMs (now, unless `share` says otherwise); returns a stop function.
+ * Logs counts only. With `share` = {of: N}, one of N processes of a machine (cluster workers,
+ * whose ids change as they restart): each runs every N x intervalMs, starting at a random point
+ * of that period, so the machine purges about once per interval instead of N times. The deletes
+ * are idempotent, so an overlap costs a query, not data.
+ */
+export function startRetentionJob(stores: Pick<Stores, 'tenancy' | 'decisions' | 'review'>, intervalMs: number, log: (m: string) => void = (m) => process.stderr.write(`warden retention: ${m}\n`), share: { of: number } = { of: 1 }): () => void {
   if (intervalMs <= 0) return () => undefined;
+  if (share.of > 1) {
+    const period = intervalMs * share.of;
+    let stopPeriodic: (() => void) | null = null;
+    const first = setTimeout(() => { stopPeriodic = startRetentionJob(stores, period, log); }, Math.floor(Math.random() * period));
+    first.unref();
+    return () => { clearTimeout(first); stopPeriodic?.(); };
+  }
   const tick = () => {
     runRetention(stores).then((rs) => {
       const b = rs.reduce((n, r) => n + r.bodiesPurged, 0);
