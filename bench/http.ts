@@ -4,7 +4,7 @@
 //      with 1 process and with --workers processes (node:cluster, as `warden serve --workers N`);
 //   2. the Twilio-compatible CreateMessage against a sink upstream, next to a direct call to the
 //      sink, both at the same steady rate (latency overhead, not saturation).
-// Usage: npm run bench:http [-- --rounds 3 --duration 5 --connections 50 --workers 2 --twilio-rate 1000 --twilio-duration 10]
+// Usage: npm run bench:http [-- --rounds 5 --duration 5 --connections 50 --workers 2 --twilio-rate 1000 --twilio-duration 10]
 
 import cluster from 'node:cluster';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -177,7 +177,7 @@ async function paced(url: string, body: string, contentType: string, auth: strin
 
 async function main(): Promise<void> {
   const duration = arg('duration', 5);
-  const rounds = arg('rounds', 3);
+  const rounds = arg('rounds', 5);
   const twilioDuration = arg('twilio-duration', 10);
   const connections = arg('connections', 50);
   const twilioRate = arg('twilio-rate', 1000);
