@@ -13,7 +13,6 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { parse as parseQuery } from 'node:querystring';
 import { Gateway, type GatewayDeps } from './gateway.js';
-import { parseBasicAuth } from './credentials.js';
 import { registerNative } from './native/routes.js';
 import { registerTwilio, isTwilioPath } from './twilio/routes.js';
 import { registerAdmin } from './admin/routes.js';
@@ -97,8 +96,8 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
       max: gw.options.rateLimit.max,
       timeWindow: gw.options.rateLimit.timeWindowMs,
       keyGenerator: (req: FastifyRequest) => {
-        const basic = parseBasicAuth(req.headers.authorization);
-        return basic ? `cred:${basic.username}` : `ip:${req.ip}`;
+        const username = gw.auth.usernameOf(req.headers.authorization);
+        return username !== null ? `cred:${username}` : `ip:${req.ip}`;
       },
       allowList: (req: FastifyRequest) => req.url.startsWith('/healthz') || req.url.startsWith('/readyz') || req.url.startsWith('/sink/'),
       errorResponseBuilder: (_req: FastifyRequest, ctx: { after: string; ttl: number }) => {

@@ -100,7 +100,7 @@ export const DEFAULT_VERIFICATION_LIMITS: VerificationLimits = { concurrent: 4, 
 export class Authenticator {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Promise<Principal | null>>();
-  private readonly headerCache = new Map<string, CacheEntry & { generation: number }>();
+  private readonly headerCache = new Map<string, CacheEntry & { generation: number; username: string }>();
   private generation = 0;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
@@ -195,6 +195,19 @@ export class Authenticator {
     return hit.principal;
   }
 
+  /**
+   * The username (account SID or API key SID) of an Authorization header, for per-credential rate
+   * limits: from the verified-header cache when the header is in it, so a busy client's header is
+   * not decoded again on every request.
+   */
+  usernameOf(header: string | undefined): string | null {
+    if (header !== undefined) {
+      const hit = this.headerCache.get(header);
+      if (hit !== undefined) return hit.username;
+    }
+    return parseBasicAuth(header)?.username ?? null;
+  }
+
   async fromHeader(header: string | undefined, client = ''): Promise<Principal | null> {
     const cached = this.cachedHeader(header);
     if (cached !== undefined) return cached;
@@ -204,7 +217,7 @@ export class Authenticator {
     const principal = await this.verify(basic.username, basic.password, client);
     if (header !== undefined && generation === this.generation) {
       if (this.headerCache.size >= this.maxEntries) this.headerCache.clear();
-      this.headerCache.set(header, { principal, expires: Date.now() + (principal ? this.ttlMs : this.negativeTtlMs), generation });
+      this.headerCache.set(header, { principal, expires: Date.now() + (principal ? this.ttlMs : this.negativeTtlMs), generation, username: basic.username });
     }
     return principal;
   }

@@ -45,4 +45,23 @@ describe('credential verification limits', () => {
       await stores.close();
     }
   });
+
+  it('usernameOf: the username a header names, verified or not; null for anything that is not Basic', async () => {
+    const stores = await openStores({ ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-cred-')), 'data') }, { log: () => undefined });
+    try {
+      await createCustomer(stores, { id: 'acme', name: 'Acme' });
+      const key = await issueCredential(stores, 'acme', { kind: 'api-key' });
+      const auth = new Authenticator(stores.tenancy);
+      const header = (u: string, p: string) => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
+      assert.equal(auth.usernameOf(header(key.id, 'never-verified')), key.id);
+      assert.equal((await auth.fromHeader(header(key.id, key.secret)))?.customer.id, 'acme');
+      assert.equal(auth.usernameOf(header(key.id, key.secret)), key.id, 'from the verified-header cache');
+      assert.equal((await auth.fromHeader(header(key.id, 'wrong'))), null);
+      assert.equal(auth.usernameOf(header(key.id, 'wrong')), key.id, 'a refused header still names its username');
+      assert.equal(auth.usernameOf('Bearer abc'), null);
+      assert.equal(auth.usernameOf(undefined), null);
+    } finally {
+      await stores.close();
+    }
+  });
 });
