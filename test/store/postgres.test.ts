@@ -50,16 +50,25 @@ if (services === null) {
   });
 
   describe('postgres+redis specifics', () => {
-    it('migrates a version-1 database forward and keeps its data', async () => {
-      const config = isolatedConfig(svc, 'migrate');
+    /** A fresh schema migrated only up to `version`, with `seedSql` run in it: the database an older Warden left. */
+    const olderDatabase = async (tag: string, version: number, seedSql: string): Promise<WardenConfig> => {
+      const config = isolatedConfig(svc, tag);
       schemas.push(config.databaseSchema);
       const c = new pg.Client({ connectionString: svc.databaseUrl });
       await c.connect();
-      await c.query(`CREATE SCHEMA ${config.databaseSchema}`);
-      await c.query(`SET search_path = ${config.databaseSchema}`);
-      assert.equal(await migratePostgres(c as unknown as pg.PoolClient, POSTGRES_MIGRATIONS, 1), 1);
-      await c.query("INSERT INTO consent_events (seq, customer, recipient, kind, source, evidence, at) VALUES (1, 'c', '+15550000000', 'opt-out', 'keyword', 'STOP', '2025-01-01T00:00:00Z')");
-      await c.end();
+      try {
+        await c.query(`CREATE SCHEMA ${config.databaseSchema}`);
+        await c.query(`SET search_path = ${config.databaseSchema}`);
+        assert.equal(await migratePostgres(c as unknown as pg.PoolClient, POSTGRES_MIGRATIONS, version), version);
+        await c.query(seedSql);
+      } finally {
+        await c.end();
+      }
+      return config;
+    };
+
+    it('migrates a version-1 database forward and keeps its data', async () => {
+      const config = await olderDatabase('migrate', 1, "INSERT INTO consent_events (seq, customer, recipient, kind, source, evidence, at) VALUES (1, 'c', '+15550000000', 'opt-out', 'keyword', 'STOP', '2025-01-01T00:00:00Z')");
       const s = await openStores(config, quiet);
       assert.deepEqual((await s.consent.history('c', '+15550000000')).map((e) => [e.seq, e.evidence, e.at]), [[1, 'STOP', '2025-01-01T00:00:00.000Z']]);
       const next = await s.consent.append({ customer: 'c', recipient: '+15550000000', kind: 'opt-in', source: 'api', at: '2025-02-01T00:00:00Z' });
@@ -69,15 +78,7 @@ if (services === null) {
     });
 
     it('migrates a version-2 database (before the review queue) forward: old data kept, items can be held', async () => {
-      const config = isolatedConfig(svc, 'migrate2');
-      schemas.push(config.databaseSchema);
-      const c = new pg.Client({ connectionString: svc.databaseUrl });
-      await c.connect();
-      await c.query(`CREATE SCHEMA ${config.databaseSchema}`);
-      await c.query(`SET search_path = ${config.databaseSchema}`);
-      assert.equal(await migratePostgres(c as unknown as pg.PoolClient, POSTGRES_MIGRATIONS, 2), 2);
-      await c.query("INSERT INTO consent_events (seq, customer, recipient, kind, source, at) VALUES (1, 'c', '+15550000000', 'opt-out', 'api', '2025-01-01T00:00:00Z')");
-      await c.end();
+      const config = await olderDatabase('migrate2', 2, "INSERT INTO consent_events (seq, customer, recipient, kind, source, at) VALUES (1, 'c', '+15550000000', 'opt-out', 'api', '2025-01-01T00:00:00Z')");
       const s = await openStores(config, quiet);
       assert.equal((await s.consent.history('c', '+15550000000')).length, 1);
       const h = heldItem('c');
