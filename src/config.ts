@@ -30,6 +30,11 @@ export interface WardenConfig {
   /** Sends per customer per window, shared by every node (WARDEN_SEND_LIMIT="100/1s", "6000/1m"). */
   sendLimit?: { limit: number; windowMs: number };
   /**
+   * Requests per client (credential, else IP) per window on the HTTP API (WARDEN_HTTP_RATE_LIMIT=
+   * "100000/1m", "off"); unset: the gateway's default. Counted across every node when Redis is configured.
+   */
+  httpRateLimit?: { limit: number; windowMs: number } | false;
+  /**
    * Gateway processes on this machine (node:cluster workers sharing the port); 1 runs the gateway
    * in the main process as before. "auto" in the environment, file or flag means one per core.
    */
@@ -64,6 +69,7 @@ const ENV: Record<string, keyof WardenConfig> = {
   WARDEN_POOL_SIZE: 'poolSize',
   WARDEN_POLL_INTERVAL_MS: 'pollIntervalMs',
   WARDEN_SEND_LIMIT: 'sendLimit',
+  WARDEN_HTTP_RATE_LIMIT: 'httpRateLimit',
   WARDEN_RETENTION_INTERVAL_MS: 'retentionIntervalMs',
   WARDEN_WORKERS: 'workers',
 };
@@ -91,11 +97,12 @@ export function parseLimit(text: string, origin = 'limit'): { limit: number; win
 const NUMERIC = new Set<keyof WardenConfig>(['port', 'poolSize', 'pollIntervalMs', 'retentionIntervalMs']);
 
 function coerce(key: keyof WardenConfig, value: unknown, origin: string): unknown {
-  if (key === 'sendLimit') {
+  if (key === 'sendLimit' || key === 'httpRateLimit') {
+    if (key === 'httpRateLimit' && (value === 'off' || value === false)) return false;
     if (typeof value === 'string') return parseLimit(value, origin);
     const v = value as { limit?: unknown; windowMs?: unknown };
     if (typeof v !== 'object' || v === null || !Number.isInteger(v.limit) || !Number.isInteger(v.windowMs) || (v.windowMs as number) <= 0) {
-      throw new Error(`${origin}: sendLimit must be "N/window" or {limit, windowMs}`);
+      throw new Error(`${origin}: ${key} must be "N/window"${key === 'httpRateLimit' ? ', "off"' : ''} or {limit, windowMs}`);
     }
     return { limit: v.limit, windowMs: v.windowMs };
   }
@@ -146,7 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`config file ${filePath}: expected an object`);
     for (const [k, v] of Object.entries(parsed)) {
-      if (!(k in DEFAULT_CONFIG) && !['databaseUrl', 'redisUrl', 'recipientKeySecret', 'sendLimit'].includes(k)) {
+      if (!(k in DEFAULT_CONFIG) && !['databaseUrl', 'redisUrl', 'recipientKeySecret', 'sendLimit', 'httpRateLimit'].includes(k)) {
         throw new Error(`config file ${filePath}: unknown key "${k}"`);
       }
       set(fromFile, k as keyof WardenConfig, v, `config file ${filePath}`);

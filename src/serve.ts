@@ -131,10 +131,15 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   const demo = opts.demo ?? true;
   let started = false;
   const port = opts.port ?? config.port;
-  // The per-client HTTP rate limit (@fastify/rate-limit) counts in each process: split it between
-  // the workers so that the machine admits about the configured rate (a client whose connections
-  // all land on one worker gets 1/N of it). Exact limits (sends per customer) go through Counters.
-  const rateLimit = opts.gateway?.rateLimit ?? DEFAULT_OPTIONS.rateLimit;
+  // The per-client HTTP rate limit (@fastify/rate-limit): with Redis, one count in Redis for every
+  // worker of every node (a round trip per request, failing open). Otherwise it counts in each
+  // process (a round trip to the primary per request would cost more than the limit saves): split
+  // between the workers so that the machine admits about the configured rate (a client whose
+  // connections all land on one worker gets 1/N of it). Exact limits (sends per customer) always go through Counters.
+  const configured = config.httpRateLimit === undefined ? undefined
+    : config.httpRateLimit === false ? false : { max: config.httpRateLimit.limit, timeWindowMs: config.httpRateLimit.windowMs };
+  const rateLimit = opts.gateway?.rateLimit ?? configured ?? DEFAULT_OPTIONS.rateLimit;
+  const sharedRateLimit = stores.countersScope === 'cluster';
   // A scrape of /metrics on a worker answers for the whole machine (src/cluster/metrics.ts).
   let workerMetrics: WorkerMetrics | null = null;
   const app = await buildApp({
@@ -150,7 +155,8 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
       ...(process.env.WARDEN_PUBLIC_URL ? { publicUrl: process.env.WARDEN_PUBLIC_URL } : {}),
       ...(config.sendLimit !== undefined ? { customerSendLimit: config.sendLimit } : {}),
       ...opts.gateway,
-      rateLimit: rateLimit === false ? false : { ...rateLimit, max: Math.max(1, Math.ceil(rateLimit.max / workers)) },
+      rateLimit: rateLimit === false ? false
+        : sharedRateLimit ? { ...rateLimit, shared: true } : { ...rateLimit, max: Math.max(1, Math.ceil(rateLimit.max / workers)) },
     },
   }, { logger: log });
   // Tenancy changes committed anywhere (another worker, another node) drop this process's

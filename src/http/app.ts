@@ -18,6 +18,7 @@ import { registerTwilio, isTwilioPath } from './twilio/routes.js';
 import { registerAdmin } from './admin/routes.js';
 import { registerSink, SinkState } from './sink/sink.js';
 import { RAW_BODY, type FormFields } from './twilio/form.js';
+import { countersRateLimitStore } from './rate-limit-store.js';
 
 export interface BuildOptions {
   /** A pino logger, pino options, or false for silence. Defaults to info-level JSON on stdout. */
@@ -95,6 +96,7 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
       global: true,
       max: gw.options.rateLimit.max,
       timeWindow: gw.options.rateLimit.timeWindowMs,
+      ...(gw.options.rateLimit.shared === true ? { store: countersRateLimitStore(gw.deps.stores.counters) } : {}),
       keyGenerator: (req: FastifyRequest) => {
         const username = gw.auth.usernameOf(req.headers.authorization);
         return username !== null ? `cred:${username}` : `ip:${req.ip}`;

@@ -24,8 +24,11 @@ export interface GatewayOptions {
   sink: boolean;
   /** Largest request body accepted, bytes (native batches). Twilio routes take at most 64 KiB. */
   bodyLimit: number;
-  /** Requests per client (credential or IP) per window; false disables. */
-  rateLimit: { max: number; timeWindowMs: number } | false;
+  /**
+   * Requests per client (credential or IP) per window; false disables. `shared`: counted in the
+   * stores' `Counters` (Redis: across every node) instead of in this process's memory.
+   */
+  rateLimit: { max: number; timeWindowMs: number; shared?: boolean } | false;
   /** Sends per customer per window on the Twilio API, shared across nodes through Counters. */
   customerSendLimit: { limit: number; windowMs: number } | false;
   masking: MaskingOptions;

@@ -17,9 +17,13 @@ import { newRecipientSecret } from './recipient-key.js';
 
 export type CommittedHandler = (topic: ChangeTopic, event: ConsentEvent | EnforcementEvent) => void;
 
+/** Who shares this process's `Counters`: itself, every worker of this machine, or every node (Redis). */
+export type CountersScope = 'process' | 'machine' | 'cluster';
+
 export interface OpenedStores extends StorageLayer {
   /** Where the durable state lives: the SQLite file, or the PostgreSQL URL without its password. */
   location: string;
+  countersScope: CountersScope;
   /** Subscribes to events committed by this node (the state projection uses it). */
   onCommitted(handler: CommittedHandler): void;
 }
@@ -39,15 +43,15 @@ type Core = Omit<StorageLayer, 'kind' | 'counters' | 'sketches' | 'changes' | 'c
   recipientSecret: string;
 };
 
-type Shared = { counters: Counters; sketches: Sketches; changes: ChangeChannel; closeShared: () => Promise<void> };
+type Shared = { counters: Counters; sketches: Sketches; changes: ChangeChannel; closeShared: () => Promise<void>; countersScope: CountersScope };
 
 async function localShared(ipc: boolean): Promise<Shared> {
   if (ipc) {
     const { WorkerIpc } = await import('../cluster/ipc.js');
     const w = new WorkerIpc();
-    return { counters: w.counters, sketches: w.sketches, changes: w.changes, closeShared: async () => undefined };
+    return { counters: w.counters, sketches: w.sketches, changes: w.changes, closeShared: async () => undefined, countersScope: 'machine' };
   }
-  return { counters: new MemoryCounters(), sketches: new MemorySketches(), changes: new MemoryChangeChannel(), closeShared: async () => undefined };
+  return { counters: new MemoryCounters(), sketches: new MemorySketches(), changes: new MemoryChangeChannel(), closeShared: async () => undefined, countersScope: 'process' };
 }
 
 async function openDurable(config: WardenConfig, log: (m: string) => void, ipc: boolean): Promise<{ kind: 'sqlite' | 'postgres'; location: string; core: Core } & Shared> {
@@ -64,12 +68,12 @@ async function openDurable(config: WardenConfig, log: (m: string) => void, ipc: 
   }
   const { RedisShared } = await import('./redis/redis-shared.js');
   const redis = await RedisShared.open(config.redisUrl, { log, prefix: config.redisPrefix });
-  return { kind: 'postgres', location, core: pg, counters: redis.counters, sketches: redis.sketches, changes: redis.changes, closeShared: () => redis.close() };
+  return { kind: 'postgres', location, core: pg, counters: redis.counters, sketches: redis.sketches, changes: redis.changes, closeShared: () => redis.close(), countersScope: 'cluster' };
 }
 
 export async function openStores(config: WardenConfig, opts: OpenOptions = {}): Promise<OpenedStores> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`warden store: ${m}\n`));
-  const { kind, location, core, counters, sketches, changes, closeShared } = await openDurable(config, log, opts.ipc === true);
+  const { kind, location, core, counters, sketches, changes, closeShared, countersScope } = await openDurable(config, log, opts.ipc === true);
   const recipientSecret = config.recipientKeySecret ?? (await core.metaGetOrSet('recipient-key', newRecipientSecret));
   core.recipientSecret = recipientSecret;
 
@@ -104,6 +108,7 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
   return {
     kind,
     location,
+    countersScope,
     consent: {
       append: async (e) => {
         const ev = await core.consent.append(e);

@@ -1,7 +1,8 @@
 // Two `warden serve` processes on different ports sharing one PostgreSQL and one Redis:
 // an opt-out received on A blocks a send on B; a suspension on A refuses traffic on B within 1 s;
 // a message held for review on A is listed and released on B, and a double release racing on
-// both nodes forwards once; a shared limit of N per minute admits N across both nodes together.
+// both nodes forwards once; a shared limit of N per minute admits N across both nodes together,
+// and so does the per-client HTTP rate limit (two more nodes configured with a low one).
 // The nodes poll only every 5 s here, so propagation within 1 s is the change channel's doing.
 
 import { describe, it, before, after } from 'node:test';
@@ -135,6 +136,52 @@ if (services === null) {
       assert.equal(admitted + refused, total, `unexpected statuses: ${[...new Set(statuses)].join(', ')}`);
       t.diagnostic(`shared limit ${LIMIT}/min: admitted ${admitted} of ${total} sends spread over two nodes`);
       assert.ok(Math.abs(admitted - LIMIT) <= LIMIT * 0.05, `admitted ${admitted} of ${total} against a shared limit of ${LIMIT}`);
+    });
+  });
+
+  describe('multi-node: the per-client HTTP rate limit counts across nodes (Redis)', () => {
+    const HTTP_LIMIT = 40;
+    const config = isolatedConfig(svc, 'httplimit');
+    let a: Node;
+    let b: Node;
+    before(async () => {
+      const env = {
+        WARDEN_DATABASE_URL: svc.databaseUrl, WARDEN_REDIS_URL: svc.redisUrl,
+        WARDEN_DATABASE_SCHEMA: config.databaseSchema, WARDEN_REDIS_PREFIX: config.redisPrefix,
+        WARDEN_HTTP_RATE_LIMIT: `${HTTP_LIMIT}/1m`,
+      };
+      a = await startNode({ ...env, WARDEN_DATA_DIR: tempDataDir('http-a') });
+      b = await startNode({ ...env, WARDEN_DATA_DIR: tempDataDir('http-b') });
+    });
+    after(async () => {
+      await Promise.all([a && stopNode(a), b && stopNode(b)]);
+      await dropSchema(svc, config.databaseSchema);
+    });
+
+    it(`a client limited to ${HTTP_LIMIT} requests a minute gets ${HTTP_LIMIT} from both nodes together, then 429 from either`, async () => {
+      // A fresh credential: the nodes' start-up probes already spent some of the demo credential's count.
+      const key = await post(`${a.url}/v1/admin/customers/demo/credentials`, { kind: 'api-key' }, `Bearer ${ADMIN_TOKEN}`);
+      assert.equal(key.status, 201, JSON.stringify(key.json));
+      const auth = 'Basic ' + Buffer.from(`${key.json.id as string}:${key.json.secret as string}`).toString('base64');
+      const statuses: Array<[string, number]> = [];
+      for (let i = 0; i < HTTP_LIMIT + 10; i++) {
+        const node = i % 2 === 0 ? a : b;
+        const r = await post(`${node.url}/v1/screen`, { channel: 'sms', from: DEMO_SENDER, to: `+1555447${String(i).padStart(4, '0')}`, body: 'Table for two at 7pm.' }, auth);
+        statuses.push([node === a ? 'a' : 'b', r.status]);
+      }
+      const admitted = statuses.filter(([, s]) => s === 200);
+      assert.equal(admitted.length, HTTP_LIMIT, `statuses ${statuses.map(([n, s]) => n + s).join(',')}`);
+      assert.deepEqual(statuses.slice(HTTP_LIMIT).map(([, s]) => s), Array(10).fill(429), 'refused by both nodes once the shared count is spent');
+      assert.equal(new Set(admitted.map(([n]) => n)).size, 2, 'both nodes admitted some');
+      const refused = await fetch(`${b.url}/2010-04-01/Accounts/${DEMO_SID}/Messages.json`, {
+        method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ To: '+15554479999', From: DEMO_SENDER, Body: 'hi' }).toString(),
+      });
+      assert.equal(refused.status, 429);
+      assert.equal(((await refused.json()) as { code: number }).code, 20429);
+      assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+      // Another client (the demo credential) is counted on its own.
+      assert.equal((await screenOn(b, '+15554479998')).status, 200);
     });
   });
 }

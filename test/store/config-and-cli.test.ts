@@ -28,6 +28,15 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ WARDEN_CONFIG: file }), /unknown key "prot"/);
   });
 
+  it('limits: "N/window" or "off" for the HTTP rate limit; a bad value is refused with the key named', () => {
+    assert.deepEqual(loadConfig({ WARDEN_HTTP_RATE_LIMIT: '600/1m' }).httpRateLimit, { limit: 600, windowMs: 60_000 });
+    assert.equal(loadConfig({ WARDEN_HTTP_RATE_LIMIT: 'off' }).httpRateLimit, false);
+    assert.equal(loadConfig({}).httpRateLimit, undefined, 'unset: the gateway default');
+    assert.deepEqual(loadConfig({ WARDEN_SEND_LIMIT: '100/1s' }).sendLimit, { limit: 100, windowMs: 1000 });
+    assert.throws(() => loadConfig({ WARDEN_SEND_LIMIT: 'off' }), /WARDEN_SEND_LIMIT/);
+    assert.throws(() => loadConfig({ WARDEN_HTTP_RATE_LIMIT: 'lots' }), /WARDEN_HTTP_RATE_LIMIT/);
+  });
+
   it('what may be logged holds no secrets', () => {
     const c = loadConfig({ WARDEN_DATABASE_URL: 'postgres://warden:s3cret-pw@db:5432/w', WARDEN_REDIS_URL: 'redis://:r3dis-pw@r:6379', WARDEN_RECIPIENT_KEY: 'k3y-material' });
     const logged = JSON.stringify(describeConfig(c));
