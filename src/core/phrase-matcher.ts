@@ -7,6 +7,19 @@ import type { NormalisedText, Token } from './normalise.js';
 /** `*` in a phrase stands for exactly one word of any kind. */
 export const WILDCARD = '*';
 
+/**
+ * Appended to a phrase word that must have been written with a double letter (rules with
+ * `keepDoubles`): canonical forms squeeze "coons" to "cons" and "nigger" to "niger", so without it
+ * the slur matches "pros and cons" and the country. A word qualifies when its canonical form is
+ * shorter than what was written (doubled, stretched, split or leet letters).
+ */
+export const DOUBLED = '\u0001';
+
+/** Whether a token's canonical form lost letters of what was written ("coons" -> "cons"). */
+function squeezed(t: Token): boolean {
+  return t.end - t.start > t.form.length;
+}
+
 interface Node {
   next?: Map<string, Node>;
   any?: Node;
@@ -24,6 +37,8 @@ export interface PhraseHit {
 export class PhraseMatcher {
   private readonly root: Node = {};
   private size = 0;
+  /** Some phrase word carries DOUBLED: only then is the second lookup worth making. */
+  private hasDoubled = false;
 
   /** Adds a phrase given as canonical word forms. Returns false for an empty phrase. */
   add(forms: readonly string[], rule: number): boolean {
@@ -33,6 +48,7 @@ export class PhraseMatcher {
       if (form === WILDCARD) {
         node = node.any ??= {};
       } else {
+        if (form.endsWith(DOUBLED)) this.hasDoubled = true;
         node.next ??= new Map();
         let child = node.next.get(form);
         if (child === undefined) { child = {}; node.next.set(form, child); }
@@ -63,6 +79,10 @@ export class PhraseMatcher {
       const t = tokens[i];
       const first = rootNext?.get(t.form) ?? (t.alt !== undefined ? rootNext?.get(t.alt) : undefined);
       if (first !== undefined) this.walk(first, tokens, i, i, seen, onHit);
+      if (this.hasDoubled && squeezed(t)) {
+        const doubled = rootNext?.get(t.form + DOUBLED);
+        if (doubled !== undefined) this.walk(doubled, tokens, i, i, seen, onHit);
+      }
     }
   }
 
@@ -81,6 +101,10 @@ export class PhraseMatcher {
     if (node.next !== undefined) {
       const child = node.next.get(t.form) ?? (t.alt !== undefined ? node.next.get(t.alt) : undefined);
       if (child !== undefined) this.walk(child, tokens, startIdx, nextIdx, seen, onHit);
+      if (this.hasDoubled && squeezed(t)) {
+        const doubled = node.next.get(t.form + DOUBLED);
+        if (doubled !== undefined) this.walk(doubled, tokens, startIdx, nextIdx, seen, onHit);
+      }
     }
     if (node.any !== undefined) this.walk(node.any, tokens, startIdx, nextIdx, seen, onHit);
   }

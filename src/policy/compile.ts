@@ -2,9 +2,9 @@
 // rule's own examples against the result. A pack with any problem is refused as a whole, so the
 // last good policy stays active.
 
-import { PhraseMatcher, WILDCARD } from '../core/phrase-matcher.js';
+import { DOUBLED, PhraseMatcher, WILDCARD } from '../core/phrase-matcher.js';
 import { RegexSet, regexShapeError } from '../core/regex-set.js';
-import { phraseForms } from '../core/normalise.js';
+import { phraseForms, phraseTokens } from '../core/normalise.js';
 import { makeBrand } from '../core/brands.js';
 import { expandPhrase } from './phrase-template.js';
 import { screen } from '../core/screen.js';
@@ -112,6 +112,8 @@ export function compilePack(source: PackSource, options: CompileOptions): Compil
     if (f === undefined) { f = phraseForms(word); wordForms.set(word, f); }
     return f;
   };
+  // keepDoubles: a word whose canonical form squeezed a double letter must meet one in the text.
+  const doubledFormsOf = (word: string): string[] => phraseTokens(word).map((t) => (t.end - t.start > t.form.length ? t.form + DOUBLED : t.form));
   const regexes: Array<{ pattern: string; rule: number }> = [];
   const domainRules: CompiledPolicy['domainRules'][number][] = [];
   const urlRules: CompiledPolicy['urlRules'][number][] = [];
@@ -147,7 +149,7 @@ export function compilePack(source: PackSource, options: CompileOptions): Compil
             return [];
           }
         })) {
-          const forms = phrase.split(/\s+/).flatMap((part) => (part === WILDCARD ? [WILDCARD] : formsOf(part)));
+          const forms = phrase.split(/\s+/).flatMap((part) => (part === WILDCARD ? [WILDCARD] : spec.keepDoubles === true ? doubledFormsOf(part) : formsOf(part)));
           if (forms.length === 0 || forms.every((f) => f === WILDCARD)) at(spec.source, `rule ${spec.id}: phrase "${phrase}" has no words`);
           else phrases.add(forms, index);
         }

@@ -37,6 +37,7 @@ export const RULE_SCHEMA = {
     shadow: { type: 'boolean' },
     channels: { type: 'array', items: { enum: ['sms', 'mms', 'voice', 'chat'] }, minItems: 1 },
     phrases: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, minItems: 1 },
+    keepDoubles: { type: 'boolean' },
     pattern: { type: 'string', minLength: 1, maxLength: 1000 },
     list: { type: 'string' },
     feature: { enum: URL_FEATURES },
@@ -152,6 +153,8 @@ export interface RuleSpec {
   shadow?: boolean;
   channels?: Array<'sms' | 'mms' | 'voice' | 'chat'>;
   phrases?: string[];
+  /** Phrase words written with a double letter match only words written with one (see phrase-matcher DOUBLED). */
+  keepDoubles?: boolean;
   pattern?: string;
   list?: string;
   feature?: (typeof URL_FEATURES)[number];

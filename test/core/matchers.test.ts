@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RegexSet } from '../../src/core/regex-set.js';
-import { PhraseMatcher, WILDCARD } from '../../src/core/phrase-matcher.js';
+import { DOUBLED, PhraseMatcher, WILDCARD } from '../../src/core/phrase-matcher.js';
 import { normalise, phraseForms } from '../../src/core/normalise.js';
 import { expandPhrase } from '../../src/policy/phrase-template.js';
 
@@ -35,6 +35,19 @@ test('phrase matcher: many phrases, word boundaries, wildcards and one hit per r
   const far: number[] = [];
   m.match(normalise('word4999 filler'), (h) => far.push(h.rule));
   assert.deepEqual(far, [4999]);
+});
+
+test('phrase matcher: a word marked DOUBLED matches only where a double letter was written', () => {
+  const m = new PhraseMatcher();
+  m.add(['cons' + DOUBLED], 1); // "coons", squeezed
+  m.add(['the', 'cons' + DOUBLED], 2);
+  m.add(phraseForms('pros'), 3);
+  const hits = (text: string) => { const out: number[] = []; m.match(normalise(text), (h) => out.push(h.rule)); return out.sort(); };
+  assert.deepEqual(hits('pros and cons'), [3]);
+  assert.deepEqual(hits('the coons'), [1, 2]);
+  assert.deepEqual(hits('the c00ns'), [1, 2], 'leet digits');
+  assert.deepEqual(hits('cooooons'), [1], 'stretched');
+  assert.deepEqual(hits('the cons'), []);
 });
 
 test('phrase templates expand alternatives and optional words', () => {
