@@ -39,12 +39,31 @@ export function maskFor(n: string, how: RecipientMasking, key: string): string {
   return how === 'full' ? n : how === 'hash' ? hashNumber(n, key) : maskNumber(n);
 }
 
-interface Buffered { key: string; rec: DecisionRecord; d: Decision; m: Message; done?: (err?: Error) => void }
+/** What a buffered record needs beyond itself: its log line's sources, or a caller waiting for the commit. */
+interface Extra { at: number; d?: Decision; m?: Message; done?: (err?: Error) => void }
+
+/** `new Date().toISOString()` once per millisecond: at 10,000+ decisions a second most share one. */
+let isoMs = -1;
+let isoText = '';
+function nowIso(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) { isoMs = ms; isoText = new Date(ms).toISOString(); }
+  return isoText;
+}
 
 export class DecisionLog {
-  /** Records handed to the store and not yet committed, by customer and ID (reads consult them). */
+  /**
+   * Records handed to the store and not yet committed, by decision ID (reads consult them and
+   * check the customer). IDs are minted by the gateway (UUIDv7), so one ID names one decision.
+   */
   private readonly pendingRecords = new Map<string, DecisionRecord>();
-  private buffer: Buffered[] = [];
+  /**
+   * The batch being gathered. Most records need nothing else (an allowed decision's log line is
+   * only built at debug level), so they are kept alone: fewer objects live through the flush
+   * interval, which is what the garbage collector pays for at this rate.
+   */
+  private buffer: DecisionRecord[] = [];
+  private extras: Extra[] = [];
   private timer: NodeJS.Timeout | null = null;
   private readonly inflight = new Set<Promise<void>>();
   /** How long records wait to share a commit, ms. */
@@ -79,7 +98,7 @@ export class DecisionLog {
       to: this.storeRecipient(settings.hashRecipients, m.to),
       from: m.from,
       body: settings.bodyRetentionDays === 0 ? null : m.body,
-      at: new Date().toISOString(),
+      at: nowIso(),
     };
     if (m.endUser !== undefined) rec.endUser = m.endUser;
     return rec;
@@ -100,12 +119,28 @@ export class DecisionLog {
     return new Promise<void>((resolve) => this.enqueue(d, m, customer, () => resolve()));
   }
 
-  private enqueue(d: Decision, m: Message, customer: CustomerRecord, done: Buffered['done']): void {
+  private enqueue(d: Decision, m: Message, customer: CustomerRecord, done: Extra['done']): void {
     const rec = this.toRecord(d, m, customer);
-    const key = `${customer.id}\u0000${d.id}`;
-    this.pendingRecords.set(key, rec);
-    this.buffer.push(done === undefined ? { key, rec, d, m } : { key, rec, d, m, done });
+    this.pendingRecords.set(d.id, rec);
+    const logged = d.action !== 'allow' || this.debugEnabled();
+    if (logged || done !== undefined) {
+      const extra: Extra = { at: this.buffer.length };
+      if (logged) { extra.d = d; extra.m = m; }
+      if (done !== undefined) extra.done = done;
+      this.extras.push(extra);
+    }
+    this.buffer.push(rec);
     this.timer ??= setTimeout(() => this.writeBuffered(), this.flushIntervalMs);
+  }
+
+  /**
+   * Whether allowed decisions are logged too (WARDEN_LOG_LEVEL=debug): at ~10,000 messages/s a
+   * line per allowed message costs a tenth of the gateway's throughput and buries the ones that
+   * matter. pino answers isLevelEnabled; another logger gets every line and filters them itself.
+   */
+  private debugEnabled(): boolean {
+    const pinoLike = this.log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean };
+    return pinoLike.isLevelEnabled?.('debug') ?? true;
   }
 
   /**
@@ -130,31 +165,31 @@ export class DecisionLog {
   private writeBuffered(): void {
     this.timer = null;
     const batch = this.buffer;
+    const extras = this.extras;
     this.buffer = [];
+    this.extras = [];
     if (batch.length === 0) return;
-    // Every decision is in the store; the log stream carries the flagged ones at info and the
-    // allowed ones at debug (WARDEN_LOG_LEVEL=debug logs them all): at ~10,000 messages/s a line
-    // per allowed message costs a tenth of the gateway's throughput and buries the ones that matter.
-    // pino answers isLevelEnabled; another logger gets every line and filters them itself.
-    const pinoLike = this.log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean };
-    const debug = pinoLike.isLevelEnabled?.('debug') ?? true;
-    for (const b of batch) {
-      if (b.rec.action !== 'allow') this.log.info(this.logLine(b.rec, b.d, b.m), 'decision');
-      else if (debug) this.log.debug(this.logLine(b.rec, b.d, b.m), 'decision');
+    // Every decision is in the store; the log stream carries the flagged ones at info and, at
+    // debug level, the allowed ones (see debugEnabled).
+    for (const x of extras) {
+      if (x.d === undefined || x.m === undefined) continue;
+      const rec = batch[x.at];
+      if (rec.action !== 'allow') this.log.info(this.logLine(rec, x.d, x.m), 'decision');
+      else this.log.debug(this.logLine(rec, x.d, x.m), 'decision');
     }
     const settle = (errors: Array<Error | null>) => {
       for (let i = 0; i < batch.length; i++) {
-        const { key, rec, done } = batch[i];
+        const rec = batch[i];
         const err = errors[i] ?? null;
         if (err !== null) {
           this.metrics.decisionLogErrors.inc();
           this.log.error({ err, decisionId: rec.id }, 'decision log write failed');
         }
-        if (this.pendingRecords.get(key) === rec) this.pendingRecords.delete(key);
-        done?.(err ?? undefined);
+        if (this.pendingRecords.get(rec.id) === rec) this.pendingRecords.delete(rec.id);
       }
+      for (const x of extras) x.done?.(errors[x.at] ?? undefined);
     };
-    const write = this.store.recordMany(batch.map((b) => b.rec)).then(settle, (err: unknown) => {
+    const write = this.store.recordMany(batch).then(settle, (err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
       settle(batch.map(() => e));
     });
@@ -163,9 +198,8 @@ export class DecisionLog {
   }
 
   async get(customer: string, id: string): Promise<DecisionRecord | null> {
-    const key = `${customer}\u0000${id}`;
-    const rec = this.pendingRecords.get(key);
-    if (rec !== undefined) return rec;
+    const rec = this.pendingRecords.get(id);
+    if (rec !== undefined && rec.customer === customer) return rec;
     return this.store.get(customer, id);
   }
 
