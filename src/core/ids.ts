@@ -14,14 +14,26 @@ let seq = 0;
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-function random10(): Buffer {
-  if (poolOffset + 10 > POOL_SIZE) {
+function randomBytesFromPool(n: number): Buffer {
+  if (poolOffset + n > POOL_SIZE) {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const out = pool.subarray(poolOffset, poolOffset + 10);
-  poolOffset += 10;
+  const out = pool.subarray(poolOffset, poolOffset + n);
+  poolOffset += n;
   return out;
+}
+
+function random10(): Buffer {
+  return randomBytesFromPool(10);
+}
+
+/** 32 random hex digits (128 bits) after `prefix`: Twilio-style SIDs ("SM" + 32 hex), without a UUID to strip. */
+export function randomHexId(prefix: string): string {
+  const r = randomBytesFromPool(16);
+  let s = prefix;
+  for (let k = 0; k < 16; k++) s += HEX[r[k]];
+  return s;
 }
 
 /** A new UUIDv7 string, e.g. `019c7a3e-5b2f-7a41-9c3d-2f6e8b1a0c57`. */

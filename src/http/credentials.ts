@@ -3,8 +3,9 @@
 // the credential ID and a SHA-256 of the secret, for a short TTL: the request path stays free of
 // both I/O and key derivation. Revocation and tenancy changes clear the cache.
 
-import { createHash, randomBytes, randomUUID, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { CredentialRecord, CustomerRecord, TenancyStore } from '../store/types.js';
+import { randomHexId } from '../core/ids.js';
 
 const N = 16384;
 const R = 8;
@@ -44,7 +45,7 @@ export function newSecret(): string {
  * draws from a pre-filled entropy pool: no system call per message on the request path.
  */
 export function newSid(prefix: string): string {
-  return prefix + randomUUID().replace(/-/g, '');
+  return randomHexId(prefix);
 }
 
 export interface BasicCredentials {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { uuidv7, uuidv7Time } from '../../src/core/ids.js';
+import { randomHexId, uuidv7, uuidv7Time } from '../../src/core/ids.js';
 
 const UUIDV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -24,4 +24,14 @@ test('uuidv7: IDs sort in the order they were minted, also within one millisecon
   for (const id of ids) assert.match(id, UUIDV7);
   const sorted = [...ids].sort();
   assert.deepEqual(sorted, ids);
+});
+
+test('randomHexId: prefix and 32 hex digits, no repeats across pool refills', () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 2000; i++) {
+    const sid = randomHexId('SM');
+    assert.match(sid, /^SM[0-9a-f]{32}$/);
+    seen.add(sid);
+  }
+  assert.equal(seen.size, 2000);
 });
