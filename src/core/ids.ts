@@ -3,6 +3,7 @@
 // landing on a random page of it: a random UUIDv4 key made each decision insert in SQLite ~5x
 // dearer (`node dist/bench/store.js` measures it). Within one millisecond the 12-bit rand_a field
 // counts up from a random start, so IDs minted by one process sort in the order they were made.
+// Twilio-style SIDs (randomHexId) draw on the same pool of random bytes.
 
 import { randomFillSync } from 'node:crypto';
 
