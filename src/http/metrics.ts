@@ -3,13 +3,15 @@
 
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision } from '../core/types.js';
+import { FastCounter, FastHistogram, type HistogramSeries } from './fast-metrics.js';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly decisions: Counter<'action' | 'channel' | 'api'>;
-  readonly reasons: Counter<'clause'>;
-  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
-  readonly screenDuration: Histogram;
+  // Counted or observed on every request: label sets bound once (fast-metrics.ts).
+  readonly decisions: FastCounter<'action' | 'channel' | 'api'>;
+  readonly reasons: FastCounter<'clause'>;
+  readonly httpDuration: FastHistogram<'route' | 'method' | 'status'>;
+  readonly screenDuration: FastHistogram;
   readonly upstreamDuration: Histogram<'operation'>;
   readonly upstreamErrors: Counter<'operation' | 'kind'>;
   readonly decisionLogErrors: Counter;
@@ -19,16 +21,16 @@ export class GatewayMetrics {
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'warden_' });
-    this.decisions = new Counter({ name: 'warden_decisions_total', help: 'Screening decisions by action, channel and API', labelNames: ['action', 'channel', 'api'], registers });
-    this.reasons = new Counter({ name: 'warden_decision_reasons_total', help: 'Reasons in decisions, by AUP clause', labelNames: ['clause'], registers });
-    this.httpDuration = new Histogram({
+    this.decisions = new FastCounter({ name: 'warden_decisions_total', help: 'Screening decisions by action, channel and API', labelNames: ['action', 'channel', 'api'], registers });
+    this.reasons = new FastCounter({ name: 'warden_decision_reasons_total', help: 'Reasons in decisions, by AUP clause', labelNames: ['clause'], registers });
+    this.httpDuration = new FastHistogram({
       name: 'warden_http_request_duration_seconds',
       help: 'HTTP request latency by route pattern, method and status',
       labelNames: ['route', 'method', 'status'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
-    this.screenDuration = new Histogram({
+    this.screenDuration = new FastHistogram({
       name: 'warden_screen_duration_seconds',
       help: 'Time spent in the screening core per message',
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
@@ -47,8 +49,8 @@ export class GatewayMetrics {
     this.webhooks = new Counter({ name: 'warden_webhooks_total', help: 'Provider webhooks received, by kind and outcome', labelNames: ['kind', 'outcome'], registers });
   }
 
-  /** Label-bound children by route, method and status: prom-client hashes a labels object on every call otherwise. */
-  private readonly httpChildren = new Map<string, { observe(v: number): void }>();
+  /** Series by route, method and status (one string key instead of a labels object per request). */
+  private readonly httpChildren = new Map<string, HistogramSeries>();
 
   observeHttp(route: string, method: string, status: number, seconds: number): void {
     const key = `${method} ${status} ${route}`;
@@ -61,8 +63,20 @@ export class GatewayMetrics {
     child.observe(seconds);
   }
 
+  private readonly decisionChildren = new Map<string, { inc(): void }>();
+  private readonly reasonChildren = new Map<string, { inc(): void }>();
+
   countDecision(d: Decision, channel: string, api: 'native' | 'twilio'): void {
-    this.decisions.inc({ action: d.action, channel, api });
-    for (const r of d.reasons) if (!r.shadow) this.reasons.inc({ clause: r.clause });
+    const key = `${d.action} ${channel} ${api}`;
+    let c = this.decisionChildren.get(key);
+    if (c === undefined) this.decisionChildren.set(key, (c = this.decisions.labels({ action: d.action, channel, api })));
+    c.inc();
+    for (const r of d.reasons) {
+      if (r.shadow) continue;
+      // Clauses come from the policy, a bounded set.
+      let rc = this.reasonChildren.get(r.clause);
+      if (rc === undefined) this.reasonChildren.set(r.clause, (rc = this.reasons.labels({ clause: r.clause })));
+      rc.inc();
+    }
   }
 }
