@@ -4,13 +4,20 @@
 //      with 1 process and with --workers processes (node:cluster, as `warden serve --workers N`);
 //   2. the Twilio-compatible CreateMessage against a sink upstream, next to a direct call to the
 //      sink, both at the same steady rate (latency overhead, not saturation).
+//   3. with --cpu: server CPU per request instead of throughput, which this shared VM's speed
+//      swings move far less: the one-process bare route and gateway pinned to the first core, the
+//      load generator to the second, each thread's CPU read from /proc before and after each run;
+//      --compare DIR adds a gateway built from another checkout (DIR is its dist/ directory), so
+//      two versions alternate in the same minutes.
 // Usage: npm run bench:http [-- --rounds 5 --duration 5 --connections 50 --workers 2 --twilio-rate 1000 --twilio-duration 10]
+//        npm run bench:http -- --cpu [--rounds 8 --duration 6 --compare ../other-checkout/dist]
 
 import cluster from 'node:cluster';
 import { fork, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,8 +112,8 @@ async function gatewayMain(): Promise<void> {
   }
 }
 
-async function startChild(role: '--server' | '--bare', workers: number): Promise<{ child: ChildProcess; ports: Ports }> {
-  const child = fork(fileURLToPath(import.meta.url), [role], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, BENCH_WORKERS: String(workers) } });
+async function startChild(role: '--server' | '--bare', workers: number, script = fileURLToPath(import.meta.url)): Promise<{ child: ChildProcess; ports: Ports }> {
+  const child = fork(script, [role], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, BENCH_WORKERS: String(workers) } });
   const ports = await new Promise<Ports>((resolve, reject) => {
     child.once('message', (m) => resolve(m as Ports));
     child.once('exit', (code) => reject(new Error(`${role} exited ${code}`)));
@@ -173,6 +180,74 @@ async function paced(url: string, body: string, contentType: string, auth: strin
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
   return { rps: latencies.length / duration, p50: q(0.5), p99: q(0.99), errors, non2xx };
+}
+
+/** CPU time (µs) of each thread of a process, by thread id (Linux /proc; clock ticks of 10 ms). */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      out.set(tid, (Number(f[11]) + Number(f[12])) * 10_000);
+    } catch { /* the thread ended */ }
+  }
+  return out;
+}
+
+/** Pins a process (every thread) to one CPU; false where taskset is missing. */
+function pin(pid: number, cpu: number): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-pc', String(cpu), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** --cpu: server CPU per request, bare route and gateway (and --compare's gateway) alternating, pinned. */
+async function cpuMain(): Promise<void> {
+  const duration = arg('duration', 6);
+  const rounds = arg('rounds', 8);
+  const connections = arg('connections', 50);
+  const ci = args.indexOf('--compare');
+  const compare = ci >= 0 ? args[ci + 1] : undefined;
+  const demoAuth = 'Basic ' + Buffer.from('AC00000000000000000000000000000001:demo-auth-token').toString('base64');
+  const screenBody = JSON.stringify({ to: '+14155550100', from: '+15005550006', body: 'Hi Sam, your appointment is confirmed for Tuesday at 3pm. Reply C to cancel.' });
+  const servers: Array<{ name: string; child: ChildProcess; url: string; auth?: string }> = [];
+  const add = async (name: string, role: '--server' | '--bare', script?: string) => {
+    const c = await startChild(role, 1, script);
+    servers.push({ name, child: c.child, url: `http://127.0.0.1:${c.ports.port}${role === '--bare' ? '/bare' : '/v1/screen'}`, ...(role === '--server' ? { auth: demoAuth } : {}) });
+  };
+  await add('bare Fastify route (constant)', '--bare');
+  await add('POST /v1/screen, this build', '--server');
+  if (compare !== undefined) await add(`POST /v1/screen, ${compare}`, '--server', join(compare, 'bench', 'http.js'));
+  const pinned = pin(process.pid, 1) && servers.every((s) => pin(s.child.pid!, 0));
+  const per: number[][][] = servers.map(() => []);
+  for (const s of servers) await cannon(s.url, screenBody, 'application/json', s.auth, 2, connections);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < servers.length; i++) {
+      const s = servers[i];
+      const before = threadCpu(s.child.pid!);
+      const run = await cannon(s.url, screenBody, 'application/json', s.auth, duration, connections);
+      const after = threadCpu(s.child.pid!);
+      const requests = run.rps * duration;
+      let main = 0, other = 0;
+      for (const [tid, t] of after) {
+        const d = t - (before.get(tid) ?? 0);
+        if (tid === String(s.child.pid)) main += d; else other += d;
+      }
+      per[i].push([run.rps, main / requests, (main + other) / requests]);
+    }
+  }
+  for (const s of servers) await stopChild(s.child);
+  const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2; };
+  const lines = [
+    `node ${process.version}; ${rounds} rounds of ${duration}s runs, servers alternating, ${connections} connections; ${pinned ? 'servers pinned to CPU 0, load generator to CPU 1' : 'NOT pinned (taskset unavailable): figures include the load generator\'s contention'}`,
+    `${'server (one process)'.padEnd(60)} ${'req/s'.padStart(8)} ${'main µs/req'.padStart(12)} ${'all µs/req'.padStart(11)}  (medians; all = every thread of the process)`,
+    ...servers.map((s, i) => `${s.name.padEnd(60)} ${median(per[i].map((x) => x[0])).toFixed(0).padStart(8)} ${median(per[i].map((x) => x[1])).toFixed(1).padStart(12)} ${median(per[i].map((x) => x[2])).toFixed(1).padStart(11)}`),
+    ...servers.map((s, i) => `  ${s.name}: all µs/req by round ${per[i].map((x) => x[2].toFixed(1)).join(', ')}`),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
 }
 
 async function main(): Promise<void> {
@@ -249,4 +324,4 @@ async function main(): Promise<void> {
 
 if (process.argv.includes('--server')) void gatewayMain();
 else if (process.argv.includes('--bare')) void bareMain();
-else main().catch((e: unknown) => { process.stderr.write(`${(e as Error).stack}\n`); process.exit(1); });
+else (process.argv.includes('--cpu') ? cpuMain() : main()).catch((e: unknown) => { process.stderr.write(`${(e as Error).stack}\n`); process.exit(1); });
