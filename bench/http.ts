@@ -8,9 +8,10 @@
 //      swings move far less: the one-process bare route and gateway pinned to the first core, the
 //      load generator to the second, each thread's CPU read from /proc before and after each run;
 //      --compare DIR adds a gateway built from another checkout (DIR is its dist/ directory), so
-//      two versions alternate in the same minutes.
+//      two versions alternate in the same minutes; --compare-flags "..." runs the compared gateway
+//      (this build unless --compare) with those node flags, e.g. "--max-semi-space-size=32".
 // Usage: npm run bench:http [-- --rounds 5 --duration 5 --connections 50 --workers 2 --twilio-rate 1000 --twilio-duration 10]
-//        npm run bench:http -- --cpu [--rounds 8 --duration 6 --compare ../other-checkout/dist]
+//        npm run bench:http -- --cpu [--rounds 8 --duration 6 --compare ../other-checkout/dist --compare-flags "..."]
 
 import cluster from 'node:cluster';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -112,8 +113,8 @@ async function gatewayMain(): Promise<void> {
   }
 }
 
-async function startChild(role: '--server' | '--bare', workers: number, script = fileURLToPath(import.meta.url)): Promise<{ child: ChildProcess; ports: Ports }> {
-  const child = fork(script, [role], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, BENCH_WORKERS: String(workers) } });
+async function startChild(role: '--server' | '--bare', workers: number, script = fileURLToPath(import.meta.url), execArgv: string[] = []): Promise<{ child: ChildProcess; ports: Ports }> {
+  const child = fork(script, [role], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, BENCH_WORKERS: String(workers) }, execArgv });
   const ports = await new Promise<Ports>((resolve, reject) => {
     child.once('message', (m) => resolve(m as Ports));
     child.once('exit', (code) => reject(new Error(`${role} exited ${code}`)));
@@ -211,16 +212,21 @@ async function cpuMain(): Promise<void> {
   const connections = arg('connections', 50);
   const ci = args.indexOf('--compare');
   const compare = ci >= 0 ? args[ci + 1] : undefined;
+  const fi = args.indexOf('--compare-flags');
+  const flags = fi >= 0 ? args[fi + 1].split(/\s+/).filter((f) => f !== '') : undefined;
   const demoAuth = 'Basic ' + Buffer.from('AC00000000000000000000000000000001:demo-auth-token').toString('base64');
   const screenBody = JSON.stringify({ to: '+14155550100', from: '+15005550006', body: 'Hi Sam, your appointment is confirmed for Tuesday at 3pm. Reply C to cancel.' });
   const servers: Array<{ name: string; child: ChildProcess; url: string; auth?: string }> = [];
-  const add = async (name: string, role: '--server' | '--bare', script?: string) => {
-    const c = await startChild(role, 1, script);
+  const add = async (name: string, role: '--server' | '--bare', script?: string, execArgv?: string[]) => {
+    const c = await startChild(role, 1, script, execArgv);
     servers.push({ name, child: c.child, url: `http://127.0.0.1:${c.ports.port}${role === '--bare' ? '/bare' : '/v1/screen'}`, ...(role === '--server' ? { auth: demoAuth } : {}) });
   };
   await add('bare Fastify route (constant)', '--bare');
   await add('POST /v1/screen, this build', '--server');
-  if (compare !== undefined) await add(`POST /v1/screen, ${compare}`, '--server', join(compare, 'bench', 'http.js'));
+  if (compare !== undefined || flags !== undefined) {
+    await add(`POST /v1/screen, ${compare ?? 'this build'}${flags !== undefined ? ` with ${flags.join(' ')}` : ''}`, '--server',
+      compare !== undefined ? join(compare, 'bench', 'http.js') : undefined, flags);
+  }
   const pinned = pin(process.pid, 1) && servers.every((s) => pin(s.child.pid!, 0));
   const per: number[][][] = servers.map(() => []);
   for (const s of servers) await cannon(s.url, screenBody, 'application/json', s.auth, 2, connections);
