@@ -39,7 +39,7 @@ type MetricData = { name: string; help: string; type: string; aggregator: string
 /** Series by label values, created on first use; the shared part of both metric kinds. */
 abstract class Labelled<L extends string, S> {
   readonly aggregator = 'sum';
-  protected series = new Map<string, { labels: Record<string, string>; s: S }>();
+  protected readonly series = new Map<string, { labels: Record<string, string>; s: S }>();
   private unlabelled: S | undefined;
 
   constructor(readonly name: string, readonly help: string, private readonly labelNames: readonly L[], registers: readonly Registry[]) {
@@ -65,9 +65,11 @@ abstract class Labelled<L extends string, S> {
     return e.s;
   }
 
+  protected abstract zero(s: S): void;
+
+  /** Zeroes every series in place: callers keep the series they were handed, so none may be dropped. */
   reset(): void {
-    this.series = new Map();
-    this.unlabelled = undefined;
+    for (const e of this.series.values()) this.zero(e.s);
   }
 }
 
@@ -81,6 +83,10 @@ export class FastCounter<L extends string = never> extends Labelled<L, { n: numb
 
   protected make(): { n: number } {
     return { n: 0 };
+  }
+
+  protected zero(s: { n: number }): void {
+    s.n = 0;
   }
 
   labels(labels: Record<L, string>): { inc(by?: number): void } {
@@ -104,6 +110,12 @@ export class FastHistogram<L extends string = never> extends Labelled<L, Series>
 
   protected make(): Series {
     return new Series(this.bounds);
+  }
+
+  protected zero(s: Series): void {
+    s.counts.fill(0);
+    s.sum = 0;
+    s.count = 0;
   }
 
   /** The series of one label set; keep it (a route's child) rather than asking per observation. */

@@ -45,11 +45,14 @@ test('merged across workers by the AggregatorRegistry, they sum like prom-client
   assert.match(await merge(ours(), ours()), /lat_seconds_count\{route="\/a"\} 8/);
 });
 
-test('reset empties the series; a missing label is refused', async () => {
+test('reset zeroes the series, and a series handed out before keeps counting; a missing label is refused', async () => {
   const r = new Registry();
   const h = new FastHistogram<'route'>({ name: 'x_seconds', help: 'x', labelNames: ['route'], buckets: BUCKETS, registers: [r] });
-  h.labels({ route: '/a' }).observe(0.002);
+  const a = h.labels({ route: '/a' });
+  a.observe(0.002);
   r.resetMetrics();
-  assert.doesNotMatch(await r.metrics(), /x_seconds_count/);
+  assert.match(await r.metrics(), /x_seconds_count\{route="\/a"\} 0/);
+  a.observe(0.003);
+  assert.match(await r.metrics(), /x_seconds_count\{route="\/a"\} 1/);
   assert.throws(() => h.labels({} as { route: string }), /labels route are required/);
 });
