@@ -131,15 +131,13 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   const demo = opts.demo ?? true;
   let started = false;
   const port = opts.port ?? config.port;
-  // The per-client HTTP rate limit (@fastify/rate-limit): with Redis, one count in Redis for every
-  // worker of every node (a round trip per request, failing open). Otherwise it counts in each
-  // process (a round trip to the primary per request would cost more than the limit saves): split
-  // between the workers so that the machine admits about the configured rate (a client whose
-  // connections all land on one worker gets 1/N of it). Exact limits (sends per customer) always go through Counters.
+  // The per-client HTTP rate limit (@fastify/rate-limit) counts in the stores' Counters whenever
+  // they are shared (Redis: every node; --workers without Redis: the machine), reported in batches
+  // (src/http/rate-limit-store.ts); a single process counts in its own memory.
   const configured = config.httpRateLimit === undefined ? undefined
     : config.httpRateLimit === false ? false : { max: config.httpRateLimit.limit, timeWindowMs: config.httpRateLimit.windowMs };
   const rateLimit = opts.gateway?.rateLimit ?? configured ?? DEFAULT_OPTIONS.rateLimit;
-  const sharedRateLimit = stores.countersScope === 'cluster';
+  const sharedRateLimit = stores.countersScope !== 'process';
   // A scrape of /metrics on a worker answers for the whole machine (src/cluster/metrics.ts).
   let workerMetrics: WorkerMetrics | null = null;
   const app = await buildApp({
@@ -156,7 +154,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
       ...(config.sendLimit !== undefined ? { customerSendLimit: config.sendLimit } : {}),
       ...opts.gateway,
       rateLimit: rateLimit === false ? false
-        : sharedRateLimit ? { ...rateLimit, shared: true } : { ...rateLimit, max: Math.max(1, Math.ceil(rateLimit.max / workers)) },
+        : sharedRateLimit ? { ...rateLimit, shared: true } : rateLimit,
     },
   }, { logger: log });
   // Tenancy changes committed anywhere (another worker, another node) drop this process's

@@ -17,7 +17,7 @@ import { MemoryCounters, MemorySketches } from '../store/memory/memory-counters.
 const TOPICS: ReadonlySet<string> = new Set<ChangeTopic>(['consent', 'enforcement', 'tenancy', 'policy']);
 
 interface ChangeMessage { warden: 'change'; topic: ChangeTopic; seq: number }
-interface TakeMessage { warden: 'take'; id: number; requests: Array<{ key: string; limit: number; windowMs: number }>; now: number }
+interface TakeMessage { warden: 'take'; id: number; requests: Array<{ key: string; limit: number; windowMs: number; units?: number }>; now: number }
 interface DistinctMessage { warden: 'distinct'; id: number; key: string; member: string; windowMs: number }
 interface ReplyMessage { warden: 'reply'; id: number; results?: RateLimitResult[]; count?: number; error?: string }
 export type IpcMessage = ChangeMessage | TakeMessage | DistinctMessage | ReplyMessage;
@@ -103,7 +103,7 @@ export class WorkerIpc {
   };
 
   readonly counters: Counters = {
-    take: async (key, limit, windowMs, now) => (await this.takeMany([{ key, limit, windowMs }], now))[0],
+    take: async (key, limit, windowMs, now, units) => (await this.takeMany([{ key, limit, windowMs, ...(units !== undefined ? { units } : {}) }], now))[0],
     takeMany: (requests, now) => this.takeMany(requests, now),
   };
 
@@ -115,7 +115,7 @@ export class WorkerIpc {
     },
   };
 
-  private async takeMany(requests: Array<{ key: string; limit: number; windowMs: number }>, now: number): Promise<RateLimitResult[]> {
+  private async takeMany(requests: Array<{ key: string; limit: number; windowMs: number; units?: number }>, now: number): Promise<RateLimitResult[]> {
     const r = await this.request({ warden: 'take', requests, now });
     if (r !== null && Array.isArray(r.results) && r.results.length === requests.length) return r.results;
     // Fail closed: without the primary no worker can know what the others admitted.
@@ -154,7 +154,7 @@ export class PrimarySharedState {
         return true;
       }
       case 'take': {
-        const results = msg.requests.map((q) => this.counters.takeSync(q.key, q.limit, q.windowMs, msg.now));
+        const results = msg.requests.map((q) => this.counters.takeSync(q.key, q.limit, q.windowMs, msg.now, typeof q.units === 'number' && q.units >= 1 ? q.units : 1));
         this.reply(from, { warden: 'reply', id: msg.id, results });
         return true;
       }

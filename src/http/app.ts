@@ -92,11 +92,13 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
     });
   }
   if (gw.options.rateLimit !== false) {
+    const shared = gw.options.rateLimit.shared === true ? countersRateLimitStore(gw.deps.stores.counters) : null;
+    if (shared !== null) app.addHook('onClose', async () => shared.close());
     await app.register(rateLimit, {
       global: true,
       max: gw.options.rateLimit.max,
       timeWindow: gw.options.rateLimit.timeWindowMs,
-      ...(gw.options.rateLimit.shared === true ? { store: countersRateLimitStore(gw.deps.stores.counters) } : {}),
+      ...(shared !== null ? { store: shared.Store } : {}),
       keyGenerator: (req: FastifyRequest) => {
         const username = gw.auth.usernameOf(req.headers.authorization);
         return username !== null ? `cred:${username}` : `ip:${req.ip}`;

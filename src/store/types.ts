@@ -296,10 +296,14 @@ export interface RateLimitResult {
 }
 
 export interface Counters {
-  /** Takes one unit from a fixed-window or sliding limit shared by every node. */
-  take(key: string, limit: number, windowMs: number, now: number): Promise<RateLimitResult>;
+  /**
+   * Takes `units` (default 1) from a fixed-window limit shared by every node; allowed while the
+   * window's total, these units included, is within the limit. Several units at once let a
+   * caller that counts locally report its count in batches (src/http/rate-limit-store.ts).
+   */
+  take(key: string, limit: number, windowMs: number, now: number, units?: number): Promise<RateLimitResult>;
   /** Pipelined form for several limits checked together before screening. */
-  takeMany(requests: Array<{ key: string; limit: number; windowMs: number }>, now: number): Promise<RateLimitResult[]>;
+  takeMany(requests: Array<{ key: string; limit: number; windowMs: number; units?: number }>, now: number): Promise<RateLimitResult[]>;
 }
 
 /** Recent-traffic sketches: approximate distinct counts over a window (HyperLogLog in Redis). */

@@ -8,7 +8,7 @@
 //   - a revoked credential is refused by both workers promptly (their credential caches are cleared);
 //   - concurrent review settlements from both workers keep the audit chain intact, and a held
 //     message is settled once.
-// Then, on SQLite: a killed worker is restarted, SIGTERM drains both workers and exits 0, the demo
+// Then, on SQLite: a per-client HTTP rate limit counts across both workers, a killed worker is restarted, SIGTERM drains both workers and exits 0, the demo
 // sink is refused with N > 1; several processes writing one SQLite file keep the audit chain and
 // the event sequences intact; the IPC counters are exact and fail closed.
 
@@ -29,6 +29,8 @@ import { ADMIN_TOKEN, BIN, freePort, tempDataDir } from './harness.js';
 
 const services = await testServices();
 const LIMIT = 10;
+/** Per-client HTTP requests per minute in the lifecycle cluster (exact below 2,000). */
+const HTTP_LIMIT = 100;
 const SENDER = '+15005550006';
 const ADMIN = `Bearer ${ADMIN_TOKEN}`;
 
@@ -328,8 +330,19 @@ for (const b of backends()) {
 describe('warden serve --workers 2: lifecycle (SQLite)', { timeout: 120_000 }, () => {
   let c: Cluster;
   const dataDir = tempDataDir('cluster-life');
-  before(async () => { c = await startCluster({ WARDEN_DATA_DIR: dataDir }); });
+  before(async () => { c = await startCluster({ WARDEN_DATA_DIR: dataDir, WARDEN_HTTP_RATE_LIMIT: `${HTTP_LIMIT}/1m` }); });
   after(async () => { if (c !== undefined) await stopCluster(c); });
+
+  it(`a per-client HTTP limit of ${HTTP_LIMIT} a minute admits ${HTTP_LIMIT} across both workers (counted by the primary)`, async (tc) => {
+    const t = await createTenant(c.url, 'http-limited', sinkUrl);
+    const rs: Reply[] = [];
+    for (let i = 0; i < HTTP_LIMIT + 10; i++) rs.push(await screen(c.url, t, `+1555448${String(i).padStart(4, '0')}`));
+    const admitted = rs.filter((r) => r.status === 200);
+    assert.equal(admitted.length, HTTP_LIMIT, `statuses ${rs.map((r) => r.status).join(',')}`);
+    assert.deepEqual(rs.slice(HTTP_LIMIT).map((r) => r.status), Array(10).fill(429));
+    assert.equal(new Set(admitted.map((r) => r.worker)).size, 2, 'both workers admitted some');
+    tc.diagnostic(`admitted by worker: ${JSON.stringify(admitted.reduce<Record<string, number>>((m, r) => ({ ...m, [r.worker]: (m[r.worker] ?? 0) + 1 }), {}))}`);
+  });
 
   it('a killed worker is restarted and serves again', async (tc) => {
     const seen = await onEveryWorker(() => call(c.url, 'GET', '/readyz'));
@@ -468,6 +481,8 @@ describe('cluster IPC (in process)', () => {
     assert.equal(r.filter((x) => x.allowed).length, 7);
     const many = await ipc[0].counters.takeMany([{ key: 'a', limit: 1, windowMs: 1000 }, { key: 'a', limit: 1, windowMs: 1000 }], now);
     assert.deepEqual(many.map((x) => x.allowed), [true, false]);
+    assert.equal((await ipc[0].counters.take('units', 10, 60_000, now, 6)).remaining, 4);
+    assert.equal((await ipc[1].counters.take('units', 10, 60_000, now, 5)).allowed, false, 'units count across workers');
     ports[1].drop();
     const cut = await ipc[1].counters.take('fresh', 100, 1000, now);
     assert.equal(cut.allowed, false, 'fails closed');

@@ -309,6 +309,12 @@ export function runContract(backend: Backend): void {
       const many = await s.counters.takeMany([{ key: `${key}:a`, limit: 1, windowMs: 1000 }, { key: `${key}:a`, limit: 1, windowMs: 1000 }, { key: `${key}:b`, limit: 5, windowMs: 1000 }], now);
       assert.deepEqual(many.map((r) => r.allowed), [true, false, true]);
       assert.equal(many[2].remaining, 4);
+      // Several units at once (batched reports of a locally counted limit).
+      const four = await s.counters.take(`${key}:u`, 10, 60_000, now, 4);
+      assert.deepEqual([four.allowed, four.remaining], [true, 6]);
+      assert.equal((await s.counters.take(`${key}:u`, 10, 60_000, now, 7)).allowed, false, '4 + 7 > 10');
+      const batch = await s.counters.takeMany([{ key: `${key}:v`, limit: 10, windowMs: 60_000, units: 10 }, { key: `${key}:v`, limit: 10, windowMs: 60_000 }], now);
+      assert.deepEqual(batch.map((r) => r.allowed), [true, false]);
     });
 
     it('sketches: distinct members per window', async () => {

@@ -11,24 +11,24 @@ export class MemoryCounters implements Counters {
   private windows = new Map<string, { count: number; resetAt: number }>();
   private sweeps = 0;
 
-  takeSync(key: string, limit: number, windowMs: number, now: number): RateLimitResult {
+  takeSync(key: string, limit: number, windowMs: number, now: number, units = 1): RateLimitResult {
     if (++this.sweeps % 10_000 === 0) this.sweep(now);
     let w = this.windows.get(key);
     if (w === undefined || w.resetAt <= now) {
       w = { count: 0, resetAt: now + windowMs };
       this.windows.set(key, w);
     }
-    w.count += 1;
+    w.count += units;
     const allowed = w.count <= limit;
     return { allowed, remaining: Math.max(0, limit - w.count), retryAfterMs: allowed ? 0 : w.resetAt - now };
   }
 
-  async take(key: string, limit: number, windowMs: number, now: number): Promise<RateLimitResult> {
-    return this.takeSync(key, limit, windowMs, now);
+  async take(key: string, limit: number, windowMs: number, now: number, units = 1): Promise<RateLimitResult> {
+    return this.takeSync(key, limit, windowMs, now, units);
   }
 
-  async takeMany(requests: Array<{ key: string; limit: number; windowMs: number }>, now: number): Promise<RateLimitResult[]> {
-    return requests.map((r) => this.takeSync(r.key, r.limit, r.windowMs, now));
+  async takeMany(requests: Array<{ key: string; limit: number; windowMs: number; units?: number }>, now: number): Promise<RateLimitResult[]> {
+    return requests.map((r) => this.takeSync(r.key, r.limit, r.windowMs, now, r.units));
   }
 
   private sweep(now: number): void {

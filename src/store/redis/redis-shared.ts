@@ -11,7 +11,7 @@ import type { ChangeChannel, ChangeTopic, Counters, RateLimitResult, Sketches } 
 
 // Fixed window opened at the key's first use: INCR, set the expiry on the first unit, report TTL.
 const TAKE = `
-local n = redis.call('INCR', KEYS[1])
+local n = redis.call('INCRBY', KEYS[1], tonumber(ARGV[2] or '1'))
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {n, ttl}`;
@@ -22,7 +22,7 @@ if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) 
 return redis.call('PFCOUNT', KEYS[1])`;
 
 type WardenRedis = Redis & {
-  wardenTake(key: string, windowMs: number): Promise<[number, number]>;
+  wardenTake(key: string, windowMs: number, units: number): Promise<[number, number]>;
   wardenDistinct(key: string, member: string, windowMs: number): Promise<number>;
 };
 
@@ -89,9 +89,9 @@ export class RedisShared {
     };
     const key = (k: string) => `${this.prefix}rl:${k}`;
     this.counters = {
-      take: async (k, limit, windowMs) => {
+      take: async (k, limit, windowMs, _now, units = 1) => {
         try {
-          return result(limit, await this.cmd.wardenTake(key(k), windowMs));
+          return result(limit, await this.cmd.wardenTake(key(k), windowMs, units));
         } catch (e) {
           return failOpen(limit, e);
         }
@@ -99,8 +99,8 @@ export class RedisShared {
       takeMany: async (requests) => {
         if (requests.length === 0) return [];
         try {
-          const p = this.cmd.pipeline() as unknown as { wardenTake(k: string, w: number): void; exec(): Promise<Array<[Error | null, unknown]> | null> };
-          for (const r of requests) p.wardenTake(key(r.key), r.windowMs);
+          const p = this.cmd.pipeline() as unknown as { wardenTake(k: string, w: number, units: number): void; exec(): Promise<Array<[Error | null, unknown]> | null> };
+          for (const r of requests) p.wardenTake(key(r.key), r.windowMs, r.units ?? 1);
           const out = (await p.exec()) ?? [];
           return requests.map((r, i) => {
             const [err, v] = out[i] ?? [new Error('no reply'), null];
