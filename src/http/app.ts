@@ -34,6 +34,8 @@ declare module 'fastify' {
   }
 }
 
+let requestSeq = 0;
+
 export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Promise<FastifyInstance> {
   const gw = new Gateway(deps);
   const logger = build.logger ?? true;
@@ -51,7 +53,8 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
         formats: Object.fromEntries(['phone-number', 'date-time-rfc-2822', 'currency', 'uri-map', 'endpoint', 'http-method', 'twiml'].map((f) => [f, true])),
       },
     },
-    genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
+    // Unique within this process's log stream (a worker's lines also carry its id): a counter, not a random string per request.
+    genReqId: () => `req_${(++requestSeq).toString(36)}`,
   });
   app.decorate('gateway', gw);
   gw.attachLogger(app.log);
