@@ -30,6 +30,9 @@ interface Entry {
   blockedUntil: number;
 }
 
+/** Clients tracked locally at most (default); beyond, the oldest is reported and dropped (memory stays bounded). */
+const MAX_CLIENTS = 50_000;
+
 /** Below this many requests per window a limit is counted exactly (one Counters call per request). */
 export const EXACT_BELOW = 2000;
 
@@ -37,8 +40,9 @@ export const EXACT_BELOW = 2000;
  * The store class for @fastify/rate-limit's `store` option (the plugin constructs it), and `close`
  * to stop its report timer when the app closes.
  */
-export function countersRateLimitStore(counters: Counters, opts: { keyPrefix?: string; reportEveryMs?: number } = {}) {
+export function countersRateLimitStore(counters: Counters, opts: { keyPrefix?: string; reportEveryMs?: number; maxClients?: number } = {}) {
   const prefix = opts.keyPrefix ?? 'http:';
+  const maxClients = opts.maxClients ?? MAX_CLIENTS;
   const entries = new Map<string, Entry>();
 
   const report = (key: string, e: Entry, now: number): void => {
@@ -79,6 +83,12 @@ export function countersRateLimitStore(counters: Counters, opts: { keyPrefix?: s
       let e = entries.get(key);
       // A window this process saw spent ends when the shared one does (blockedUntil).
       if (e === undefined || now >= e.expires || (e.blockedUntil !== 0 && now >= e.blockedUntil)) {
+        if (e === undefined && entries.size >= maxClients) {
+          // Many clients at once (a flood from many addresses): report and forget the oldest.
+          const [oldKey, old] = entries.entries().next().value as [string, Entry];
+          report(oldKey, old, now);
+          entries.delete(oldKey);
+        }
         e = { max, windowMs: timeWindow, expires: now + timeWindow, shared: 0, unsynced: 0, inflight: 0, blockedUntil: 0 };
         entries.set(key, e);
       }

@@ -61,3 +61,16 @@ test('a large limit is reported in batches: about the limit admitted across proc
   assert.ok(refused.current > max && refused.ttl > 0 && refused.ttl <= 60_000);
   a.close(); b.close();
 });
+
+test('many clients at once: the oldest are reported and dropped, so memory stays bounded and no count is lost', async () => {
+  const inner = new MemoryCounters();
+  const c = counted(inner);
+  const s = countersRateLimitStore(c.counters, { maxClients: 10, reportEveryMs: 60_000 });
+  const store = new s.Store();
+  for (let i = 0; i < 15; i++) await incr(store, `ip:10.0.0.${i}`, 5000);
+  assert.equal(c.calls(), 5, 'the five oldest clients were reported when evicted');
+  await new Promise((res) => setTimeout(res, 0));
+  // Their one request each reached the shared count.
+  assert.equal((await inner.take('http:ip:10.0.0.0', 5000, 60_000, Date.now())).remaining, 5000 - 2);
+  s.close();
+});
