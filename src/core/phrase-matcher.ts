@@ -37,8 +37,12 @@ export interface PhraseHit {
 export class PhraseMatcher {
   private readonly root: Node = {};
   private size = 0;
-  /** Some phrase word carries DOUBLED: only then is the second lookup worth making. */
-  private hasDoubled = false;
+  /**
+   * Forms that some phrase word carries with DOUBLED ("cons" for "coons"): a token is looked up a
+   * second time only when its form is one of these (a few slurs), not for every word written with
+   * a double letter (a quarter of English words).
+   */
+  private readonly doubledForms = new Set<string>();
 
   /** Adds a phrase given as canonical word forms. Returns false for an empty phrase. */
   add(forms: readonly string[], rule: number): boolean {
@@ -48,7 +52,7 @@ export class PhraseMatcher {
       if (form === WILDCARD) {
         node = node.any ??= {};
       } else {
-        if (form.endsWith(DOUBLED)) this.hasDoubled = true;
+        if (form.endsWith(DOUBLED)) this.doubledForms.add(form.slice(0, -DOUBLED.length));
         node.next ??= new Map();
         let child = node.next.get(form);
         if (child === undefined) { child = {}; node.next.set(form, child); }
@@ -79,7 +83,7 @@ export class PhraseMatcher {
       const t = tokens[i];
       const first = rootNext?.get(t.form) ?? (t.alt !== undefined ? rootNext?.get(t.alt) : undefined);
       if (first !== undefined) this.walk(first, tokens, i, i, seen, onHit);
-      if (this.hasDoubled && squeezed(t)) {
+      if (this.doubledForms.size > 0 && this.doubledForms.has(t.form) && squeezed(t)) {
         const doubled = rootNext?.get(t.form + DOUBLED);
         if (doubled !== undefined) this.walk(doubled, tokens, i, i, seen, onHit);
       }
@@ -101,7 +105,7 @@ export class PhraseMatcher {
     if (node.next !== undefined) {
       const child = node.next.get(t.form) ?? (t.alt !== undefined ? node.next.get(t.alt) : undefined);
       if (child !== undefined) this.walk(child, tokens, startIdx, nextIdx, seen, onHit);
-      if (this.hasDoubled && squeezed(t)) {
+      if (this.doubledForms.size > 0 && this.doubledForms.has(t.form) && squeezed(t)) {
         const doubled = node.next.get(t.form + DOUBLED);
         if (doubled !== undefined) this.walk(doubled, tokens, startIdx, nextIdx, seen, onHit);
       }
