@@ -119,7 +119,7 @@ export class WorkerIpc {
     const r = await this.request({ warden: 'take', requests, now });
     if (r !== null && Array.isArray(r.results) && r.results.length === requests.length) return r.results;
     // Fail closed: without the primary no worker can know what the others admitted.
-    return requests.map((q) => ({ allowed: false, remaining: 0, retryAfterMs: Math.min(q.windowMs, 1000) }));
+    return requests.map((q) => ({ allowed: false, remaining: 0, retryAfterMs: Math.min(q.windowMs, 1000), failedClosed: true }));
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,8 @@
 // plus what it has admitted since. A limit of 100,000 a minute is then exceeded by at most about
 // 100 requests per process, while Counters see one call per hundred requests. Limits under 2,000
 // per window are small enough for that slack to matter and are counted exactly, per request.
-// Counters fail open with Redis (and closed through a lost primary, which takes its workers down).
+// Counters fail open with Redis and closed through a lost primary; either way this limit admits
+// (it guards against floods, not a budget): an unknown count neither blocks nor moves the estimate.
 
 import type { Counters } from '../store/types.js';
 
@@ -52,6 +53,7 @@ export function countersRateLimitStore(counters: Counters, opts: { keyPrefix?: s
     e.inflight += n;
     counters.take(prefix + key, e.max, e.windowMs, now, n).then((r) => {
       e.inflight -= n;
+      if (r.failedOpen === true || r.failedClosed === true) return;
       if (r.allowed) {
         e.shared = e.max - r.remaining;
       } else {
@@ -75,7 +77,8 @@ export function countersRateLimitStore(counters: Counters, opts: { keyPrefix?: s
       const now = Date.now();
       if (max < EXACT_BELOW) {
         counters.take(prefix + key, max, timeWindow, now).then(
-          (r) => cb(null, r.allowed ? { current: max - r.remaining, ttl: timeWindow } : { current: max + 1, ttl: r.retryAfterMs }),
+          (r) => cb(null, r.failedClosed === true ? { current: 0, ttl: timeWindow }
+            : r.allowed ? { current: max - r.remaining, ttl: timeWindow } : { current: max + 1, ttl: r.retryAfterMs }),
           () => cb(null, { current: 0, ttl: timeWindow }),
         );
         return;

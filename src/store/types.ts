@@ -293,6 +293,8 @@ export interface RateLimitResult {
   retryAfterMs: number;
   /** Set when the shared counter store was unreachable and the check failed open (allowed). */
   failedOpen?: boolean;
+  /** Set when the shared counter store was unreachable and the check failed closed (refused). */
+  failedClosed?: boolean;
 }
 
 export interface Counters {

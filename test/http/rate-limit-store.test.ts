@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { countersRateLimitStore, EXACT_BELOW } from '../../src/http/rate-limit-store.js';
 import { MemoryCounters } from '../../src/store/memory/memory-counters.js';
 import type { Counters } from '../../src/store/types.js';
+import { WorkerIpc } from '../../src/cluster/ipc.js';
 
 type Res = { current: number; ttl: number };
 
@@ -73,4 +74,16 @@ test('many clients at once: the oldest are reported and dropped, so memory stays
   // Their one request each reached the shared count.
   assert.equal((await inner.take('http:ip:10.0.0.0', 5000, 60_000, Date.now())).remaining, 5000 - 2);
   s.close();
+});
+
+test('counters that cannot answer (a worker cut off from the primary) do not turn the flood limit into refusals', async () => {
+  const cutOff = new WorkerIpc({ connected: false, send: () => false, on: () => undefined, off: () => undefined });
+  const s = countersRateLimitStore(cutOff.counters, { reportEveryMs: 1 });
+  const store = new s.Store();
+  assert.ok((await incr(store, 'cred:exact', 10)).current <= 10, 'exact mode admits');
+  for (let i = 0; i < 50; i++) assert.ok((await incr(store, 'cred:batched', 5000)).current <= 5000, 'batched mode admits');
+  await new Promise((res) => setTimeout(res, 10)); // failed reports come back
+  assert.ok((await incr(store, 'cred:batched', 5000)).current <= 5000, 'and keeps admitting after the failed reports');
+  s.close();
+  await cutOff.close();
 });

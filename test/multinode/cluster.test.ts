@@ -486,6 +486,7 @@ describe('cluster IPC (in process)', () => {
     ports[1].drop();
     const cut = await ipc[1].counters.take('fresh', 100, 1000, now);
     assert.equal(cut.allowed, false, 'fails closed');
+    assert.equal(cut.failedClosed, true, 'and says so (the HTTP flood limit admits on an unknown count)');
     await Promise.all(ipc.map((i) => i.close()));
   });
 
