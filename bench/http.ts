@@ -183,6 +183,14 @@ async function paced(url: string, body: string, contentType: string, auth: strin
   return { rps: latencies.length / duration, p50: q(0.5), p99: q(0.99), errors, non2xx };
 }
 
+const DEMO_AUTH = 'Basic ' + Buffer.from('AC00000000000000000000000000000001:demo-auth-token').toString('base64');
+const SCREEN_BODY = JSON.stringify({ to: '+14155550100', from: '+15005550006', body: 'Hi Sam, your appointment is confirmed for Tuesday at 3pm. Reply C to cancel.' });
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 /** CPU time (µs) of each thread of a process, by thread id (Linux /proc; clock ticks of 10 ms). */
 function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -214,12 +222,10 @@ async function cpuMain(): Promise<void> {
   const compare = ci >= 0 ? args[ci + 1] : undefined;
   const fi = args.indexOf('--compare-flags');
   const flags = fi >= 0 ? args[fi + 1].split(/\s+/).filter((f) => f !== '') : undefined;
-  const demoAuth = 'Basic ' + Buffer.from('AC00000000000000000000000000000001:demo-auth-token').toString('base64');
-  const screenBody = JSON.stringify({ to: '+14155550100', from: '+15005550006', body: 'Hi Sam, your appointment is confirmed for Tuesday at 3pm. Reply C to cancel.' });
   const servers: Array<{ name: string; child: ChildProcess; url: string; auth?: string }> = [];
   const add = async (name: string, role: '--server' | '--bare', script?: string, execArgv?: string[]) => {
     const c = await startChild(role, 1, script, execArgv);
-    servers.push({ name, child: c.child, url: `http://127.0.0.1:${c.ports.port}${role === '--bare' ? '/bare' : '/v1/screen'}`, ...(role === '--server' ? { auth: demoAuth } : {}) });
+    servers.push({ name, child: c.child, url: `http://127.0.0.1:${c.ports.port}${role === '--bare' ? '/bare' : '/v1/screen'}`, ...(role === '--server' ? { auth: DEMO_AUTH } : {}) });
   };
   await add('bare Fastify route (constant)', '--bare');
   await add('POST /v1/screen, this build', '--server');
@@ -229,12 +235,12 @@ async function cpuMain(): Promise<void> {
   }
   const pinned = pin(process.pid, 1) && servers.every((s) => pin(s.child.pid!, 0));
   const per: number[][][] = servers.map(() => []);
-  for (const s of servers) await cannon(s.url, screenBody, 'application/json', s.auth, 2, connections);
+  for (const s of servers) await cannon(s.url, SCREEN_BODY, 'application/json', s.auth, 2, connections);
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < servers.length; i++) {
       const s = servers[i];
       const before = threadCpu(s.child.pid!);
-      const run = await cannon(s.url, screenBody, 'application/json', s.auth, duration, connections);
+      const run = await cannon(s.url, SCREEN_BODY, 'application/json', s.auth, duration, connections);
       const after = threadCpu(s.child.pid!);
       const requests = run.rps * duration;
       let main = 0, other = 0;
@@ -246,7 +252,6 @@ async function cpuMain(): Promise<void> {
     }
   }
   for (const s of servers) await stopChild(s.child);
-  const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2; };
   const lines = [
     `node ${process.version}; ${rounds} rounds of ${duration}s runs, servers alternating, ${connections} connections; ${pinned ? 'servers pinned to CPU 0, load generator to CPU 1' : 'NOT pinned (taskset unavailable): figures include the load generator\'s contention'}`,
     `${'server (one process)'.padEnd(60)} ${'req/s'.padStart(8)} ${'main µs/req'.padStart(12)} ${'all µs/req'.padStart(11)}  (medians; all = every thread of the process)`,
@@ -263,9 +268,7 @@ async function main(): Promise<void> {
   const connections = arg('connections', 50);
   const twilioRate = arg('twilio-rate', 1000);
   const workers = arg('workers', 2);
-  const demoAuth = 'Basic ' + Buffer.from('AC00000000000000000000000000000001:demo-auth-token').toString('base64');
   const sinkAuth = 'Basic ' + Buffer.from('AC00000000000000000000000000000001:demo-sink-token').toString('base64');
-  const screenBody = JSON.stringify({ to: '+14155550100', from: '+15005550006', body: 'Hi Sam, your appointment is confirmed for Tuesday at 3pm. Reply C to cancel.' });
   const form = new URLSearchParams({ To: '+14155550100', From: '+15005550006', Body: 'Hi Sam, your appointment is confirmed for Tuesday at 3pm.' }).toString();
   const twPath = '/2010-04-01/Accounts/AC00000000000000000000000000000001/Messages.json';
   const base = (p: number) => `http://127.0.0.1:${p}`;
@@ -277,8 +280,8 @@ async function main(): Promise<void> {
   const gw1 = await startChild('--server', 1);
   const bareN = workers > 1 ? await startChild('--bare', workers) : bare1;
   const gwN = workers > 1 ? await startChild('--server', workers) : gw1;
-  const screenRun = (c: { ports: Ports }, d: number) => cannon(`${base(c.ports.port)}/v1/screen`, screenBody, 'application/json', demoAuth, d, connections);
-  const bareRun = (c: { ports: Ports }, d: number) => cannon(`${base(c.ports.port)}/bare`, screenBody, 'application/json', undefined, d, connections);
+  const screenRun = (c: { ports: Ports }, d: number) => cannon(`${base(c.ports.port)}/v1/screen`, SCREEN_BODY, 'application/json', DEMO_AUTH, d, connections);
+  const bareRun = (c: { ports: Ports }, d: number) => cannon(`${base(c.ports.port)}/bare`, SCREEN_BODY, 'application/json', undefined, d, connections);
   // Warm-up so JIT and the credential caches are hot.
   for (const c of new Set([bare1, bareN])) await bareRun(c, 2);
   for (const c of new Set([gw1, gwN])) await screenRun(c, 3);
@@ -293,12 +296,11 @@ async function main(): Promise<void> {
   // Latency overhead is measured at a steady rate well below saturation (what an app sees in
   // production); at saturation p50 is queueing, which the throughput runs already measure.
   const tw = gw1.ports.port, sinkPort = gw1.ports.sink!;
-  await paced(`${base(tw)}${twPath}`, form, 'application/x-www-form-urlencoded', demoAuth, 2, 10, twilioRate);
+  await paced(`${base(tw)}${twPath}`, form, 'application/x-www-form-urlencoded', DEMO_AUTH, 2, 10, twilioRate);
   const sinkDirect = await paced(`${base(sinkPort)}${twPath}`, form, 'application/x-www-form-urlencoded', sinkAuth, twilioDuration, 10, twilioRate);
-  const twilioVia = await paced(`${base(tw)}${twPath}`, form, 'application/x-www-form-urlencoded', demoAuth, twilioDuration, 10, twilioRate);
+  const twilioVia = await paced(`${base(tw)}${twPath}`, form, 'application/x-www-form-urlencoded', DEMO_AUTH, twilioDuration, 10, twilioRate);
   for (const c of new Set([bare1, gw1, bareN, gwN])) await stopChild(c.child);
 
-  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
   const med = (k: keyof (typeof runs)[number]): Run => ({
     rps: median(runs.map((x) => x[k].rps)), p50: median(runs.map((x) => x[k].p50)), p99: median(runs.map((x) => x[k].p99)),
     errors: runs.reduce((n, x) => n + x[k].errors, 0), non2xx: runs.reduce((n, x) => n + x[k].non2xx, 0),

@@ -83,11 +83,15 @@ export class PhraseMatcher {
       const t = tokens[i];
       const first = rootNext?.get(t.form) ?? (t.alt !== undefined ? rootNext?.get(t.alt) : undefined);
       if (first !== undefined) this.walk(first, tokens, i, i, seen, onHit);
-      if (this.doubledForms.size > 0 && this.doubledForms.has(t.form) && squeezed(t)) {
-        const doubled = rootNext?.get(t.form + DOUBLED);
-        if (doubled !== undefined) this.walk(doubled, tokens, i, i, seen, onHit);
-      }
+      const doubled = this.doubledChild(rootNext, t);
+      if (doubled !== undefined) this.walk(doubled, tokens, i, i, seen, onHit);
     }
+  }
+
+  /** The child reached by a token only as a keepDoubles word (written with a double letter). */
+  private doubledChild(next: Map<string, Node> | undefined, t: Token): Node | undefined {
+    if (next === undefined || this.doubledForms.size === 0 || !this.doubledForms.has(t.form) || !squeezed(t)) return undefined;
+    return next.get(t.form + DOUBLED);
   }
 
   private walk(node: Node, tokens: readonly Token[], startIdx: number, idx: number, seen: Set<number>, onHit: (hit: PhraseHit) => void): void {
@@ -105,10 +109,8 @@ export class PhraseMatcher {
     if (node.next !== undefined) {
       const child = node.next.get(t.form) ?? (t.alt !== undefined ? node.next.get(t.alt) : undefined);
       if (child !== undefined) this.walk(child, tokens, startIdx, nextIdx, seen, onHit);
-      if (this.doubledForms.size > 0 && this.doubledForms.has(t.form) && squeezed(t)) {
-        const doubled = node.next.get(t.form + DOUBLED);
-        if (doubled !== undefined) this.walk(doubled, tokens, startIdx, nextIdx, seen, onHit);
-      }
+      const doubled = this.doubledChild(node.next, t);
+      if (doubled !== undefined) this.walk(doubled, tokens, startIdx, nextIdx, seen, onHit);
     }
     if (node.any !== undefined) this.walk(node.any, tokens, startIdx, nextIdx, seen, onHit);
   }

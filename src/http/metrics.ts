@@ -5,6 +5,20 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import type { Decision } from '../core/types.js';
 import { FastCounter, FastHistogram, type HistogramSeries } from './fast-metrics.js';
 
+/**
+ * A label set's series, kept under a string key: one template string and a Map lookup per request
+ * instead of a labels object. Routes are patterns and clauses come from the policy, so the keys
+ * are a bounded set; the cap guards against surprises (past it, series are fetched uncached).
+ */
+function bound<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let c = cache.get(key);
+  if (c === undefined) {
+    c = make();
+    if (cache.size < 10_000) cache.set(key, c);
+  }
+  return c;
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   // Counted or observed on every request: label sets bound once (fast-metrics.ts).
@@ -53,30 +67,14 @@ export class GatewayMetrics {
   private readonly httpChildren = new Map<string, HistogramSeries>();
 
   observeHttp(route: string, method: string, status: number, seconds: number): void {
-    const key = `${method} ${status} ${route}`;
-    let child = this.httpChildren.get(key);
-    if (child === undefined) {
-      child = this.httpDuration.labels({ route, method, status: String(status) });
-      // Routes are patterns, not raw URLs, so the set is bounded; the cap guards against surprises.
-      if (this.httpChildren.size < 10_000) this.httpChildren.set(key, child);
-    }
-    child.observe(seconds);
+    bound(this.httpChildren, `${method} ${status} ${route}`, () => this.httpDuration.labels({ route, method, status: String(status) })).observe(seconds);
   }
 
   private readonly decisionChildren = new Map<string, { inc(): void }>();
   private readonly reasonChildren = new Map<string, { inc(): void }>();
 
   countDecision(d: Decision, channel: string, api: 'native' | 'twilio'): void {
-    const key = `${d.action} ${channel} ${api}`;
-    let c = this.decisionChildren.get(key);
-    if (c === undefined) this.decisionChildren.set(key, (c = this.decisions.labels({ action: d.action, channel, api })));
-    c.inc();
-    for (const r of d.reasons) {
-      if (r.shadow) continue;
-      // Clauses come from the policy, a bounded set.
-      let rc = this.reasonChildren.get(r.clause);
-      if (rc === undefined) this.reasonChildren.set(r.clause, (rc = this.reasons.labels({ clause: r.clause })));
-      rc.inc();
-    }
+    bound(this.decisionChildren, `${d.action} ${channel} ${api}`, () => this.decisions.labels({ action: d.action, channel, api })).inc();
+    for (const r of d.reasons) if (!r.shadow) bound(this.reasonChildren, r.clause, () => this.reasons.labels({ clause: r.clause })).inc();
   }
 }
