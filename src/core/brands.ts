@@ -37,15 +37,17 @@ export function brandLookalike(hostUnicode: string, host: string, brands: readon
   if (brands.length === 0) return null;
   const suffixes = hostSuffixes(host);
   // Skeleton of everything left of the TLD, so "paypal.com.evil.ru" and "pay-pal-login.xyz" both count.
-  const labels = hostUnicode.split('.');
-  const bodies = skeletonsOf(labels.slice(0, -1).join(' '));
+  const labels = hostUnicode.split('.').slice(0, -1);
+  const bodies = skeletonsOf(labels.join(' '));
+  // Each label's skeleton once, not once per brand.
+  let labelSkeletons: string[] | null = null;
   for (const brand of brands) {
     if (brand.skeleton.length < 4) continue;
     if (suffixes.some((s) => brand.domains.has(s))) continue;
     if (bodies.some((b) => b.includes(brand.skeleton))) return brand;
     // One substituted letter in a label of the brand's length ("paypai", "arnazon").
-    for (const label of labels.slice(0, -1)) {
-      const sk = skeletonOf(label);
+    labelSkeletons ??= labels.map(skeletonOf);
+    for (const sk of labelSkeletons) {
       if (sk.length === brand.skeleton.length && hamming1(sk, brand.skeleton)) return brand;
     }
   }

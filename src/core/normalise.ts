@@ -93,9 +93,13 @@ const LEET: Readonly<Record<string, string>> = {
 const LEET_ALT: Readonly<Record<string, string>> = { '1': 'l', '|': 'l' };
 
 const LETTER = /\p{L}/u;
+/** Per UTF-16 unit above ASCII: 0 not yet known, 1 a letter, 2 not a letter. */
+const letterKind = new Uint8Array(0x10000);
 function isLetter(code: number): boolean {
   if (code < 128) return code >= 97 && code <= 122;
-  return LETTER.test(String.fromCharCode(code));
+  let k = letterKind[code];
+  if (k === 0) letterKind[code] = k = LETTER.test(String.fromCharCode(code)) ? 1 : 2;
+  return k === 1;
 }
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
@@ -109,7 +113,32 @@ function isLeetSymbol(code: number): boolean {
   return code === 64 /* @ */ || code === 36 /* $ */ || code === 124 /* | */ || code === 33 /* ! */;
 }
 
-const ASCII_ONLY = /^[\p{ASCII}]*$/u;
+/**
+ * Per UTF-16 unit above ASCII: 0 not yet known, 1 "plain" (folds to its own lower case, one unit
+ * for one, no look-alike, not invisible: "£", "€", "�"), 2 anything else. Plain units can be
+ * lower-cased with the ASCII around them and keep one-to-one offsets, so a text of ASCII and
+ * plain units (UK spam writes "£" in most messages) takes the ASCII path.
+ */
+const plainKind = new Uint8Array(0x10000);
+function isPlain(code: number): boolean {
+  let k = plainKind[code];
+  if (k === 0) {
+    const ch = String.fromCharCode(code);
+    // Surrogates need their pair; capital sigma lower-cases by context (final form).
+    const f = code >= 0xd800 && code <= 0xdfff || code === 0x3a3 ? null : foldCodePoint(ch);
+    plainKind[code] = k = f !== null && !f.confusable && f.out.length === 1 && f.out === ch.toLowerCase() && !INVISIBLE.test(ch) ? 1 : 2;
+  }
+  return k === 1;
+}
+
+/** Whether every unit of `text` is ASCII or plain (see isPlain). */
+function allPlain(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 && !isPlain(c)) return false;
+  }
+  return true;
+}
 
 interface Folded {
   folded: string;
@@ -120,8 +149,8 @@ interface Folded {
 
 /** Runs the per-code-point fold and returns the folded text with its offset maps. */
 function fold(original: string, signals: EvasionSignals): Folded {
-  // Plain ASCII needs only lower-casing, and its offsets map one to one.
-  if (ASCII_ONLY.test(original)) return { folded: original.toLowerCase(), starts: null, ends: null, confusableAt: null };
+  // ASCII (and plain units, see isPlain) needs only lower-casing, and its offsets map one to one.
+  if (allPlain(original)) return { folded: original.toLowerCase(), starts: null, ends: null, confusableAt: null };
   const n = original.length;
   let cap = n + 16;
   let starts = new Int32Array(cap);
@@ -129,7 +158,7 @@ function fold(original: string, signals: EvasionSignals): Folded {
   let confusableAt = new Uint8Array(cap);
   const parts: string[] = [];
   let len = 0;
-  let asciiRunStart = -1;
+  let plainRunStart = -1;
 
   const grow = (need: number) => {
     if (len + need <= cap) return;
@@ -148,27 +177,27 @@ function fold(original: string, signals: EvasionSignals): Folded {
     }
     parts.push(s);
   };
-  const flushAscii = (upTo: number) => {
-    if (asciiRunStart < 0) return;
-    grow(upTo - asciiRunStart);
-    for (let i = asciiRunStart; i < upTo; i++) {
+  const flushPlain = (upTo: number) => {
+    if (plainRunStart < 0) return;
+    grow(upTo - plainRunStart);
+    for (let i = plainRunStart; i < upTo; i++) {
       starts[len] = i;
       ends[len] = i + 1;
       confusableAt[len] = 0;
       len++;
     }
-    parts.push(original.slice(asciiRunStart, upTo).toLowerCase());
-    asciiRunStart = -1;
+    parts.push(original.slice(plainRunStart, upTo).toLowerCase());
+    plainRunStart = -1;
   };
 
   for (let i = 0; i < n; ) {
     const code = original.charCodeAt(i);
-    if (code < 128) {
-      if (asciiRunStart < 0) asciiRunStart = i;
+    if (code < 128 || isPlain(code)) {
+      if (plainRunStart < 0) plainRunStart = i;
       i++;
       continue;
     }
-    flushAscii(i);
+    flushPlain(i);
     const cp = original.codePointAt(i)!;
     const width = cp > 0xffff ? 2 : 1;
     const ch = original.slice(i, i + width);
@@ -181,7 +210,7 @@ function fold(original: string, signals: EvasionSignals): Folded {
     }
     i += width;
   }
-  flushAscii(n);
+  flushPlain(n);
   return {
     folded: parts.join(''),
     starts: starts.subarray(0, len),

@@ -90,7 +90,7 @@ export class PhraseMatcher {
 
   /** The child reached by a token only as a keepDoubles word (written with a double letter). */
   private doubledChild(next: Map<string, Node> | undefined, t: Token): Node | undefined {
-    if (next === undefined || this.doubledForms.size === 0 || !this.doubledForms.has(t.form) || !squeezed(t)) return undefined;
+    if (next === undefined || this.doubledForms.size === 0 || !squeezed(t) || !this.doubledForms.has(t.form)) return undefined;
     return next.get(t.form + DOUBLED);
   }
 

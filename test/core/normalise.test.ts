@@ -90,3 +90,18 @@ test('empty and whitespace-only text', () => {
   assert.deepEqual(normalise('   \n\t').tokens, []);
   assert.deepEqual(originalSpan(normalise(''), 0, 0), { start: 0, end: 0, text: '' });
 });
+
+test('symbols that fold to themselves ("£", "€", "�") keep offsets one to one; folded letters beside them still map back', () => {
+  const plain = normalise('WIN £100 or €50 now\ufffd');
+  assert.equal(plain.folded, 'win £100 or €50 now\ufffd');
+  assert.equal(plain.starts, null, 'one-to-one offsets need no map');
+  assert.deepEqual(originalSpan(plain, 4, 8), { start: 4, end: 8, text: '£100' });
+  const mixed = normalise('£5 FRÉÉ ｐｒｉｚｅ £10');
+  assert.equal(mixed.folded, '£5 free prize £10');
+  const prize = mixed.tokens.find((t) => t.form === 'prize')!;
+  assert.equal(originalSpan(mixed, prize.start, prize.end).text, 'ｐｒｉｚｅ');
+  const last = mixed.tokens[mixed.tokens.length - 1];
+  assert.equal(originalSpan(mixed, last.start - 1, last.end).text, '£10');
+  // Capital sigma lower-cases by its position, so it never takes the one-to-one path.
+  assert.notEqual(normalise('ΣΑΣ').starts, null);
+});

@@ -118,3 +118,22 @@ test('the link scanner stays linear on adversarial input at the largest body siz
     assert.ok(ms < 100, `${JSON.stringify(attack.slice(0, 12))}... took ${ms.toFixed(1)} ms`);
   }
 });
+
+test('links are read only around their dots, the same whatever else the text holds', () => {
+  // The scanner runs on the white-space-free runs around "label.label" spots; a link must come out
+  // the same alone, among other words, after non-breaking spaces and beside other links.
+  const cases: Array<[string, string[]]> = [
+    ['see:http://x.com/a, and y.org.', ['x.com', 'y.org']],
+    ['x.com\u00a0y.org\u2003paypal.com/login', ['x.com', 'y.org', 'paypal.com']],
+    ['Win £100 at foo.co.uk/£ today', ['foo.co.uk']],
+    ['mail me@x.com or http://u@host.com:8080/p', ['host.com']],
+    ['defanged evil[.]com/x and hxxp://bad(dot)ru', ['evil.com', 'bad.ru']],
+  ];
+  for (const [text, expected] of cases) {
+    assert.deepEqual(hosts(text), expected, text);
+    const padded = 'Hello there, this is a longer message. ' + text + ' Thanks, bye.';
+    assert.deepEqual(hosts(padded), expected, padded);
+    const spans = urls(padded).map((u) => padded.slice(u.start, u.end));
+    assert.deepEqual(spans, urls(padded).map((u) => u.text));
+  }
+});
