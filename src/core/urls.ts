@@ -68,12 +68,12 @@ export function extractUrls(n: NormalisedText, field?: string): FoundUrl[] {
   let spot: RegExpExecArray | null;
   let scannedTo = 0;
   while ((spot = MAYBE_LINK.exec(text)) !== null) {
-    if (spot.index < scannedTo) continue;
     let from = spot.index;
     while (from > scannedTo && !isSpace(text.charCodeAt(from - 1))) from--;
     let to = spot.index + spot[0].length;
     while (to < text.length && !isSpace(text.charCodeAt(to))) to++;
     scanChunk(n, from, to, field, found);
+    // The next spot is looked for after this chunk.
     scannedTo = to;
     MAYBE_LINK.lastIndex = to;
   }
