@@ -22,7 +22,7 @@
 
 import { phraseForms, type NormalisedText } from '../core/normalise.js';
 
-export const FEATURE_VERSION = 'warden-features-v4';
+export const FEATURE_VERSION = 'warden-features-v5';
 
 const NEGATIONS = new Set(['not', 'no', 'never', 'nobody', 'nothing', 'none', 'nor', 'neither', 'cannot', 'dont', 'don', 'doesn', 'didn', 'isn', 'aren', 'wasn', 'weren', 'won', 'wouldn', 'shouldn', 'couldn', 'can', 'ain', 'hardly', 'stop']);
 /** Words that name a protected group (or a member), as canonical forms. */
@@ -190,6 +190,7 @@ const SEED_MONEY = 0x3243f6a9;
 const SEED_PREFIX = 0xb7e15163;
 const SEED_CLASS = 0x9b05688c;
 const SEED_CTA = 0x510e527f;
+const SEED_CAPS = 0x9b05688d;
 const FLAG_IN_GROUP = 0x1f83d9ab;
 const FLAG_REPORTED = 0x5be0cd19;
 const BOUNDARY = 0x3c; // '<' and '>' both map to one boundary code; they never occur inside a form.
@@ -289,6 +290,26 @@ function markGroupClauses(text: NormalisedText, buf: FeatureBuffer, lexFilled: b
   return flags;
 }
 
+/** Whether the sender wrote the token in capitals: three or more letters, none lower-case ("FREE", "W1N"). */
+function writtenInCapitals(text: NormalisedText, tok: { start: number; end: number }): boolean {
+  if (tok.end - tok.start < 3) return false;
+  const original = text.original;
+  const from = text.starts === null ? tok.start : text.starts[tok.start];
+  const to = text.ends === null ? tok.end : text.ends[tok.end - 1];
+  let capitals = 0;
+  for (let i = from; i < to; i++) {
+    const c = original.charCodeAt(i);
+    if (c >= 65 && c <= 90) capitals++;
+    else if (c >= 97 && c <= 122) return false;
+    else if (c >= 128) {
+      const ch = original[i];
+      if (ch !== ch.toUpperCase()) return false;
+      if (ch !== ch.toLowerCase()) capitals++;
+    }
+  }
+  return capitals >= 3;
+}
+
 /**
  * Extracts the hashed features of `text` into `buf` (reset first). With `explainMode`, also
  * records each feature's span in `folded` (for evidence) and, when `true`, a readable name.
@@ -365,6 +386,12 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
       n++;
     } else if ((wf & WORD_REPORTING) !== 0) {
       reported = true;
+    }
+    if (writtenInCapitals(text, tok)) {
+      // Shouting: two thirds of SMS spam holds a word of three or more capitals, one ham in sixteen.
+      b[n] = fmix(SEED_CAPS) & mask;
+      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = '<capitals>'; }
+      n++;
     }
     if ((wf & WORD_CTA) !== 0) {
       // A call to action: within the next four words, a short code (4-6 digits) or a phone number (10+).
