@@ -290,7 +290,7 @@ function markGroupClauses(text: NormalisedText, buf: FeatureBuffer, lexFilled: b
   return flags;
 }
 
-/** Whether the sender wrote the token in capitals: three or more letters, none lower-case ("FREE", "W1N"). */
+/** Whether the sender wrote the token in capitals: three or more letters, none lower-case ("FREE", "URGENT", "FR33E"). */
 function writtenInCapitals(text: NormalisedText, tok: { start: number; end: number }): boolean {
   if (tok.end - tok.start < 3) return false;
   const original = text.original;

@@ -224,3 +224,22 @@ test('validation split keeps texts and HateCheck templates on one side', { skip:
     side.set(r.splitKey, r.split);
   }
 });
+
+test('words written in capitals carry a <capitals> feature: three letters or more, none lower-case, read from the original text', () => {
+  const capitals = (text: string) => {
+    const buf = new FeatureBuffer();
+    extractFeatures(normalise(text), 18, buf, true);
+    return buf.names.filter((n) => n === '<capitals>').length;
+  };
+  assert.equal(capitals('URGENT! You have WON a FREE prize'), 3);
+  assert.equal(capitals('Urgent! You have won a free prize'), 0);
+  assert.equal(capitals('OK see you at 5, TV is on'), 0, 'two capitals are not shouting');
+  assert.equal(capitals('FR33E entry, CALL now'), 2, 'digits read as letters do not break a capitalised word');
+  assert.equal(capitals('FReE'), 0);
+  // Offsets map back through folding: full-width capitals are capitals of the original text.
+  assert.equal(capitals('ＦＲＥＥ ｐｒｉｚｅ'), 1);
+  // The same text in lower case loses only that feature.
+  const shouted = featurise('CLAIM your prize', 18);
+  const plain = featurise('claim your prize', 18);
+  assert.equal(shouted.length, plain.length + 1);
+});
