@@ -191,4 +191,15 @@ rules:
   const d = screen(msg('I will hurt you, that is racist'), c);
   assert.equal(d.action, 'block');
   assert.equal(d.score, 1);
+  // An offset with nothing under its clause changed nothing, so the decision does not list it;
+  // pack tests (includeHelperRules) still see that the rule matched.
+  const idle = screen(msg('you have won, that is racist'), c);
+  assert.equal(idle.score, 6);
+  assert.deepEqual(idle.reasons.map((r) => r.rule), ['t.prize']);
+  assert.ok(screen(msg('you have won, that is racist'), { ...c, includeHelperRules: true }).reasons.some((r) => r.rule === 't.rebuttal'));
+  // The default pack: "to claim" in a prize SMS is not counter-speech to report.
+  const { policy: def } = loadPack();
+  const spam = screen(msg('URGENT! You have WON a FREE prize, call 09061701461 to claim'), { policy: def });
+  assert.equal(spam.action, 'block');
+  assert.equal(spam.reasons.find((r) => r.weight < 0), undefined);
 });
