@@ -42,6 +42,11 @@ export interface GatewayOptions {
   coalesceReplies: boolean;
   /** Collect Node process metrics (off in tests for speed). */
   defaultMetrics: boolean;
+  /**
+   * Waits before each new attempt at a status callback Warden sends (a held message released or
+   * refused) that failed: unreachable, 5xx or 429. Empty: one attempt only.
+   */
+  statusCallbackRetryMs: number[];
 }
 
 export const DEFAULT_OPTIONS: GatewayOptions = {
@@ -55,6 +60,7 @@ export const DEFAULT_OPTIONS: GatewayOptions = {
   awaitDecisionLog: false,
   coalesceReplies: true,
   defaultMetrics: true,
+  statusCallbackRetryMs: [2_000, 20_000, 120_000],
 };
 
 export interface GatewayDeps {

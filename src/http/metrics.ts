@@ -28,6 +28,7 @@ export class GatewayMetrics {
   readonly screenDuration: FastHistogram;
   readonly upstreamDuration: Histogram<'operation'>;
   readonly upstreamErrors: Counter<'operation' | 'kind'>;
+  readonly statusCallbacks: Counter<'outcome'>;
   readonly decisionLogErrors: Counter;
   readonly decisionLogBackpressure: Counter;
   readonly webhooks: Counter<'kind' | 'outcome'>;
@@ -58,6 +59,7 @@ export class GatewayMetrics {
       registers,
     });
     this.upstreamErrors = new Counter({ name: 'warden_upstream_errors_total', help: 'Upstream requests that failed (network errors, timeouts, 5xx)', labelNames: ['operation', 'kind'], registers });
+    this.statusCallbacks = new Counter({ name: 'warden_status_callbacks_total', help: 'Attempts at the status callbacks Warden sends for held messages, by outcome (delivered, refused by the app, failed)', labelNames: ['outcome'], registers });
     this.decisionLogErrors = new Counter({ name: 'warden_decision_log_errors_total', help: 'Decisions that could not be written to the decision store', registers });
     this.decisionLogBackpressure = new Counter({ name: 'warden_decision_log_backpressure_total', help: 'Requests that waited for the decision store because its backlog was full', registers });
     this.webhooks = new Counter({ name: 'warden_webhooks_total', help: 'Provider webhooks received, by kind and outcome', labelNames: ['kind', 'outcome'], registers });

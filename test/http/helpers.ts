@@ -53,13 +53,15 @@ export interface CallbackReceiver {
   close(): Promise<void>;
 }
 
-export async function startCallbackReceiver(): Promise<CallbackReceiver> {
+/** `statusFor(n)`: the HTTP status of the answer to the n-th callback (1-based); 200 by default. */
+export async function startCallbackReceiver(statusFor: (n: number) => number = () => 200): Promise<CallbackReceiver> {
   const callbacks: CallbackReceiver['callbacks'] = [];
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => { body += c; });
     req.on('end', () => {
       callbacks.push({ body, signature: req.headers['x-twilio-signature'] as string | undefined });
+      res.statusCode = statusFor(callbacks.length);
       res.end('ok');
     });
   });

@@ -13,6 +13,7 @@ import { destinationAllowed } from './countries.js';
 import { formFields, isForm, rawForm } from './form.js';
 import { all, callResource, first, messageResource, type FormFields } from './resources.js';
 import { computeSignature, verifySignature } from './signature.js';
+import { cancelStatusCallbacks, sendStatusCallback } from './status-callback.js';
 import { TWILIO_ERRORS, errorForClause, topReason, twilioError, type TwilioErrorName } from './twilio-errors.js';
 import { TWILIO_OAI_SUBSET } from './oai-subset.js';
 import { UpstreamClient, UpstreamError, encodeForm, type UpstreamResponse } from './upstream.js';
@@ -95,6 +96,7 @@ function relay(reply: FastifyReply, res: { status: number; headers: Record<strin
 
 export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise<void> {
   const stores = gw.deps.stores;
+  app.addHook('onClose', async () => cancelStatusCallbacks(gw));
   const createSchema = (op: 'CreateMessage' | 'CreateCall', summary: string) => ({
     tags: ['twilio'],
     summary,
@@ -412,9 +414,7 @@ export async function settleHeld(gw: Gateway, sid: string, action: 'release' | '
   if (current.statusCallback) {
     const headers: Record<string, string> = {};
     if (customer.upstream.authToken) headers['x-twilio-signature'] = computeSignature(customer.upstream.authToken, current.statusCallback, callback);
-    await gw.upstream.postForm(current.statusCallback, encodeForm(callback), headers, 'status-callback').catch((e: unknown) => {
-      log.warn({ err: e, sid }, 'status callback to the app failed');
-    });
+    await sendStatusCallback(gw, current.statusCallback, encodeForm(callback), headers, sid, log);
   }
   return result;
 }

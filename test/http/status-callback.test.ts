@@ -1,0 +1,92 @@
+// Status callbacks Warden sends for a held message it releases or refuses: an app endpoint that
+// fails (5xx, 429, unreachable) is tried again on the configured schedule with the same signed
+// body; an answer the app chose (a 4xx) is final; after the last retry the callback is given up.
+// Real gateway on SQLite, real HTTP to a callback receiver.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { verifySignature } from '../../src/http/twilio/signature.js';
+import { ADMIN, DEMO, form, startCallbackReceiver, startFixture, type CallbackReceiver, type Fixture } from './helpers.js';
+
+// A body the default pack holds for review (examples/sample-messages.jsonl).
+const REVIEW_BODY = "I know where you live. I'll f.i.n.d you and hurt you";
+const RETRY_MS = [40, 40];
+
+let fx: Fixture;
+before(async () => { fx = await startFixture({ statusCallbackRetryMs: RETRY_MS }); });
+after(async () => fx.gw.close());
+
+/** Holds a message with `callbackUrl` as its StatusCallback, then refuses it through the admin API. */
+async function holdAndRefuse(to: string, callbackUrl: string): Promise<string> {
+  const created = await fx.gw.app.inject({
+    method: 'POST', url: `/2010-04-01/Accounts/${DEMO.accountSid}/Messages.json`,
+    headers: { authorization: fx.demoAuth, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: form({ To: to, From: DEMO.sender, Body: REVIEW_BODY, StatusCallback: callbackUrl }),
+  });
+  assert.equal(created.json().status, 'accepted');
+  const sid = created.json().sid as string;
+  const settled = await fx.gw.app.inject({
+    method: 'POST', url: `/v1/review/${sid}`, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    payload: JSON.stringify({ action: 'refuse' }),
+  });
+  assert.equal(settled.statusCode, 200, settled.body);
+  return sid;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => boolean, ms = 3_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) await sleep(10);
+}
+
+async function counter(outcome: string): Promise<number> {
+  const text = (await fx.gw.app.inject({ url: '/metrics' })).body;
+  const m = new RegExp(`^warden_status_callbacks_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(text);
+  return m === null ? 0 : Number(m[1]);
+}
+
+describe('status callbacks for held messages', () => {
+  const receivers: CallbackReceiver[] = [];
+  after(async () => { await Promise.all(receivers.map((r) => r.close())); });
+  const receiver = async (statusFor: (n: number) => number) => {
+    const r = await startCallbackReceiver(statusFor);
+    receivers.push(r);
+    return r;
+  };
+
+  it('an endpoint that fails twice hears the same signed callback a third time, and no more', async () => {
+    const r = await receiver((n) => (n <= 2 ? 503 : 200));
+    const sid = await holdAndRefuse('+14155550170', r.url);
+    await until(() => r.callbacks.length >= 3);
+    await sleep(RETRY_MS[0] * 3);
+    assert.equal(r.callbacks.length, 3);
+    assert.ok(r.callbacks.every((c) => c.body === r.callbacks[0].body), 'every attempt carries the same body');
+    const params = Object.fromEntries(new URLSearchParams(r.callbacks[2].body));
+    assert.equal(params.MessageSid, sid);
+    assert.equal(params.MessageStatus, 'failed');
+    assert.ok(verifySignature(DEMO.sinkToken, r.url, params, r.callbacks[2].signature), 'the retry is signed');
+    assert.ok((await counter('delivered')) >= 1);
+  });
+
+  it('an endpoint that keeps failing is tried once plus once per configured wait, then given up', async () => {
+    const failedBefore = await counter('failed');
+    const r = await receiver(() => 429);
+    // Refused, not released: a released message reaches the sink upstream, which posts its own
+    // delivery callbacks to the same URL.
+    await holdAndRefuse('+14155550171', r.url);
+    await until(() => r.callbacks.length >= 1 + RETRY_MS.length);
+    await sleep(RETRY_MS[0] * 4);
+    assert.equal(r.callbacks.length, 1 + RETRY_MS.length);
+    assert.equal((await counter('failed')) - failedBefore, 1 + RETRY_MS.length);
+  });
+
+  it('an answer the app chose (404) is not retried', async () => {
+    const r = await receiver(() => 404);
+    await holdAndRefuse('+14155550172', r.url);
+    await until(() => r.callbacks.length >= 1);
+    await sleep(RETRY_MS[0] * 4);
+    assert.equal(r.callbacks.length, 1);
+    assert.ok((await counter('refused')) >= 1);
+  });
+});
