@@ -65,14 +65,6 @@ function leetOutsideLinks(text: NormalisedText, urls: readonly FoundUrl[]): numb
   return count;
 }
 
-/**
- * How much negative-weight reasons take off the score. A negative weight only offsets positive
- * weights of reasons under its own clause (the same clause or a sub-clause: a `content.hate` rule
- * offsets the model's `content.hate` signal, never `content.unwanted.spam`), and never takes a
- * clause below zero; actions are not affected. So a rule that recognises counter-speech can cancel
- * a hate score but cannot be used to smuggle spam past the screen. Negative reasons that take
- * nothing (no positive weight under their clause) are pushed to `idle`.
- */
 // Composite conditions as plain loops: these run for every composite of every message.
 function allHit(list: readonly number[], hits: ReadonlyMap<number, Reason>): boolean {
   for (const i of list) if (!hits.has(i)) return false;
@@ -83,6 +75,14 @@ function anyHit(list: readonly number[], hits: ReadonlyMap<number, Reason>): boo
   return false;
 }
 
+/**
+ * How much negative-weight reasons take off the score. A negative weight only offsets positive
+ * weights of reasons under its own clause (the same clause or a sub-clause: a `content.hate` rule
+ * offsets the model's `content.hate` signal, never `content.unwanted.spam`), and never takes a
+ * clause below zero; actions are not affected. So a rule that recognises counter-speech can cancel
+ * a hate score but cannot be used to smuggle spam past the screen. Negative reasons that take
+ * nothing (no positive weight under their clause) are pushed to `idle`.
+ */
 function offsetWeight(reasons: readonly Reason[], idle: Reason[]): number {
   const remaining = reasons.map((r) => (r.shadow || r.weight <= 0 ? 0 : r.weight));
   let total = 0;
