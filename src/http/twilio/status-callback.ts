@@ -10,27 +10,13 @@ import type { Gateway } from '../gateway.js';
 
 type Attempt = 'delivered' | 'refused' | 'failed';
 
-/** Retries waiting on a timer, per gateway, so closing the gateway can drop them. */
-const waiting = new WeakMap<Gateway, Set<NodeJS.Timeout>>();
+/** Retries waiting on a timer, per gateway; null once the gateway closed (no retry starts after). */
+const waiting = new WeakMap<Gateway, Set<NodeJS.Timeout> | null>();
 
 /** Drops the retries still waiting (the gateway is closing; the app can fetch the message). */
 export function cancelStatusCallbacks(gw: Gateway): void {
   for (const t of waiting.get(gw) ?? []) clearTimeout(t);
-  waiting.delete(gw);
-}
-
-async function attempt(gw: Gateway, url: string, body: string, headers: Record<string, string>, sid: string, n: number, log: FastifyBaseLogger): Promise<Attempt> {
-  let outcome: Attempt;
-  try {
-    const res = await gw.upstream.postForm(url, body, headers, 'status-callback');
-    outcome = res.status < 400 ? 'delivered' : res.status === 429 || res.status >= 500 ? 'failed' : 'refused';
-    if (outcome !== 'delivered') log.warn({ sid, status: res.status, attempt: n }, 'status callback to the app answered with an error');
-  } catch (e) {
-    outcome = 'failed';
-    log.warn({ err: e, sid, attempt: n }, 'status callback to the app failed');
-  }
-  gw.metrics.statusCallbacks.inc({ outcome });
-  return outcome;
+  waiting.set(gw, null);
 }
 
 /**
@@ -38,22 +24,37 @@ async function attempt(gw: Gateway, url: string, body: string, headers: Record<s
  * run on timers that do not keep the process alive.
  */
 export async function sendStatusCallback(gw: Gateway, url: string, body: string, headers: Record<string, string>, sid: string, log: FastifyBaseLogger): Promise<void> {
+  const attempt = async (n: number): Promise<Attempt> => {
+    let outcome: Attempt;
+    try {
+      const res = await gw.upstream.postForm(url, body, headers, 'status-callback');
+      outcome = res.status < 400 ? 'delivered' : res.status === 429 || res.status >= 500 ? 'failed' : 'refused';
+      if (outcome !== 'delivered') log.warn({ sid, status: res.status, attempt: n }, 'status callback to the app answered with an error');
+    } catch (e) {
+      outcome = 'failed';
+      log.warn({ err: e, sid, attempt: n }, 'status callback to the app failed');
+    }
+    gw.metrics.statusCallbacks.inc({ outcome });
+    return outcome;
+  };
   const delays = gw.options.statusCallbackRetryMs;
   // `next`: the number of the attempt to make; the wait before attempt k is delays[k - 2].
   const retry = (next: number): void => {
+    let timers = waiting.get(gw);
+    if (timers === null) return;
     const wait = delays[next - 2];
     if (wait === undefined) {
       log.error({ sid, attempts: next - 1 }, 'status callback to the app given up');
       return;
     }
-    let timers = waiting.get(gw);
     if (timers === undefined) waiting.set(gw, (timers = new Set()));
+    const pending = timers;
     const t = setTimeout(() => {
-      timers.delete(t);
-      void attempt(gw, url, body, headers, sid, next, log).then((o) => { if (o === 'failed') retry(next + 1); });
+      pending.delete(t);
+      void attempt(next).then((o) => { if (o === 'failed') retry(next + 1); });
     }, wait);
     t.unref();
-    timers.add(t);
+    pending.add(t);
   };
-  if ((await attempt(gw, url, body, headers, sid, 1, log)) === 'failed') retry(2);
+  if ((await attempt(1)) === 'failed') retry(2);
 }
