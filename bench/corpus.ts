@@ -1,5 +1,6 @@
-// Realistic SMS texts for benchmarks: the labelled SMS sets in ../shared/data when present
-// (ham, spam and smishing in their natural mix), generated messages otherwise.
+// What the benchmarks share: realistic SMS texts (the labelled SMS sets in ../shared/data when
+// present, ham, spam and smishing in their natural mix; generated messages otherwise), the order
+// statistics they print, and reading `--name value` options.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,4 +52,15 @@ export function loadCorpusTexts(dataDir: string, readCsv: CsvReader): { texts: s
 export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** The value after `--name` on the command line, or `fallback`. */
+export function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
 }

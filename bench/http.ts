@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import { median } from './corpus.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => {
@@ -185,11 +186,6 @@ async function paced(url: string, body: string, contentType: string, auth: strin
 
 const DEMO_AUTH = 'Basic ' + Buffer.from('AC00000000000000000000000000000001:demo-auth-token').toString('base64');
 const SCREEN_BODY = JSON.stringify({ to: '+14155550100', from: '+15005550006', body: 'Hi Sam, your appointment is confirmed for Tuesday at 3pm. Reply C to cancel.' });
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** CPU time (µs) of each thread of a process, by thread id (Linux /proc; clock ticks of 10 ms). */
 function threadCpu(pid: number): Map<string, number> {

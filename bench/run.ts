@@ -15,17 +15,12 @@ import { screen } from '../src/core/screen.js';
 import { parseMessage } from '../src/core/message-input.js';
 import { loadPack } from '../src/policy/load-pack.js';
 import { readLabelledCsv } from '../src/eval/labelled-csv.js';
-import { loadCorpusTexts, percentile } from './corpus.js';
+import { loadCorpusTexts, option, percentile } from './corpus.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
-
-const N = Number(arg('messages', '100000'));
-const dataDir = resolve(arg('data', join(ROOT, '../shared/data')));
+const N = Number(option('messages', '100000'));
+const dataDir = resolve(option('data', join(ROOT, '../shared/data')));
 const { texts, origin } = loadCorpusTexts(dataDir, readLabelledCsv);
 
 const lines: string[] = [];

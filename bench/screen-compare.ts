@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readLabelledCsv } from '../src/eval/labelled-csv.js';
 import type { CompiledPolicy } from '../src/core/compiled-policy.js';
 import type { Decision, Message } from '../src/core/types.js';
-import { loadCorpusTexts } from './corpus.js';
+import { loadCorpusTexts, median, option } from './corpus.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const THIS_DIST = resolve(dirname(HERE), '..');
@@ -43,16 +43,6 @@ async function child(dist: string, file: string): Promise<void> {
   process.stdout.write(JSON.stringify(result));
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
-
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') return child(process.argv[3], process.argv[4]);
   const other = process.argv[2] === undefined || process.argv[2].startsWith('--') ? null : resolve(process.argv[2]);
@@ -61,9 +51,9 @@ async function main(): Promise<void> {
     console.error(other === null ? 'no build given' : `${other} holds no build (src/core/screen.js): run npm run build there`);
     process.exit(2);
   }
-  const rounds = Number(arg('rounds', '8'));
-  const n = Number(arg('messages', '30000'));
-  const { texts, origin } = loadCorpusTexts(resolve(arg('data', join(ROOT, '../shared/data'))), readLabelledCsv);
+  const rounds = Number(option('rounds', '8'));
+  const n = Number(option('messages', '30000'));
+  const { texts, origin } = loadCorpusTexts(resolve(option('data', join(ROOT, '../shared/data'))), readLabelledCsv);
   const messages: Message[] = Array.from({ length: n }, (_, i) => ({
     id: `m${i}`, customer: `c${i % 20}`, channel: 'sms', from: '+15005550006', to: `+1415555${String(i % 10000).padStart(4, '0')}`, body: texts[i % texts.length],
   }));
