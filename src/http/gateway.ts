@@ -13,6 +13,7 @@ import { storedRecipient } from '../store/recipient-key.js';
 import { Authenticator } from './credentials.js';
 import { DecisionLog, type MaskingOptions } from './decision-log.js';
 import { GatewayMetrics } from './metrics.js';
+import { StatusCallbackOutbox } from './twilio/status-callback.js';
 import { UpstreamClient } from './twilio/upstream.js';
 
 export interface GatewayOptions {
@@ -47,6 +48,10 @@ export interface GatewayOptions {
    * refused) that failed: unreachable, 5xx or 429. Empty: one attempt only.
    */
   statusCallbackRetryMs: number[];
+  /** How often each node looks in the store for status callbacks that fell due. */
+  statusCallbackPollMs: number;
+  /** How long a node holds a callback it is attempting (longer than an attempt can take). */
+  statusCallbackLeaseMs: number;
 }
 
 export const DEFAULT_OPTIONS: GatewayOptions = {
@@ -61,6 +66,8 @@ export const DEFAULT_OPTIONS: GatewayOptions = {
   coalesceReplies: true,
   defaultMetrics: true,
   statusCallbackRetryMs: [2_000, 20_000, 120_000],
+  statusCallbackPollMs: 1_000,
+  statusCallbackLeaseMs: 30_000,
 };
 
 export interface GatewayDeps {
@@ -91,6 +98,8 @@ export class Gateway {
   readonly auth: Authenticator;
   readonly upstream: UpstreamClient;
   decisions!: DecisionLog;
+  /** Status callbacks for settled held items, owed durably (see status-callback.ts). */
+  callbacks!: StatusCallbackOutbox;
 
   constructor(readonly deps: GatewayDeps) {
     this.options = {
@@ -105,6 +114,7 @@ export class Gateway {
 
   attachLogger(log: FastifyBaseLogger): void {
     this.decisions = new DecisionLog(this.deps.stores.decisions, log, this.options.masking, this.metrics, (h, to) => this.storedRecipient(h, to));
+    this.callbacks = new StatusCallbackOutbox(this, log);
   }
 
   screen(message: Message): Decision {

@@ -236,8 +236,49 @@ export interface HeldItemInput {
   heldAt: Instant;
 }
 
+/**
+ * The status callback Warden owes the app once it settles a held item. It is committed with the
+ * settlement, so neither a crash nor a restart loses it: pending -> delivered (the app answered
+ * 2xx/3xx), refused (the app answered a 4xx other than 429: its choice, not retried) or given_up
+ * (every scheduled attempt failed: unreachable, timeout, 5xx, 429).
+ */
+export type CallbackState = 'pending' | 'delivered' | 'refused' | 'given_up';
+
+export interface HeldCallback {
+  state: CallbackState;
+  /** Attempts taken so far (the one in progress included). */
+  attempts: number;
+  /** Pending: when the next attempt is due, or until when the node making one holds it. */
+  nextAt?: Instant;
+  /** The last failed attempt's HTTP status or network error. */
+  lastError?: string;
+}
+
+/** The signed request of a status callback, fixed at settlement so every attempt sends the same. */
+export interface CallbackPost {
+  /** Form-encoded body. */
+  body: string;
+  /** X-Twilio-Signature over the URL and body, when the customer has an auth token. */
+  signature?: string;
+  /** The settling node makes the first attempt and holds it until this instant (its lease). */
+  leaseUntil: Instant;
+}
+
+/** A pending callback taken by one node for one attempt (`takeDueCallbacks`). */
+export interface DueCallback {
+  sid: string;
+  customer: string;
+  url: string;
+  body: string;
+  signature?: string;
+  /** Attempts taken, this one included. */
+  attempts: number;
+}
+
 export interface HeldItem extends HeldItemInput {
   state: HeldState;
+  /** The status callback of a settled item that has a StatusCallback URL. */
+  callback?: HeldCallback;
   /** Who took the release claim, and when (set from `releasing` on). */
   claimedAt?: Instant;
   claimedBy?: string;
@@ -263,6 +304,8 @@ export interface ReleaseOutcome {
   upstreamStatus: number;
   upstreamSid?: string;
   errorCode?: number;
+  /** The status callback to post, committed with the settlement (the item has a StatusCallback). */
+  callback?: CallbackPost;
 }
 
 export interface ReviewStore {
@@ -278,10 +321,24 @@ export interface ReviewStore {
   released(sid: string, outcome: ReleaseOutcome): Promise<HeldItem>;
   /** releasing -> held: the upstream could not be reached, nothing was forwarded. */
   unclaim(sid: string): Promise<void>;
-  /** Atomically moves held -> refused; audited (review.refuse) in the same commit; null when not held. */
-  refuse(sid: string, by: string, at: Instant, errorCode: number): Promise<HeldItem | null>;
-  /** Retention: deletes settled items (released or refused) settled before the instant. */
+  /**
+   * Atomically moves held -> refused; audited (review.refuse) in the same commit, with the status
+   * callback to post when one is given; null when not held.
+   */
+  refuse(sid: string, by: string, at: Instant, errorCode: number, callback?: CallbackPost): Promise<HeldItem | null>;
+  /** Retention: deletes settled items (released or refused) settled before the instant, once no callback is pending. */
   purgeSettled(customer: string, olderThan: Instant): Promise<number>;
+  /**
+   * Takes up to `limit` pending callbacks due at `now` for one attempt each: counts the attempt and
+   * holds each until `leaseUntil`, so no other node takes it meanwhile (a node that dies mid-attempt
+   * lets it fall due again). Oldest due first.
+   */
+  takeDueCallbacks(now: Instant, leaseUntil: Instant, limit: number): Promise<DueCallback[]>;
+  /**
+   * Records how an attempt ended: delivered, refused or given_up end the callback; pending with
+   * `nextAt` schedules the next attempt.
+   */
+  callbackAttempted(sid: string, outcome: { state: CallbackState; nextAt?: Instant; lastError?: string }): Promise<void>;
 }
 
 // ---- Fast shared state ---------------------------------------------------------------------

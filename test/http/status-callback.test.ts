@@ -1,31 +1,39 @@
 // Status callbacks Warden sends for a held message it releases or refuses: an app endpoint that
 // fails (5xx, 429, unreachable) is tried again on the configured schedule with the same signed
-// body; an answer the app chose (a 4xx) is final; after the last retry the callback is given up.
+// body; an answer the app chose (a 4xx) is final; after the last retry the callback is given up;
+// a callback still owed when the gateway stops is sent by the next one on the same database.
 // Real gateway on SQLite, real HTTP to a callback receiver.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG } from '../../src/config.js';
+import type { GatewayOptions } from '../../src/http/gateway.js';
+import { startGateway } from '../../src/serve.js';
 import { verifySignature } from '../../src/http/twilio/signature.js';
 import { ADMIN, DEMO, form, startCallbackReceiver, startFixture, type CallbackReceiver, type Fixture } from './helpers.js';
 
 // A body the default pack holds for review (examples/sample-messages.jsonl).
 const REVIEW_BODY = "I know where you live. I'll f.i.n.d you and hurt you";
 const RETRY_MS = [40, 40];
+const POLL_MS = 10;
 
 let fx: Fixture;
-before(async () => { fx = await startFixture({ statusCallbackRetryMs: RETRY_MS }); });
+before(async () => { fx = await startFixture({ statusCallbackRetryMs: RETRY_MS, statusCallbackPollMs: POLL_MS }); });
 after(async () => fx.gw.close());
 
 /** Holds a message with `callbackUrl` as its StatusCallback, then refuses it through the admin API. */
-async function holdAndRefuse(to: string, callbackUrl: string): Promise<string> {
-  const created = await fx.gw.app.inject({
+async function holdAndRefuse(to: string, callbackUrl: string, gw: Pick<Fixture['gw'], 'app'> = fx.gw): Promise<string> {
+  const created = await gw.app.inject({
     method: 'POST', url: `/2010-04-01/Accounts/${DEMO.accountSid}/Messages.json`,
     headers: { authorization: fx.demoAuth, 'content-type': 'application/x-www-form-urlencoded' },
     payload: form({ To: to, From: DEMO.sender, Body: REVIEW_BODY, StatusCallback: callbackUrl }),
   });
   assert.equal(created.json().status, 'accepted');
   const sid = created.json().sid as string;
-  const settled = await fx.gw.app.inject({
+  const settled = await gw.app.inject({
     method: 'POST', url: `/v1/review/${sid}`, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
     payload: JSON.stringify({ action: 'refuse' }),
   });
@@ -88,5 +96,33 @@ describe('status callbacks for held messages', () => {
     await sleep(RETRY_MS[0] * 4);
     assert.equal(r.callbacks.length, 1);
     assert.ok((await counter('refused')) >= 1);
+  });
+
+  it('a callback still owed when the gateway stops is sent by the next gateway on the same database', async () => {
+    const r = await receiver((n) => (n === 1 ? 503 : 200));
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-callback-')), 'data');
+    const start = (gateway: Partial<GatewayOptions>) => startGateway({
+      config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200 }, port: 0, demo: true, logger: false,
+      gateway: { defaultMetrics: false, statusCallbackPollMs: POLL_MS, ...gateway },
+    });
+    const first = await start({ statusCallbackRetryMs: [400] });
+    let sid: string;
+    try {
+      sid = await holdAndRefuse('+14155550173', r.url, first);
+      assert.equal(r.callbacks.length, 1, 'the first attempt is made before the settlement answers');
+    } finally {
+      await first.close();
+    }
+    const second = await start({});
+    try {
+      await until(() => r.callbacks.length >= 2, 5_000);
+      assert.equal(r.callbacks.length, 2);
+      assert.deepEqual(r.callbacks[1], r.callbacks[0], 'the same signed request');
+      const listed = await second.app.inject({ url: '/v1/review?state=all', headers: { authorization: `Bearer ${ADMIN}` } });
+      const item = (listed.json().held as Array<{ sid: string; callback?: unknown }>).find((h) => h.sid === sid);
+      assert.deepEqual(item?.callback, { state: 'delivered', attempts: 2, lastError: 'HTTP 503' });
+    } finally {
+      await second.close();
+    }
   });
 });

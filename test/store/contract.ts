@@ -153,6 +153,60 @@ export function runContract(backend: Backend): void {
         await b.close();
       }
     });
+
+    it('a status callback is committed with the settlement, leased per attempt, rescheduled and ended', async () => {
+      const post = (n: number) => ({ body: `MessageSid=x&MessageStatus=failed&n=${n}`, signature: `sig${n}`, leaseUntil: iso(10_000) });
+      const refusedItem = heldItem('rq-cb');
+      const releasedItem = heldItem('rq-cb');
+      await s.review.hold(refusedItem);
+      await s.review.hold(releasedItem);
+      const refused = await s.review.refuse(refusedItem.sid, 'ops', iso(5_000), 30007, post(1));
+      assert.deepEqual(refused?.callback, { state: 'pending', attempts: 1, nextAt: iso(10_000) }, 'the settling node holds its first attempt');
+      await s.review.claim(releasedItem.sid, 'ops', iso(5_000));
+      const released = await s.review.released(releasedItem.sid, { by: 'ops', at: iso(5_000), upstreamStatus: 201, callback: post(2) });
+      assert.equal(released.callback?.state, 'pending');
+
+      assert.deepEqual(await s.review.takeDueCallbacks(iso(9_999), iso(40_000), 10), [], 'nothing is due while the first attempts are held');
+      // The settling node died mid-attempt: after its lease another node takes both, once.
+      const taken = await s.review.takeDueCallbacks(iso(10_000), iso(40_000), 10);
+      assert.deepEqual(taken.map((c) => c.sid).sort(), [refusedItem.sid, releasedItem.sid].sort());
+      const one = taken.find((c) => c.sid === refusedItem.sid);
+      assert.deepEqual(one, { sid: refusedItem.sid, customer: 'rq-cb', url: 'https://app.example/status', body: post(1).body, signature: 'sig1', attempts: 2 });
+      assert.deepEqual(await s.review.takeDueCallbacks(iso(20_000), iso(50_000), 10), [], 'a taken callback is not taken again within its lease');
+      assert.equal(await s.review.purgeSettled('rq-cb', iso(86_400_000)), 0, 'retention keeps items whose callback is owed');
+
+      await s.review.callbackAttempted(refusedItem.sid, { state: 'pending', nextAt: iso(60_000), lastError: 'HTTP 503' });
+      await s.review.callbackAttempted(releasedItem.sid, { state: 'delivered' });
+      assert.deepEqual((await s.review.get(refusedItem.sid))?.callback, { state: 'pending', attempts: 2, nextAt: iso(60_000), lastError: 'HTTP 503' });
+      assert.deepEqual((await s.review.get(releasedItem.sid))?.callback, { state: 'delivered', attempts: 2 });
+      assert.deepEqual(await s.review.takeDueCallbacks(iso(59_999), iso(90_000), 10), []);
+      assert.deepEqual((await s.review.takeDueCallbacks(iso(60_000), iso(90_000), 10)).map((c) => [c.sid, c.attempts]), [[refusedItem.sid, 3]]);
+      await s.review.callbackAttempted(refusedItem.sid, { state: 'given_up', lastError: 'HTTP 429' });
+      await s.review.callbackAttempted(refusedItem.sid, { state: 'pending', nextAt: iso(1) });
+      assert.deepEqual((await s.review.get(refusedItem.sid))?.callback, { state: 'given_up', attempts: 3, lastError: 'HTTP 429' }, 'an ended callback stays ended');
+      assert.deepEqual(await s.review.takeDueCallbacks(iso(86_400_000), iso(86_500_000), 10), []);
+      assert.equal(await s.review.purgeSettled('rq-cb', iso(86_400_000)), 2, 'ended callbacks no longer keep their items');
+    });
+
+    it('two instances polling at once take disjoint callbacks', async () => {
+      const a = await backend.reopen(s);
+      try {
+        const sids: string[] = [];
+        for (let i = 0; i < 12; i++) {
+          const h = heldItem('rq-cb2');
+          await s.review.hold(h);
+          await s.review.refuse(h.sid, 'ops', iso(1), 30007, { body: `n=${i}`, leaseUntil: iso(2) });
+          sids.push(h.sid);
+        }
+        const polls = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : s).review.takeDueCallbacks(iso(3), iso(100_000), 4)));
+        const taken = polls.flat().map((c) => c.sid);
+        assert.equal(taken.length, 12, 'every due callback is taken');
+        assert.equal(new Set(taken).size, 12, 'and none twice');
+        assert.deepEqual([...taken].sort(), [...sids].sort());
+      } finally {
+        await a.close();
+      }
+    });
   });
 
   describe(`store contract: ${backend.name}`, () => {

@@ -154,7 +154,11 @@ export async function registerAdmin(app: FastifyInstance, gw: Gateway): Promise<
             limit: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
           },
         },
-        response: { 200: { type: 'object', properties: { held: { type: 'array', items: { type: 'object', properties: { sid: { type: 'string' }, kind: { type: 'string' }, customer: { type: 'string' }, endUser: { type: 'string' }, heldAt: { type: 'string' }, state: { type: 'string' }, settledAt: { type: 'string' }, settledBy: { type: 'string' }, decision: decisionSchema } } } } }, ...errors },
+        response: { 200: { type: 'object', properties: { held: { type: 'array', items: { type: 'object', properties: { sid: { type: 'string' }, kind: { type: 'string' }, customer: { type: 'string' }, endUser: { type: 'string' }, heldAt: { type: 'string' }, state: { type: 'string' }, settledAt: { type: 'string' }, settledBy: { type: 'string' }, decision: decisionSchema,
+          callback: {
+            type: 'object', description: 'The status callback owed to the app for a settled item: pending (nextAt: the next attempt), delivered, refused by the app, or given_up',
+            properties: { state: { type: 'string', enum: ['pending', 'delivered', 'refused', 'given_up'] }, attempts: { type: 'integer' }, nextAt: { type: 'string' }, lastError: { type: 'string' } },
+          } } } } } }, ...errors },
       },
     }, async (req) => {
       const { customer, state, limit } = req.query;
@@ -171,7 +175,7 @@ export async function registerAdmin(app: FastifyInstance, gw: Gateway): Promise<
     }, async (req, reply) => {
       const sid = req.params.id;
       try {
-        const result = await settleHeld(gw, sid, req.body.action, req.body.actor ?? 'admin-api', req.log);
+        const result = await settleHeld(gw, sid, req.body.action, req.body.actor ?? 'admin-api');
         if (result === null) throw Object.assign(new Error(`nothing held as ${sid}`), { statusCode: 404 });
         return { sid, ...result };
       } catch (e) {

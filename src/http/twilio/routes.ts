@@ -6,14 +6,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Decision, Message, Reason } from '../../core/types.js';
 import { ACTION_SEVERITY } from '../../core/types.js';
-import type { CustomerRecord, HeldItemInput } from '../../store/types.js';
+import type { CallbackPost, CustomerRecord, HeldItemInput } from '../../store/types.js';
 import { newSid, VerificationThrottled, type Principal } from '../credentials.js';
 import type { Gateway } from '../gateway.js';
 import { destinationAllowed } from './countries.js';
 import { formFields, isForm, rawForm } from './form.js';
 import { all, callResource, first, messageResource, type FormFields } from './resources.js';
 import { computeSignature, verifySignature } from './signature.js';
-import { cancelStatusCallbacks, sendStatusCallback } from './status-callback.js';
 import { TWILIO_ERRORS, errorForClause, topReason, twilioError, type TwilioErrorName } from './twilio-errors.js';
 import { TWILIO_OAI_SUBSET } from './oai-subset.js';
 import { UpstreamClient, UpstreamError, encodeForm, type UpstreamResponse } from './upstream.js';
@@ -96,7 +95,8 @@ function relay(reply: FastifyReply, res: { status: number; headers: Record<strin
 
 export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise<void> {
   const stores = gw.deps.stores;
-  app.addHook('onClose', async () => cancelStatusCallbacks(gw));
+  app.addHook('onReady', async () => gw.callbacks.start());
+  app.addHook('onClose', async () => gw.callbacks.close());
   const createSchema = (op: 'CreateMessage' | 'CreateCall', summary: string) => ({
     tags: ['twilio'],
     summary,
@@ -358,7 +358,7 @@ export interface SettleResult { status: string; upstreamStatus?: number; upstrea
  * nodes or admins settling at once only one forwards or refuses; the other gets HeldConflict.
  * An unreachable upstream puts the item back to held (and the UpstreamError propagates).
  */
-export async function settleHeld(gw: Gateway, sid: string, action: 'release' | 'refuse', actor: string, log: FastifyInstance['log']): Promise<SettleResult | null> {
+export async function settleHeld(gw: Gateway, sid: string, action: 'release' | 'refuse', actor: string): Promise<SettleResult | null> {
   const review = gw.deps.stores.review;
   const current = await review.get(sid);
   if (current === null) return null;
@@ -371,6 +371,9 @@ export async function settleHeld(gw: Gateway, sid: string, action: 'release' | '
   if (isMessage) callback.SmsSid = sid;
   let result: SettleResult;
   const at = () => new Date().toISOString();
+  // The status callback the app is owed, signed as the provider signs its own.
+  let post: CallbackPost | undefined;
+  const owed = (fields: FormFields) => (current.statusCallback ? gw.callbacks.prepare(current.statusCallback, fields, customer.upstream.authToken) : undefined);
   if (action === 'release') {
     const held = await review.claim(sid, actor, at());
     if (held === null) throw new HeldConflict(sid, (await review.get(sid))?.state ?? 'settled');
@@ -399,22 +402,21 @@ export async function settleHeld(gw: Gateway, sid: string, action: 'release' | '
       errorCode = typeof errorCode === 'number' ? errorCode : 30001;
       callback.ErrorCode = String(errorCode);
     }
-    await review.released(sid, { by: actor, at: at(), upstreamStatus: res.status, ...(upstreamSid ? { upstreamSid } : {}), ...(errorCode !== undefined ? { errorCode } : {}) });
+    post = owed(callback);
+    await review.released(sid, { by: actor, at: at(), upstreamStatus: res.status, ...(upstreamSid ? { upstreamSid } : {}), ...(errorCode !== undefined ? { errorCode } : {}), ...(post ? { callback: post } : {}) });
     result = { status, upstreamStatus: res.status };
     if (upstreamSid) result.upstreamSid = upstreamSid;
   } else {
     const code = twilioError(errorForClause(topReason(current.decision)?.clause)).code;
-    const refused = await review.refuse(sid, actor, at(), code);
-    if (refused === null) throw new HeldConflict(sid, (await review.get(sid))?.state ?? 'settled');
     callback[isMessage ? 'MessageStatus' : 'CallStatus'] = isMessage ? 'failed' : 'canceled';
     if (isMessage) callback.SmsStatus = 'failed';
     callback.ErrorCode = String(code);
+    post = owed(callback);
+    const refused = await review.refuse(sid, actor, at(), code, post);
+    if (refused === null) throw new HeldConflict(sid, (await review.get(sid))?.state ?? 'settled');
     result = { status: isMessage ? 'failed' : 'canceled', errorCode: code };
   }
-  if (current.statusCallback) {
-    const headers: Record<string, string> = {};
-    if (customer.upstream.authToken) headers['x-twilio-signature'] = computeSignature(customer.upstream.authToken, current.statusCallback, callback);
-    await sendStatusCallback(gw, current.statusCallback, encodeForm(callback), headers, sid, log);
-  }
+  // Committed with the settlement above; the first attempt is this node's.
+  if (post && current.statusCallback) await gw.callbacks.deliver(sid, current.customer, current.statusCallback, post);
   return result;
 }

@@ -1,60 +1,116 @@
 // Status callbacks Warden sends itself: a message it held for review was released or refused.
-// The app learns that outcome only this way or by fetching the message, so an attempt that fails
-// for a reason that may pass (unreachable, timeout, 5xx, 429) is tried again a few times in the
-// background (GatewayOptions.statusCallbackRetryMs) before it is given up and logged. An answer
-// the app chose (2xx-4xx other than 429) ends it. Retries live in this process's memory: a
-// restart drops them, and the app can still fetch the message (Warden answers for held SIDs).
+// The app learns that outcome only this way or by fetching the message, so the callback is owed
+// durably: its signed request is committed with the settlement (ReviewStore.released / refuse),
+// the settling node makes the first attempt at once, and an attempt that fails for a reason that
+// may pass (unreachable, timeout, 5xx, 429) is scheduled again (GatewayOptions.statusCallbackRetryMs).
+// Every node polls the store for callbacks that fell due, so one owed by a node that stopped or
+// crashed is still sent. An answer the app chose (2xx-4xx other than 429) ends it.
+//
+// Delivery is at least once, like the provider's own callbacks: a node that dies after the app
+// answered but before it recorded the answer leaves the callback to be sent again.
 
 import type { FastifyBaseLogger } from 'fastify';
+import type { CallbackPost, CallbackState, DueCallback } from '../../store/types.js';
 import type { Gateway } from '../gateway.js';
+import { computeSignature } from './signature.js';
+import type { FormFields } from './resources.js';
+import { encodeForm } from './upstream.js';
 
-type Attempt = 'delivered' | 'refused' | 'failed';
+/** Callbacks one poll takes at most (the rest wait for the next poll). */
+const TAKE = 20;
 
-/** Retries waiting on a timer, per gateway; null once the gateway closed (no retry starts after). */
-const waiting = new WeakMap<Gateway, Set<NodeJS.Timeout> | null>();
+export class StatusCallbackOutbox {
+  private timer: NodeJS.Timeout | null = null;
+  private polling = false;
+  private closed = false;
+  private readonly inflight = new Set<Promise<void>>();
 
-/** Drops the retries still waiting (the gateway is closing; the app can fetch the message). */
-export function cancelStatusCallbacks(gw: Gateway): void {
-  for (const t of waiting.get(gw) ?? []) clearTimeout(t);
-  waiting.set(gw, null);
-}
+  constructor(private readonly gw: Gateway, private readonly log: FastifyBaseLogger) {}
 
-/**
- * Posts a status callback; resolves after the first attempt. When that one fails, the retries
- * run on timers that do not keep the process alive.
- */
-export async function sendStatusCallback(gw: Gateway, url: string, body: string, headers: Record<string, string>, sid: string, log: FastifyBaseLogger): Promise<void> {
-  const attempt = async (n: number): Promise<Attempt> => {
-    let outcome: Attempt;
+  /** The signed request to commit with a settlement; the settling node holds it for its first attempt. */
+  prepare(url: string, fields: FormFields, authToken: string | undefined): CallbackPost {
+    const post: CallbackPost = { body: encodeForm(fields), leaseUntil: new Date(Date.now() + this.gw.options.statusCallbackLeaseMs).toISOString() };
+    if (authToken) post.signature = computeSignature(authToken, url, fields);
+    return post;
+  }
+
+  /** The first attempt, right after the settlement committed; resolves once it has been recorded. */
+  async deliver(sid: string, customer: string, url: string, post: CallbackPost): Promise<void> {
+    const cb: DueCallback = { sid, customer, url, body: post.body, attempts: 1 };
+    if (post.signature !== undefined) cb.signature = post.signature;
+    await this.track(this.attempt(cb));
+  }
+
+  /** Polls the store for callbacks that fell due (this node's retries and any another node left). */
+  start(): void {
+    if (this.timer !== null || this.closed) return;
+    this.timer = setInterval(() => void this.poll(), this.gw.options.statusCallbackPollMs);
+    this.timer.unref();
+  }
+
+  /** Stops polling and waits for attempts in flight to be recorded (each is bounded by the request timeouts). */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /** One poll: takes what is due and attempts it; never two polls at once on a node. */
+  async poll(): Promise<void> {
+    if (this.polling || this.closed) return;
+    this.polling = true;
     try {
-      const res = await gw.upstream.postForm(url, body, headers, 'status-callback');
-      outcome = res.status < 400 ? 'delivered' : res.status === 429 || res.status >= 500 ? 'failed' : 'refused';
-      if (outcome !== 'delivered') log.warn({ sid, status: res.status, attempt: n }, 'status callback to the app answered with an error');
+      const now = Date.now();
+      const due = await this.gw.deps.stores.review.takeDueCallbacks(new Date(now).toISOString(), new Date(now + this.gw.options.statusCallbackLeaseMs).toISOString(), TAKE);
+      await Promise.all(due.map((cb) => this.track(this.attempt(cb))));
     } catch (e) {
-      outcome = 'failed';
-      log.warn({ err: e, sid, attempt: n }, 'status callback to the app failed');
+      if (!this.closed) this.log.warn({ err: e }, 'status callback poll failed');
+    } finally {
+      this.polling = false;
     }
-    gw.metrics.statusCallbacks.inc({ outcome });
-    return outcome;
-  };
-  const delays = gw.options.statusCallbackRetryMs;
-  // `next`: the number of the attempt to make; the wait before attempt k is delays[k - 2].
-  const retry = (next: number): void => {
-    let timers = waiting.get(gw);
-    if (timers === null) return;
-    const wait = delays[next - 2];
-    if (wait === undefined) {
-      log.error({ sid, attempts: next - 1 }, 'status callback to the app given up');
-      return;
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.inflight.add(p);
+    return p.finally(() => this.inflight.delete(p));
+  }
+
+  private async attempt(cb: DueCallback): Promise<void> {
+    const headers: Record<string, string> = {};
+    if (cb.signature !== undefined) headers['x-twilio-signature'] = cb.signature;
+    let state: CallbackState;
+    let lastError: string | undefined;
+    try {
+      const res = await this.gw.upstream.postForm(cb.url, cb.body, headers, 'status-callback');
+      state = res.status < 400 ? 'delivered' : res.status === 429 || res.status >= 500 ? 'pending' : 'refused';
+      if (state !== 'delivered') {
+        lastError = `HTTP ${res.status}`;
+        this.log.warn({ sid: cb.sid, status: res.status, attempt: cb.attempts }, 'status callback to the app answered with an error');
+      }
+    } catch (e) {
+      state = 'pending';
+      lastError = (e as Error).message;
+      this.log.warn({ err: e, sid: cb.sid, attempt: cb.attempts }, 'status callback to the app failed');
     }
-    if (timers === undefined) waiting.set(gw, (timers = new Set()));
-    const pending = timers;
-    const t = setTimeout(() => {
-      pending.delete(t);
-      void attempt(next).then((o) => { if (o === 'failed') retry(next + 1); });
-    }, wait);
-    t.unref();
-    pending.add(t);
-  };
-  if ((await attempt(1)) === 'failed') retry(2);
+    this.gw.metrics.statusCallbacks.inc({ outcome: state === 'pending' ? 'failed' : state });
+    let nextAt: string | undefined;
+    if (state === 'pending') {
+      // The wait before attempt k + 1 is statusCallbackRetryMs[k - 1].
+      const wait = this.gw.options.statusCallbackRetryMs[cb.attempts - 1];
+      if (wait === undefined) {
+        state = 'given_up';
+        this.gw.metrics.statusCallbacks.inc({ outcome: 'given_up' });
+        this.log.error({ sid: cb.sid, attempts: cb.attempts }, 'status callback to the app given up');
+      } else {
+        nextAt = new Date(Date.now() + wait).toISOString();
+      }
+    }
+    try {
+      await this.gw.deps.stores.review.callbackAttempted(cb.sid, { state, ...(nextAt !== undefined ? { nextAt } : {}), ...(lastError !== undefined ? { lastError } : {}) });
+    } catch (e) {
+      // The lease runs out and the callback falls due again: sent twice rather than never.
+      this.log.error({ err: e, sid: cb.sid }, 'could not record a status callback attempt');
+    }
+  }
 }

@@ -17,11 +17,15 @@ import { GroupCommit } from '../group-commit.js';
 import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import type { Migration } from '../sqlite/migrations.js';
-import { auditRow, consentRow, decisionRow, enforcementRow, heldRecipient, heldRow, isoTime, policyRow, reportRow, REVIEW_LIST_MAX, UNSETTLED } from '../sqlite/sqlite-stores.js';
+import { auditRow, callbackColumns, consentRow, decisionRow, dueCallbackRow, enforcementRow, heldRecipient, heldRow, isoTime, NO_PENDING_CALLBACK, policyRow, reportRow, REVIEW_LIST_MAX, UNSETTLED } from '../sqlite/sqlite-stores.js';
 import { hashRecipient, recipientForms } from '../recipient-key.js';
 
 type Row = Record<string, unknown>;
 type Client = pg.PoolClient;
+
+/** The callback columns a settlement sets, numbered from $first (values: callbackColumns()). */
+const CALLBACK_SET = (first: number): string => ['callback_state', 'callback_body', 'callback_signature', 'callback_attempts', 'callback_next_at']
+  .map((c, i) => `${c} = $${first + i}`).join(', ');
 
 const TIMESTAMPTZ = 1184;
 const INT8 = 20;
@@ -267,8 +271,9 @@ export class PostgresStores {
         return rows.length === 0 ? null : heldRow(rows[0]);
       },
       released: (sid, o) => tx(async (c) => {
-        const rows = (await c.query(`UPDATE review_queue SET state = 'released', settled_at = $1, settled_by = $2, upstream_status = $3, upstream_sid = $4, error_code = $5
-          WHERE sid = $6 AND state = 'releasing' RETURNING *`, [isoTime(o.at), o.by, o.upstreamStatus, o.upstreamSid ?? null, o.errorCode ?? null, sid])).rows as Row[];
+        const rows = (await c.query(`UPDATE review_queue SET state = 'released', settled_at = $1, settled_by = $2, upstream_status = $3, upstream_sid = $4, error_code = $5,
+          ${CALLBACK_SET(6)} WHERE sid = $11 AND state = 'releasing' RETURNING *`,
+        [isoTime(o.at), o.by, o.upstreamStatus, o.upstreamSid ?? null, o.errorCode ?? null, ...callbackColumns(o.callback), sid])).rows as Row[];
         if (rows.length === 0) throw new Error(`held item ${sid} is not being released`);
         const h = heldRow(rows[0]);
         await settledAudit(c, h, 'review.release');
@@ -277,15 +282,24 @@ export class PostgresStores {
       unclaim: async (sid) => {
         await pool.query("UPDATE review_queue SET state = 'held', claimed_at = NULL, claimed_by = NULL WHERE sid = $1 AND state = 'releasing'", [sid]);
       },
-      refuse: (sid, by, at, errorCode) => tx(async (c) => {
-        const rows = (await c.query("UPDATE review_queue SET state = 'refused', settled_at = $1, settled_by = $2, error_code = $3 WHERE sid = $4 AND state = 'held' RETURNING *",
-          [isoTime(at), by, errorCode, sid])).rows as Row[];
+      refuse: (sid, by, at, errorCode, callback) => tx(async (c) => {
+        const rows = (await c.query(`UPDATE review_queue SET state = 'refused', settled_at = $1, settled_by = $2, error_code = $3, ${CALLBACK_SET(4)} WHERE sid = $9 AND state = 'held' RETURNING *`,
+          [isoTime(at), by, errorCode, ...callbackColumns(callback), sid])).rows as Row[];
         if (rows.length === 0) return null;
         const h = heldRow(rows[0]);
         await settledAudit(c, h, 'review.refuse');
         return h;
       }),
-      purgeSettled: async (customer, olderThan) => (await pool.query("DELETE FROM review_queue WHERE customer = $1 AND state IN ('released', 'refused') AND settled_at < $2", [customer, isoTime(olderThan)])).rowCount ?? 0,
+      purgeSettled: async (customer, olderThan) => (await pool.query(`DELETE FROM review_queue WHERE customer = $1 AND state IN ('released', 'refused') AND settled_at < $2 AND ${NO_PENDING_CALLBACK}`,
+        [customer, isoTime(olderThan)])).rowCount ?? 0,
+      // SKIP LOCKED: nodes polling at once take disjoint callbacks instead of queueing on each other's rows.
+      takeDueCallbacks: async (now, leaseUntil, limit) => (await all(`UPDATE review_queue SET callback_attempts = callback_attempts + 1, callback_next_at = $1
+        WHERE sid IN (SELECT sid FROM review_queue WHERE callback_state = 'pending' AND callback_next_at <= $2 ORDER BY callback_next_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+        RETURNING sid, customer, status_callback, callback_body, callback_signature, callback_attempts`, [isoTime(leaseUntil), isoTime(now), limit])).map(dueCallbackRow),
+      callbackAttempted: async (sid, o) => {
+        await pool.query(`UPDATE review_queue SET callback_state = $1, callback_next_at = $2, callback_error = coalesce($3, callback_error)
+          WHERE sid = $4 AND callback_state = 'pending'`, [o.state, o.state === 'pending' && o.nextAt !== undefined ? isoTime(o.nextAt) : null, o.lastError ?? null, sid]);
+      },
     };
 
     this.data = {

@@ -6,9 +6,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
-  AuditEntry, AuditEntryInput, AuditStore, ConsentEvent, ConsentEventInput, ConsentStore, CredentialRecord,
+  AuditEntry, AuditEntryInput, AuditStore, CallbackPost, CallbackState, ConsentEvent, ConsentEventInput, ConsentStore, CredentialRecord,
   CustomerRecord, DataExport, DataStore, DataSubject, DecisionRecord, DecisionStore, EnforcementEvent,
-  EnforcementEventInput, EnforcementStore, ErasureReport, HeldItem, HeldItemInput, HeldQuery, HeldState,
+  DueCallback, EnforcementEventInput, EnforcementStore, ErasureReport, HeldCallback, HeldItem, HeldItemInput, HeldQuery, HeldState,
   PolicyStore, PolicyVersionRecord, ReportEvent, ReportEventInput, ReportStore, ReviewStore, TenancyStore,
 } from '../types.js';
 import { GroupCommit } from '../group-commit.js';
@@ -121,7 +121,28 @@ function heldRow(r: Row): HeldItem {
   for (const [k, v] of optional) if (v !== null && v !== undefined) (h as unknown as Record<string, unknown>)[k] = v;
   if (r.upstream_status !== null && r.upstream_status !== undefined) h.upstreamStatus = Number(r.upstream_status);
   if (r.error_code !== null && r.error_code !== undefined) h.errorCode = Number(r.error_code);
+  if (r.callback_state !== null && r.callback_state !== undefined) {
+    const cb: HeldCallback = { state: r.callback_state as CallbackState, attempts: Number(r.callback_attempts) };
+    if (cb.state === 'pending' && r.callback_next_at !== null && r.callback_next_at !== undefined) cb.nextAt = r.callback_next_at as string;
+    if (r.callback_error !== null && r.callback_error !== undefined) cb.lastError = r.callback_error as string;
+    h.callback = cb;
+  }
   return h;
+}
+
+/** A pending callback row as taken for an attempt. */
+export function dueCallbackRow(r: Row): DueCallback {
+  const d: DueCallback = {
+    sid: r.sid as string, customer: r.customer as string, url: r.status_callback as string,
+    body: r.callback_body as string, attempts: Number(r.callback_attempts),
+  };
+  if (r.callback_signature !== null && r.callback_signature !== undefined) d.signature = r.callback_signature as string;
+  return d;
+}
+
+/** The callback columns a settlement sets: state, body, signature, attempts, next_at. */
+export function callbackColumns(cb: CallbackPost | undefined): [string | null, string | null, string | null, number, string | null] {
+  return cb === undefined ? [null, null, null, 0, null] : ['pending', cb.body, cb.signature ?? null, 1, isoTime(cb.leaseUntil)];
 }
 
 /** The recipient a held item is indexed by (erasure of one number finds it). */
@@ -132,6 +153,10 @@ export function heldRecipient(item: HeldItemInput): string {
 
 export const UNSETTLED: HeldState[] = ['held', 'releasing'];
 export const REVIEW_LIST_MAX = 10_000;
+/** The callback columns a settlement sets, in callbackColumns() order (same text for both stores' placeholders). */
+const CALLBACK_SET = 'callback_state = ?, callback_body = ?, callback_signature = ?, callback_attempts = ?, callback_next_at = ?';
+/** Retention keeps a settled item whose status callback is still owed. */
+export const NO_PENDING_CALLBACK = "(callback_state IS NULL OR callback_state <> 'pending')";
 
 const isoTime = (at: string): string => {
   const t = Date.parse(at);
@@ -306,11 +331,17 @@ export class SqliteStores {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`),
       get: db.prepare('SELECT * FROM review_queue WHERE sid = ?'),
       claim: db.prepare("UPDATE review_queue SET state = 'releasing', claimed_at = ?, claimed_by = ? WHERE sid = ? AND state = 'held' RETURNING *"),
-      released: db.prepare(`UPDATE review_queue SET state = 'released', settled_at = ?, settled_by = ?, upstream_status = ?, upstream_sid = ?, error_code = ?
-        WHERE sid = ? AND state = 'releasing' RETURNING *`),
+      released: db.prepare(`UPDATE review_queue SET state = 'released', settled_at = ?, settled_by = ?, upstream_status = ?, upstream_sid = ?, error_code = ?,
+        ${CALLBACK_SET} WHERE sid = ? AND state = 'releasing' RETURNING *`),
       unclaim: db.prepare("UPDATE review_queue SET state = 'held', claimed_at = NULL, claimed_by = NULL WHERE sid = ? AND state = 'releasing'"),
-      refuse: db.prepare("UPDATE review_queue SET state = 'refused', settled_at = ?, settled_by = ?, error_code = ? WHERE sid = ? AND state = 'held' RETURNING *"),
-      purge: db.prepare("DELETE FROM review_queue WHERE customer = ? AND state IN ('released', 'refused') AND settled_at < ?"),
+      refuse: db.prepare(`UPDATE review_queue SET state = 'refused', settled_at = ?, settled_by = ?, error_code = ?, ${CALLBACK_SET} WHERE sid = ? AND state = 'held' RETURNING *`),
+      purge: db.prepare(`DELETE FROM review_queue WHERE customer = ? AND state IN ('released', 'refused') AND settled_at < ? AND ${NO_PENDING_CALLBACK}`),
+      anyDue: db.prepare("SELECT 1 FROM review_queue WHERE callback_state = 'pending' AND callback_next_at <= ? LIMIT 1"),
+      takeDue: db.prepare(`UPDATE review_queue SET callback_attempts = callback_attempts + 1, callback_next_at = ?
+        WHERE sid IN (SELECT sid FROM review_queue WHERE callback_state = 'pending' AND callback_next_at <= ? ORDER BY callback_next_at LIMIT ?)
+        RETURNING sid, customer, status_callback, callback_body, callback_signature, callback_attempts, callback_next_at`),
+      attempted: db.prepare(`UPDATE review_queue SET callback_state = ?, callback_next_at = ?, callback_error = coalesce(?, callback_error)
+        WHERE sid = ? AND callback_state = 'pending'`),
     };
     const settledAudit = (h: HeldItem, action: string): void => {
       const detail: Record<string, unknown> = { customer: h.customer, kind: h.kind, decision: h.decision.id };
@@ -341,21 +372,30 @@ export class SqliteStores {
         return row === undefined ? null : heldRow(row);
       }),
       released: (sid, o) => write(() => {
-        const row = r.released.get(isoTime(o.at), o.by, o.upstreamStatus, o.upstreamSid ?? null, o.errorCode ?? null, sid) as Row | undefined;
+        const row = r.released.get(isoTime(o.at), o.by, o.upstreamStatus, o.upstreamSid ?? null, o.errorCode ?? null, ...callbackColumns(o.callback), sid) as Row | undefined;
         if (row === undefined) throw new Error(`held item ${sid} is not being released`);
         const h = heldRow(row);
         settledAudit(h, 'review.release');
         return h;
       }),
       unclaim: (sid) => write(() => { r.unclaim.run(sid); }),
-      refuse: (sid, by, at, errorCode) => write(() => {
-        const row = r.refuse.get(isoTime(at), by, errorCode, sid) as Row | undefined;
+      refuse: (sid, by, at, errorCode, callback) => write(() => {
+        const row = r.refuse.get(isoTime(at), by, errorCode, ...callbackColumns(callback), sid) as Row | undefined;
         if (row === undefined) return null;
         const h = heldRow(row);
         settledAudit(h, 'review.refuse');
         return h;
       }),
       purgeSettled: (customer, olderThan) => write(() => r.purge.run(customer, isoTime(olderThan)).changes),
+      takeDueCallbacks: async (now, leaseUntil, limit) => {
+        // Every node polls; a read finds out whether there is anything to take without queueing a
+        // write behind the durable writer (most polls find nothing).
+        if (r.anyDue.get(isoTime(now)) === undefined) return [];
+        return write(() => (r.takeDue.all(isoTime(leaseUntil), isoTime(now), limit) as Row[]).map(dueCallbackRow));
+      },
+      callbackAttempted: (sid, o) => write(() => {
+        r.attempted.run(o.state, o.state === 'pending' && o.nextAt !== undefined ? isoTime(o.nextAt) : null, o.lastError ?? null, sid);
+      }),
     };
 
     this.data = { export: (s) => this.exportSubject(s), erase: (s, actor) => write(() => this.eraseSubject(s, actor)) };
