@@ -1,7 +1,7 @@
 // Forward-only schema migrations for PostgreSQL, applied at start under an advisory lock so that
 // nodes starting together do not race. Never edit a released migration: add the next one.
 
-import type { Migration } from '../sqlite/migrations.js';
+import { statusCallbackColumns, type Migration } from '../sqlite/migrations.js';
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
   {
@@ -63,17 +63,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
       CREATE INDEX review_by_recipient ON review_queue (recipient);
     `,
   },
-  {
-    version: 4,
-    name: 'status callbacks owed for settled held items, committed with the settlement',
-    sql: `
-      ALTER TABLE review_queue ADD COLUMN callback_state TEXT CHECK (callback_state IN ('pending', 'delivered', 'refused', 'given_up'));
-      ALTER TABLE review_queue ADD COLUMN callback_body TEXT;
-      ALTER TABLE review_queue ADD COLUMN callback_signature TEXT;
-      ALTER TABLE review_queue ADD COLUMN callback_attempts INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE review_queue ADD COLUMN callback_next_at TIMESTAMPTZ;
-      ALTER TABLE review_queue ADD COLUMN callback_error TEXT;
-      CREATE INDEX review_callbacks_due ON review_queue (callback_next_at) WHERE callback_state = 'pending';
-    `,
-  },
+  statusCallbackColumns('TIMESTAMPTZ'),
 ];

@@ -69,7 +69,16 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       CREATE INDEX review_by_recipient ON review_queue (recipient);
     `,
   },
-  {
+  statusCallbackColumns('TEXT'),
+];
+
+/**
+ * Migration 4 for both backends (they differ only in the instant's column type): the status
+ * callback owed for a settled held item lives on its review-queue row, so it is committed with the
+ * settlement and erased, exported and retained with the item.
+ */
+export function statusCallbackColumns(instantType: 'TEXT' | 'TIMESTAMPTZ'): Migration {
+  return {
     version: 4,
     name: 'status callbacks owed for settled held items, committed with the settlement',
     sql: `
@@ -77,9 +86,9 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       ALTER TABLE review_queue ADD COLUMN callback_body TEXT;
       ALTER TABLE review_queue ADD COLUMN callback_signature TEXT;
       ALTER TABLE review_queue ADD COLUMN callback_attempts INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE review_queue ADD COLUMN callback_next_at TEXT;
+      ALTER TABLE review_queue ADD COLUMN callback_next_at ${instantType};
       ALTER TABLE review_queue ADD COLUMN callback_error TEXT;
       CREATE INDEX review_callbacks_due ON review_queue (callback_next_at) WHERE callback_state = 'pending';
     `,
-  },
-];
+  };
+}
