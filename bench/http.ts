@@ -233,7 +233,11 @@ async function cpuMain(): Promise<void> {
   const per: number[][][] = servers.map(() => []);
   for (const s of servers) await cannon(s.url, SCREEN_BODY, 'application/json', s.auth, 2, connections);
   for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < servers.length; i++) {
+    // Each round starts with the next server: the one run right after another is measured a few
+    // per cent dearer (the previous one's after-load work on the same core), which a fixed order
+    // would charge to the same build every round.
+    for (let k = 0; k < servers.length; k++) {
+      const i = (r + k) % servers.length;
       const s = servers[i];
       const before = threadCpu(s.child.pid!);
       const run = await cannon(s.url, SCREEN_BODY, 'application/json', s.auth, duration, connections);
@@ -249,7 +253,7 @@ async function cpuMain(): Promise<void> {
   }
   for (const s of servers) await stopChild(s.child);
   const lines = [
-    `node ${process.version}; ${rounds} rounds of ${duration}s runs, servers alternating, ${connections} connections; ${pinned ? 'servers pinned to CPU 0, load generator to CPU 1' : 'NOT pinned (taskset unavailable): figures include the load generator\'s contention'}`,
+    `node ${process.version}; ${rounds} rounds of ${duration}s runs, servers alternating (each round starts with the next), ${connections} connections; ${pinned ? 'servers pinned to CPU 0, load generator to CPU 1' : 'NOT pinned (taskset unavailable): figures include the load generator\'s contention'}`,
     `${'server (one process)'.padEnd(60)} ${'req/s'.padStart(8)} ${'main µs/req'.padStart(12)} ${'all µs/req'.padStart(11)}  (medians; all = every thread of the process)`,
     ...servers.map((s, i) => `${s.name.padEnd(60)} ${median(per[i].map((x) => x[0])).toFixed(0).padStart(8)} ${median(per[i].map((x) => x[1])).toFixed(1).padStart(12)} ${median(per[i].map((x) => x[2])).toFixed(1).padStart(11)}`),
     ...servers.map((s, i) => `  ${s.name}: all µs/req by round ${per[i].map((x) => x[2].toFixed(1)).join(', ')}`),
