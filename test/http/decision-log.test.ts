@@ -1,5 +1,5 @@
 // The decision log in front of a real SQLite decision store: batches, reads of records still in
-// flight, and backpressure when the writer falls behind (a stalled disk must slow the gateway down,
+// flight (they wait for the commit), and backpressure when the writer falls behind (a stalled disk must slow the gateway down,
 // not grow its memory without bound).
 
 import { describe, it } from 'node:test';
@@ -31,20 +31,46 @@ describe('decision log', () => {
     log.maxBacklog = 5;
     log.flushIntervalMs = 1;
     for (let i = 0; i < 5; i++) assert.equal(log.record(decision(i), message(i), customer), null, `record ${i} is queued without waiting`);
-    assert.equal((await log.get('dl', 'd3'))?.messageId, 'm3', 'a record still in flight can be read');
+    // A read of a record still in flight waits for its commit (here: until the disk comes back).
+    let read: string | undefined | null = null;
+    const reading = log.get('dl', 'd3').then((r) => { read = r?.messageId; });
     const waiting = log.record(decision(5), message(5), customer);
     assert.ok(waiting instanceof Promise, 'over the backlog the caller gets something to wait for');
     let settled = false;
     void waiting.then(() => { settled = true; });
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(settled, false, 'it does not settle while the store is stalled');
+    assert.equal(read, null, 'nor does the read');
     open();
+    await reading;
+    assert.equal(read, 'm3', 'a record in flight is read once committed');
     await waiting;
     await log.flush();
     assert.equal((await stores.decisions.list('dl', 10)).length, 6);
     assert.equal(log.record(decision(6), message(6), customer), null, 'the backlog drained: no more waiting');
     await log.flush();
     assert.equal((await metrics.decisionLogBackpressure.get()).values[0].value, 1);
+    await stores.close();
+  });
+});
+
+describe('decision log reads', () => {
+  it('a read waits for the writes in flight, but not longer than readWaitMs on a stalled disk', async () => {
+    const stores = await openStores({ ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data') }, { log: () => undefined });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => { open = r; });
+    const gated: DecisionStore = { ...stores.decisions, recordMany: async (ds) => { await gate; return stores.decisions.recordMany(ds); } };
+    const log = new DecisionLog(gated, pino({ level: 'silent' }), { recipients: 'mask', bodies: false, hashKey: 'k' }, new GatewayMetrics({ defaultMetrics: false }), (_h, to) => to);
+    log.readWaitMs = 50;
+    log.record(decision(1), message(1), customer);
+    const started = Date.now();
+    assert.equal(await log.get('dl', 'd1'), null, 'not found while the disk is stalled');
+    const waited = Date.now() - started;
+    assert.ok(waited >= 45 && waited < 1_000, `waited ${waited} ms`);
+    open();
+    await log.flush();
+    assert.equal((await log.get('dl', 'd1'))?.messageId, 'm1');
+    assert.equal(await log.get('dl', 'd2'), null, 'an unknown ID with nothing in flight is answered at once');
     await stores.close();
   });
 });
