@@ -39,6 +39,14 @@ export interface WardenConfig {
    * in the main process as before. "auto" in the environment, file or flag means one per core.
    */
   workers: number;
+  /**
+   * Waits before each new attempt at a status callback Warden owes an app (a held message released
+   * or refused) whose attempt failed (WARDEN_STATUS_CALLBACK_RETRY="2s,20s,2m", "off" for one
+   * attempt only); unset: 2 s, 20 s, 120 s.
+   */
+  statusCallbackRetryMs?: number[];
+  /** How long a node holds a status callback it is attempting before another may take it (ms); unset: 30,000. */
+  statusCallbackLeaseMs?: number;
   /** Where the configuration file was read from, if any. */
   configFile?: string;
 }
@@ -72,6 +80,8 @@ const ENV: Record<string, keyof WardenConfig> = {
   WARDEN_HTTP_RATE_LIMIT: 'httpRateLimit',
   WARDEN_RETENTION_INTERVAL_MS: 'retentionIntervalMs',
   WARDEN_WORKERS: 'workers',
+  WARDEN_STATUS_CALLBACK_RETRY: 'statusCallbackRetryMs',
+  WARDEN_STATUS_CALLBACK_LEASE_MS: 'statusCallbackLeaseMs',
 };
 
 const FLAGS: Record<string, keyof WardenConfig> = {
@@ -94,9 +104,24 @@ export function parseLimit(text: string, origin = 'limit'): { limit: number; win
   return { limit: Number(m[1]), windowMs };
 }
 
-const NUMERIC = new Set<keyof WardenConfig>(['port', 'poolSize', 'pollIntervalMs', 'retentionIntervalMs']);
+/** Parses a duration: "250ms", "2s", "2m", "1h" (a bare number is milliseconds). */
+export function parseDuration(text: string, origin = 'duration'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  if (m === null) throw new Error(`${origin}: expected a duration such as 500ms, 2s or 2m, got "${text}"`);
+  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h']);
+}
+
+const NUMERIC = new Set<keyof WardenConfig>(['port', 'poolSize', 'pollIntervalMs', 'retentionIntervalMs', 'statusCallbackLeaseMs']);
 
 function coerce(key: keyof WardenConfig, value: unknown, origin: string): unknown {
+  if (key === 'statusCallbackRetryMs') {
+    if (value === 'off') return [];
+    const list = typeof value === 'string' ? value.split(',').map((x) => parseDuration(x, origin)) : value;
+    if (!Array.isArray(list) || list.length > 20 || !list.every((x) => Number.isInteger(x) && x >= 0)) {
+      throw new Error(`${origin}: statusCallbackRetryMs must be durations such as "2s,20s,2m", "off", or up to 20 milliseconds`);
+    }
+    return list;
+  }
   if (key === 'sendLimit' || key === 'httpRateLimit') {
     if (key === 'httpRateLimit' && (value === 'off' || value === false)) return false;
     if (typeof value === 'string') return parseLimit(value, origin);
@@ -118,6 +143,8 @@ function coerce(key: keyof WardenConfig, value: unknown, origin: string): unknow
   }
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${origin}: ${key} must be a non-negative integer`);
+  // Shorter than an attempt can take, a lease would let a second node post the same callback.
+  if (key === 'statusCallbackLeaseMs' && n < 1000) throw new Error(`${origin}: statusCallbackLeaseMs must be at least 1000`);
   return n;
 }
 
@@ -153,7 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`config file ${filePath}: expected an object`);
     for (const [k, v] of Object.entries(parsed)) {
-      if (!(k in DEFAULT_CONFIG) && !['databaseUrl', 'redisUrl', 'recipientKeySecret', 'sendLimit', 'httpRateLimit'].includes(k)) {
+      if (!(k in DEFAULT_CONFIG) && !['databaseUrl', 'redisUrl', 'recipientKeySecret', 'sendLimit', 'httpRateLimit', 'statusCallbackRetryMs', 'statusCallbackLeaseMs'].includes(k)) {
         throw new Error(`config file ${filePath}: unknown key "${k}"`);
       }
       set(fromFile, k as keyof WardenConfig, v, `config file ${filePath}`);

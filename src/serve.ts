@@ -152,6 +152,8 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
       adminToken: adminToken(config),
       ...(process.env.WARDEN_PUBLIC_URL ? { publicUrl: process.env.WARDEN_PUBLIC_URL } : {}),
       ...(config.sendLimit !== undefined ? { customerSendLimit: config.sendLimit } : {}),
+      ...(config.statusCallbackRetryMs !== undefined ? { statusCallbackRetryMs: config.statusCallbackRetryMs } : {}),
+      ...(config.statusCallbackLeaseMs !== undefined ? { statusCallbackLeaseMs: config.statusCallbackLeaseMs } : {}),
       ...opts.gateway,
       rateLimit: rateLimit === false ? false
         : sharedRateLimit ? { ...rateLimit, shared: true } : rateLimit,

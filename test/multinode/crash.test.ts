@@ -1,12 +1,13 @@
 // Durability: several concurrent clients stream opt-outs, enforcement actions and messages the
 // policy holds for review at `warden serve`; the server is killed with SIGKILL at a random moment,
 // restarted, and every write it had acknowledged must be there (same seq; every message answered
-// 201 accepted still held). 10 kills per backend. Then graceful shutdown: SIGTERM
+// 201 accepted still held). 10 kills per backend. A status callback owed for a settled message
+// survives a SIGKILL in the middle of its first attempt. Then graceful shutdown: SIGTERM
 // while requests are in flight answers every one of them and exits 0.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { openStores } from '../../src/store/open-stores.js';
 import { DEFAULT_CONFIG, type WardenConfig } from '../../src/config.js';
 import { HOW_TO, dropSchema, isolatedConfig, testServices } from '../store/services.js';
@@ -124,6 +125,68 @@ describe('crash safety: SIGKILL during concurrent writes', () => {
       t.diagnostic(`${KILLS} kills; ${ackedConsent.size} opt-outs, ${ackedEnforcement.size} enforcement actions and ${ackedHeld.size} held messages acknowledged, all present after restart; ${failedInFlight} requests cut off in flight`);
       assert.ok(ackedConsent.size > KILLS && ackedEnforcement.size > 0 && ackedHeld.size > 0);
       assert.ok(failedInFlight > 0, 'the kills landed while requests were in flight');
+    });
+  }
+});
+
+describe('crash safety: a status callback owed by a node killed in the middle of its attempt', () => {
+  for (const b of backends()) {
+    if ('skip' in b) {
+      it(`${b.name}: needs PostgreSQL and Redis`, { skip: b.skip }, () => undefined);
+      continue;
+    }
+    it(`${b.name}: the next node sends it once the dead node's lease ran out, signed the same`, { timeout: 60_000 }, async () => {
+      // The app's endpoint leaves the first callback unanswered (the node dies waiting) and answers later ones.
+      const received: Array<{ body: string; signature: string | undefined }> = [];
+      const app = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => { body += c.toString(); });
+        req.on('end', () => {
+          received.push({ body, signature: req.headers['x-twilio-signature'] as string | undefined });
+          if (received.length > 1) res.end('ok');
+        });
+      });
+      await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
+      const callbackUrl = `http://127.0.0.1:${(app.address() as { port: number }).port}/status`;
+      const until = async (check: () => boolean | Promise<boolean>, ms: number) => {
+        for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (await check()) return true;
+        return false;
+      };
+      const env = { ...b.env, WARDEN_STATUS_CALLBACK_LEASE_MS: '1500', WARDEN_STATUS_CALLBACK_RETRY: '200ms' };
+      const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+      let second: Node | null = null;
+      try {
+        const first = await startNode(env);
+        const held = await fetch(`${first.url}/2010-04-01/Accounts/${DEMO_SID}/Messages.json`, {
+          method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: DEMO_AUTH },
+          body: new URLSearchParams({ To: '+16685550100', From: DEMO_SENDER, Body: "I know where you live. I'll f.i.n.d you and hurt you", StatusCallback: callbackUrl }).toString(),
+        });
+        const sid = ((await held.json()) as { sid: string }).sid;
+        // The refusal commits, then the node waits on the app for its first attempt: kill it there.
+        const refusing = fetch(`${first.url}/v1/review/${sid}`, { method: 'POST', headers: admin, body: JSON.stringify({ action: 'refuse' }) }).catch(() => null);
+        assert.ok(await until(() => received.length === 1, 10_000), 'the first attempt reached the app');
+        first.proc.kill('SIGKILL');
+        await first.exited;
+        assert.equal(await refusing, null, 'the admin never got an answer from the killed node');
+        second = await startNode(env);
+        assert.ok(await until(() => received.length >= 2, 15_000), 'the callback is sent again after the lease');
+        assert.deepEqual(received[1], received[0], 'the same signed request');
+        assert.equal(new URLSearchParams(received[1].body).get('MessageStatus'), 'failed');
+        const node = second;
+        const delivered = await until(async () => {
+          const r = await fetch(`${node.url}/v1/review?state=all`, { headers: admin });
+          const item = ((await r.json()) as { held: Array<{ sid: string; state: string; callback?: { state: string; attempts: number } }> }).held.find((h) => h.sid === sid);
+          return item?.state === 'refused' && item.callback?.state === 'delivered' && item.callback.attempts === 2;
+        }, 5_000);
+        assert.ok(delivered, 'recorded as refused, callback delivered on the second attempt');
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal(received.length, 2, 'and not sent a third time');
+      } finally {
+        if (second !== null) await stopNode(second);
+        app.closeAllConnections();
+        await new Promise((r) => app.close(r));
+        await b.cleanup();
+      }
     });
   }
 });

@@ -37,6 +37,16 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ WARDEN_HTTP_RATE_LIMIT: 'lots' }), /WARDEN_HTTP_RATE_LIMIT/);
   });
 
+  it('status callbacks: a retry schedule of durations or "off", and a lease in ms', () => {
+    assert.deepEqual(loadConfig({ WARDEN_STATUS_CALLBACK_RETRY: '500ms, 2s,1.5m' }).statusCallbackRetryMs, [500, 2000, 90_000]);
+    assert.deepEqual(loadConfig({ WARDEN_STATUS_CALLBACK_RETRY: 'off' }).statusCallbackRetryMs, []);
+    assert.equal(loadConfig({}).statusCallbackRetryMs, undefined, 'unset: the gateway default');
+    assert.equal(loadConfig({ WARDEN_STATUS_CALLBACK_LEASE_MS: '2000' }).statusCallbackLeaseMs, 2000);
+    assert.throws(() => loadConfig({ WARDEN_STATUS_CALLBACK_RETRY: '2s,soon' }), /WARDEN_STATUS_CALLBACK_RETRY/);
+    assert.throws(() => loadConfig({ WARDEN_STATUS_CALLBACK_LEASE_MS: '-1' }), /statusCallbackLeaseMs/);
+    assert.throws(() => loadConfig({ WARDEN_STATUS_CALLBACK_LEASE_MS: '10' }), /at least 1000/);
+  });
+
   it('what may be logged holds no secrets', () => {
     const c = loadConfig({ WARDEN_DATABASE_URL: 'postgres://warden:s3cret-pw@db:5432/w', WARDEN_REDIS_URL: 'redis://:r3dis-pw@r:6379', WARDEN_RECIPIENT_KEY: 'k3y-material' });
     const logged = JSON.stringify(describeConfig(c));
