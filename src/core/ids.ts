@@ -13,36 +13,41 @@ let poolOffset = POOL_SIZE;
 let lastMs = -1;
 let seq = 0;
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+// IDs are written as ASCII into a scratch buffer and read out as one string: building them by
+// concatenating two-digit pieces made a chain of ~20 intermediate strings per ID (~800 bytes of
+// garbage a decision, ~40% slower).
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const scratch = Buffer.alloc(36, '-');
 
-function randomBytesFromPool(n: number): Buffer {
+function randomBytesFromPool(n: number): number {
   if (poolOffset + n > POOL_SIZE) {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const out = pool.subarray(poolOffset, poolOffset + n);
+  const at = poolOffset;
   poolOffset += n;
-  return out;
+  return at;
 }
 
-function random10(): Buffer {
-  return randomBytesFromPool(10);
+/** Writes byte `b` as two hex digits at `o` in the scratch buffer; returns the next offset. */
+function hexByte(b: number, o: number): number {
+  scratch[o] = HEX_DIGITS[b >>> 4];
+  scratch[o + 1] = HEX_DIGITS[b & 15];
+  return o + 2;
 }
 
 /** 32 random hex digits (128 bits) after `prefix`: Twilio-style SIDs ("SM" + 32 hex), without a UUID to strip. */
 export function randomHexId(prefix: string): string {
-  const r = randomBytesFromPool(16);
-  let s = prefix;
-  for (let k = 0; k < 16; k++) s += HEX[r[k]];
-  return s;
+  const at = randomBytesFromPool(16);
+  return prefix + pool.toString('hex', at, at + 16);
 }
 
 /** A new UUIDv7 string, e.g. `019c7a3e-5b2f-7a41-9c3d-2f6e8b1a0c57`. */
 export function uuidv7(now: number = Date.now()): string {
-  const r = random10();
+  const r = randomBytesFromPool(10);
   if (now > lastMs) {
     lastMs = now;
-    seq = ((r[0] & 0x07) << 8) | r[1]; // start low in the 12-bit space so a busy ms does not overflow
+    seq = ((pool[r] & 0x07) << 8) | pool[r + 1]; // start low in the 12-bit space so a busy ms does not overflow
   } else {
     seq++;
     if (seq > 0xfff) {
@@ -54,16 +59,18 @@ export function uuidv7(now: number = Date.now()): string {
   const ms = lastMs;
   const hi = Math.floor(ms / 0x10000); // top 32 bits of the 48-bit timestamp
   const lo = ms % 0x10000;
-  const b6 = 0x70 | (seq >>> 8);
-  const b7 = seq & 0xff;
-  const b8 = 0x80 | (r[2] & 0x3f);
-  return (
-    HEX[(hi >>> 24) & 0xff] + HEX[(hi >>> 16) & 0xff] + HEX[(hi >>> 8) & 0xff] + HEX[hi & 0xff] + '-' +
-    HEX[lo >>> 8] + HEX[lo & 0xff] + '-' +
-    HEX[b6] + HEX[b7] + '-' +
-    HEX[b8] + HEX[r[3]] + '-' +
-    HEX[r[4]] + HEX[r[5]] + HEX[r[6]] + HEX[r[7]] + HEX[r[8]] + HEX[r[9]]
-  );
+  let o = hexByte((hi >>> 24) & 0xff, 0);
+  o = hexByte((hi >>> 16) & 0xff, o);
+  o = hexByte((hi >>> 8) & 0xff, o);
+  o = hexByte(hi & 0xff, o) + 1;
+  o = hexByte(lo >>> 8, o);
+  o = hexByte(lo & 0xff, o) + 1;
+  o = hexByte(0x70 | (seq >>> 8), o);
+  o = hexByte(seq & 0xff, o) + 1;
+  o = hexByte(0x80 | (pool[r + 2] & 0x3f), o);
+  o = hexByte(pool[r + 3], o) + 1;
+  for (let k = 4; k < 10; k++) o = hexByte(pool[r + k], o);
+  return scratch.toString('latin1', 0, 36);
 }
 
 /** The millisecond timestamp inside a UUIDv7, or null for another kind of ID. */
