@@ -185,7 +185,8 @@ export class Authenticator {
    * it again (undefined when it must be verified). Keyed by the exact header text, so it can only
    * answer for the very credentials that were verified; it holds headers no longer than the TTL.
    */
-  private cachedHeader(header: string | undefined): Principal | null | undefined {
+  /** The verification of this exact header if it is cached and current (undefined: not cached). */
+  cachedHeader(header: string | undefined): Principal | null | undefined {
     if (header === undefined) return undefined;
     const hit = this.headerCache.get(header);
     if (hit === undefined) return undefined;
