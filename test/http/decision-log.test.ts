@@ -19,15 +19,23 @@ const customer: CustomerRecord = { id: 'dl', accountSid: 'AC' + '1'.repeat(32) }
 const decision = (i: number): Decision => ({ id: `d${i}`, messageId: `m${i}`, action: 'allow', score: 0, reasons: [], policyVersion: 'p', effects: [] });
 const message = (i: number): Message => ({ id: `m${i}`, customer: 'dl', channel: 'sms', from: '+15005550006', to: '+14155550100', body: 'hello' } as Message);
 
+/**
+ * A decision log over the real SQLite store behind a gate: batches reach SQLite only once the test
+ * calls open() (a stalled disk until then).
+ */
+async function stalledLog(): Promise<{ log: DecisionLog; metrics: GatewayMetrics; open: () => void; stores: Awaited<ReturnType<typeof openStores>> }> {
+  const stores = await openStores({ ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data') }, { log: () => undefined });
+  let open!: () => void;
+  const gate = new Promise<void>((r) => { open = r; });
+  const gated: DecisionStore = { ...stores.decisions, recordMany: async (ds) => { await gate; return stores.decisions.recordMany(ds); } };
+  const metrics = new GatewayMetrics({ defaultMetrics: false });
+  const log = new DecisionLog(gated, pino({ level: 'silent' }), { recipients: 'mask', bodies: false, hashKey: 'k' }, metrics, (_h, to) => to);
+  return { log, metrics, open, stores };
+}
+
 describe('decision log', () => {
   it('waits for the commit once the backlog is full, and only then', async () => {
-    const stores = await openStores({ ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data') }, { log: () => undefined });
-    // The real store behind a gate: batches reach SQLite only when the test opens it (a stalled disk).
-    let open!: () => void;
-    const gate = new Promise<void>((r) => { open = r; });
-    const gated: DecisionStore = { ...stores.decisions, recordMany: async (ds) => { await gate; return stores.decisions.recordMany(ds); } };
-    const metrics = new GatewayMetrics({ defaultMetrics: false });
-    const log = new DecisionLog(gated, pino({ level: 'silent' }), { recipients: 'mask', bodies: false, hashKey: 'k' }, metrics, (_h, to) => to);
+    const { log, metrics, open, stores } = await stalledLog();
     log.maxBacklog = 5;
     log.flushIntervalMs = 1;
     for (let i = 0; i < 5; i++) assert.equal(log.record(decision(i), message(i), customer), null, `record ${i} is queued without waiting`);
@@ -56,11 +64,7 @@ describe('decision log', () => {
 
 describe('decision log reads', () => {
   it('a read waits for the writes in flight, but not longer than readWaitMs on a stalled disk', async () => {
-    const stores = await openStores({ ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data') }, { log: () => undefined });
-    let open!: () => void;
-    const gate = new Promise<void>((r) => { open = r; });
-    const gated: DecisionStore = { ...stores.decisions, recordMany: async (ds) => { await gate; return stores.decisions.recordMany(ds); } };
-    const log = new DecisionLog(gated, pino({ level: 'silent' }), { recipients: 'mask', bodies: false, hashKey: 'k' }, new GatewayMetrics({ defaultMetrics: false }), (_h, to) => to);
+    const { log, open, stores } = await stalledLog();
     log.readWaitMs = 50;
     log.record(decision(1), message(1), customer);
     const started = Date.now();
