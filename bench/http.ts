@@ -2,6 +2,8 @@
 // generator in this one, all on the same machine (both cores in use):
 //   1. POST /v1/screen, single messages, next to a bare Fastify route returning a constant, each
 //      with 1 process and with --workers processes (node:cluster, as `warden serve --workers N`);
+//      then the same with 1,000 different SMS texts to 1,000 recipients (../shared/data, or
+//      --data DIR; generated texts without it), against the same bare route;
 //   2. the Twilio-compatible CreateMessage against a sink upstream, next to a direct call to the
 //      sink, both at the same steady rate (latency overhead, not saturation).
 //   3. with --cpu: server CPU per request instead of throughput, which this shared VM's speed
@@ -10,8 +12,8 @@
 //      --compare DIR adds a gateway built from another checkout (DIR is its dist/ directory), so
 //      two versions alternate in the same minutes; --compare-flags "..." runs the compared gateway
 //      (this build unless --compare) with those node flags, e.g. "--max-semi-space-size=32".
-// Usage: npm run bench:http [-- --rounds 5 --duration 5 --connections 50 --workers 2 --twilio-rate 1000 --twilio-duration 10]
-//        npm run bench:http -- --cpu [--rounds 8 --duration 6 --compare ../other-checkout/dist --compare-flags "..."]
+// Usage: npm run bench:http [-- --rounds 5 --duration 5 --connections 50 --workers 2 --twilio-rate 1000 --twilio-duration 10 --data DIR]
+//        npm run bench:http -- --cpu [--rounds 8 --duration 6 --compare ../other-checkout/dist --compare-flags "..." --varied]
 
 import cluster from 'node:cluster';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -24,7 +26,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { median } from './corpus.js';
+import { dirname, resolve } from 'node:path';
+import { readLabelledCsv } from '../src/eval/labelled-csv.js';
+import { loadCorpusTexts, median, option } from './corpus.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => {
@@ -134,10 +138,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 interface Run { rps: number; p50: number; p99: number; errors: number; non2xx: number }
 
-async function cannon(url: string, body: string, contentType: string, auth: string | undefined, duration: number, connections: number): Promise<Run> {
+async function cannon(url: string, body: string, contentType: string, auth: string | undefined, duration: number, connections: number, bodies?: string[]): Promise<Run> {
   const r = await autocannon({
     url, method: 'POST', body, duration, connections, pipelining: 1,
     headers: { 'content-type': contentType, ...(auth ? { authorization: auth } : {}) },
+    ...(bodies !== undefined ? { requests: bodies.map((b) => ({ body: b })) } : {}),
   });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
 }
@@ -187,6 +192,21 @@ async function paced(url: string, body: string, contentType: string, auth: strin
 const DEMO_AUTH = 'Basic ' + Buffer.from('AC00000000000000000000000000000001:demo-auth-token').toString('base64');
 const SCREEN_BODY = JSON.stringify({ to: '+14155550100', from: '+15005550006', body: 'Hi Sam, your appointment is confirmed for Tuesday at 3pm. Reply C to cancel.' });
 
+/**
+ * Traffic closer to a real day's than one message repeated: 1,000 SMS texts spread evenly over the
+ * labelled sets in ../shared/data (ham, spam and smishing in their natural mix; generated texts
+ * without it), each to its own recipient. Every connection sends them in turn.
+ */
+function variedBodies(): { bodies: string[]; origin: string } {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+  const { texts, origin } = loadCorpusTexts(resolve(option('data', join(root, '../shared/data'))), readLabelledCsv);
+  const n = Math.min(1000, texts.length);
+  const bodies = Array.from({ length: n }, (_, i) => JSON.stringify({
+    to: `+1415555${String(1000 + ((i * 7919) % 9000))}`, from: '+15005550006', body: texts[Math.floor((i * texts.length) / n)],
+  }));
+  return { bodies, origin: `${n} of ${origin}` };
+}
+
 /** CPU time (µs) of each thread of a process, by thread id (Linux /proc; clock ticks of 10 ms). */
 function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -229,9 +249,11 @@ async function cpuMain(): Promise<void> {
     await add(`POST /v1/screen, ${compare ?? 'this build'}${flags !== undefined ? ` with ${flags.join(' ')}` : ''}`, '--server',
       compare !== undefined ? join(compare, 'bench', 'http.js') : undefined, flags);
   }
+  // --varied: the gateways get the 1,000 different texts and recipients (variedBodies) instead of one message.
+  const bodies = args.includes('--varied') ? variedBodies().bodies : undefined;
   const pinned = pin(process.pid, 1) && servers.every((s) => pin(s.child.pid!, 0));
   const per: number[][][] = servers.map(() => []);
-  for (const s of servers) await cannon(s.url, SCREEN_BODY, 'application/json', s.auth, 2, connections);
+  for (const s of servers) await cannon(s.url, SCREEN_BODY, 'application/json', s.auth, 2, connections, s.auth !== undefined ? bodies : undefined);
   for (let r = 0; r < rounds; r++) {
     // Each round starts with the next server: the one run right after another is measured a few
     // per cent dearer (the previous one's after-load work on the same core), which a fixed order
@@ -240,7 +262,7 @@ async function cpuMain(): Promise<void> {
       const i = (r + k) % servers.length;
       const s = servers[i];
       const before = threadCpu(s.child.pid!);
-      const run = await cannon(s.url, SCREEN_BODY, 'application/json', s.auth, duration, connections);
+      const run = await cannon(s.url, SCREEN_BODY, 'application/json', s.auth, duration, connections, s.auth !== undefined ? bodies : undefined);
       const after = threadCpu(s.child.pid!);
       const requests = run.rps * duration;
       let main = 0, other = 0;
@@ -282,16 +304,20 @@ async function main(): Promise<void> {
   const gwN = workers > 1 ? await startChild('--server', workers) : gw1;
   const screenRun = (c: { ports: Ports }, d: number) => cannon(`${base(c.ports.port)}/v1/screen`, SCREEN_BODY, 'application/json', DEMO_AUTH, d, connections);
   const bareRun = (c: { ports: Ports }, d: number) => cannon(`${base(c.ports.port)}/bare`, SCREEN_BODY, 'application/json', undefined, d, connections);
+  const varied = variedBodies();
+  const variedRun = (c: { ports: Ports }, d: number) => cannon(`${base(c.ports.port)}/v1/screen`, SCREEN_BODY, 'application/json', DEMO_AUTH, d, connections, varied.bodies);
   // Warm-up so JIT and the credential caches are hot.
   for (const c of new Set([bare1, bareN])) await bareRun(c, 2);
   for (const c of new Set([gw1, gwN])) await screenRun(c, 3);
-  const runs: Array<{ bare1: Run; gw1: Run; bareN: Run; gwN: Run }> = [];
+  await variedRun(gwN, 3);
+  const runs: Array<{ bare1: Run; gw1: Run; bareN: Run; gwN: Run; variedN: Run }> = [];
   for (let r = 0; r < rounds; r++) {
     const b1 = await bareRun(bare1, duration);
     const g1 = await screenRun(gw1, duration);
     const bN = workers > 1 ? await bareRun(bareN, duration) : b1;
     const gN = workers > 1 ? await screenRun(gwN, duration) : g1;
-    runs.push({ bare1: b1, gw1: g1, bareN: bN, gwN: gN });
+    const vN = await variedRun(gwN, duration);
+    runs.push({ bare1: b1, gw1: g1, bareN: bN, gwN: gN, variedN: vN });
   }
   // Latency overhead is measured at a steady rate well below saturation (what an app sees in
   // production); at saturation p50 is queueing, which the throughput runs already measure.
@@ -305,7 +331,7 @@ async function main(): Promise<void> {
     rps: median(runs.map((x) => x[k].rps)), p50: median(runs.map((x) => x[k].p50)), p99: median(runs.map((x) => x[k].p99)),
     errors: runs.reduce((n, x) => n + x[k].errors, 0), non2xx: runs.reduce((n, x) => n + x[k].non2xx, 0),
   });
-  const ratios = (g: 'gw1' | 'gwN', b: 'bare1' | 'bareN') => runs.map((x) => x[g].rps / x[b].rps);
+  const ratios = (g: 'gw1' | 'gwN' | 'variedN', b: 'bare1' | 'bareN') => runs.map((x) => x[g].rps / x[b].rps);
   const pctList = (xs: number[]) => `median ${(median(xs) * 100).toFixed(1)}% (rounds: ${xs.map((x) => (x * 100).toFixed(1) + '%').join(', ')})`;
 
   const ms = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2)).padStart(7);
@@ -323,6 +349,9 @@ async function main(): Promise<void> {
       `  /v1/screen vs bare, ${workers} processes each: ${pctList(ratios('gwN', 'bareN'))}`,
       `  /v1/screen with ${workers} processes vs bare in 1 process: ${pctList(ratios('gwN', 'bare1'))}`,
     ] : []),
+    row(`POST /v1/screen, varied messages, ${workers} process${workers > 1 ? 'es' : ''}`, med('variedN')),
+    `  varied messages vs bare, ${workers} process${workers > 1 ? 'es' : ''} each: ${pctList(ratios('variedN', 'bareN'))}`,
+    `  (varied: ${varied.origin}, each to its own recipient)`,
     row('sink direct (CreateMessage)', sinkDirect),
     row('Twilio CreateMessage via Warden -> sink', twilioVia),
     `  Twilio endpoint overhead at p50: ${(twilioVia.p50 - sinkDirect.p50).toFixed(2)} ms`,
