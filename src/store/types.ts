@@ -339,6 +339,13 @@ export interface ReviewStore {
    * `nextAt` schedules the next attempt.
    */
   callbackAttempted(sid: string, outcome: { state: CallbackState; nextAt?: Instant; lastError?: string }): Promise<void>;
+  /**
+   * Sends an ended callback again (an operator's call after the app's endpoint was down longer than
+   * the retry schedule, or after it refused one): given_up or refused -> pending, due at `at`, its
+   * attempts counted afresh; audited (review.callback-requeue) in the same commit. Null when the
+   * item has no ended callback.
+   */
+  requeueCallback(sid: string, by: string, at: Instant): Promise<HeldItem | null>;
 }
 
 // ---- Fast shared state ---------------------------------------------------------------------

@@ -48,6 +48,14 @@ async function until(check: () => boolean, ms = 3_000): Promise<void> {
   while (!check() && Date.now() < end) await sleep(10);
 }
 
+/** The value of `read()` once `done` holds for it, or the last one read after `ms`. */
+async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 3_000): Promise<T> {
+  const end = Date.now() + ms;
+  let v = await read();
+  while (!done(v) && Date.now() < end) { await sleep(10); v = await read(); }
+  return v;
+}
+
 async function counter(outcome: string): Promise<number> {
   const text = (await fx.gw.app.inject({ url: '/metrics' })).body;
   const m = new RegExp(`^warden_status_callbacks_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(text);
@@ -96,6 +104,30 @@ describe('status callbacks for held messages', () => {
     await sleep(RETRY_MS[0] * 4);
     assert.equal(r.callbacks.length, 1);
     assert.ok((await counter('refused')) >= 1);
+  });
+
+  it('a callback given up is sent again when an operator asks, and only an ended one', async () => {
+    let healthy = false;
+    const r = await receiver(() => (healthy ? 200 : 503));
+    const sid = await holdAndRefuse('+14155550174', r.url);
+    await until(() => r.callbacks.length >= 1 + RETRY_MS.length);
+    const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+    const listed = async () => ((await fx.gw.app.inject({ url: '/v1/review?state=all', headers: admin })).json().held as Array<{ sid: string; callback?: { state: string; attempts: number } }>).find((h) => h.sid === sid)?.callback;
+    assert.deepEqual(await eventually(listed, (c) => c?.state === 'given_up'), { state: 'given_up', attempts: 3, lastError: 'HTTP 503' });
+    healthy = true;
+    const again = await fx.gw.app.inject({ method: 'POST', url: `/v1/review/${sid}/callback`, headers: admin, payload: JSON.stringify({ actor: 'ops@example.com' }) });
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(again.json().callback.state, 'pending');
+    await until(() => r.callbacks.length >= 4);
+    assert.equal(r.callbacks.length, 4);
+    assert.deepEqual(r.callbacks[3], r.callbacks[0], 'the same signed request');
+    assert.deepEqual(await eventually(listed, (c) => c?.state === 'delivered'), { state: 'delivered', attempts: 1, lastError: 'HTTP 503' });
+    const twice = await fx.gw.app.inject({ method: 'POST', url: `/v1/review/${sid}/callback`, headers: admin, payload: '{}' });
+    assert.equal(twice.statusCode, 409, 'a delivered callback is not sent again');
+    const unknown = await fx.gw.app.inject({ method: 'POST', url: '/v1/review/SMnope/callback', headers: admin, payload: '{}' });
+    assert.equal(unknown.statusCode, 404);
+    const tenant = await fx.gw.app.inject({ method: 'POST', url: `/v1/review/${sid}/callback`, headers: { authorization: fx.demoAuth, 'content-type': 'application/json' }, payload: '{}' });
+    assert.equal(tenant.statusCode, 401, 'customers cannot re-send callbacks');
   });
 
   it('a callback still owed when the gateway stops is sent by the next gateway on the same database', async () => {

@@ -185,6 +185,14 @@ export function runContract(backend: Backend): void {
       await s.review.callbackAttempted(refusedItem.sid, { state: 'pending', nextAt: iso(1) });
       assert.deepEqual((await s.review.get(refusedItem.sid))?.callback, { state: 'given_up', attempts: 3, lastError: 'HTTP 429' }, 'an ended callback stays ended');
       assert.deepEqual(await s.review.takeDueCallbacks(iso(86_400_000), iso(86_500_000), 10), []);
+      assert.equal(await s.review.requeueCallback(releasedItem.sid, 'ops', iso(90_000)), null, 'a delivered callback is not sent again');
+      const again = await s.review.requeueCallback(refusedItem.sid, 'ops@x', iso(90_000));
+      assert.deepEqual(again?.callback, { state: 'pending', attempts: 0, nextAt: iso(90_000), lastError: 'HTTP 429' }, 'a given-up callback is due again, attempts afresh');
+      assert.equal((await s.audit.list(0, 10_000)).filter((e) => e.subject === `held:${refusedItem.sid}`).map((e) => `${e.action} ${e.actor}`).pop(), 'review.callback-requeue ops@x');
+      assert.equal(await s.review.requeueCallback(refusedItem.sid, 'ops', iso(90_000)), null, 'a pending callback is not queued twice');
+      assert.deepEqual((await s.review.takeDueCallbacks(iso(90_000), iso(120_000), 10)).map((c) => [c.sid, c.attempts]), [[refusedItem.sid, 1]]);
+      await s.review.callbackAttempted(refusedItem.sid, { state: 'refused', lastError: 'HTTP 410' });
+      assert.equal(await s.audit.verify(), null);
       assert.equal(await s.review.purgeSettled('rq-cb', iso(86_400_000)), 2, 'ended callbacks no longer keep their items');
     });
 

@@ -185,6 +185,30 @@ export async function registerAdmin(app: FastifyInstance, gw: Gateway): Promise<
       }
     });
 
+    // The retry schedule ends after a few minutes; an app down longer loses its callback
+    // (given_up), and one that refused a callback may want it again once fixed. The operator sends
+    // it again: one more attempt now, then the usual schedule.
+    admin.post<{ Params: { id: string }; Body: { actor?: string } | undefined }>('/v1/review/:id/callback', {
+      schema: {
+        tags: ['admin'], summary: 'Send a settled item\'s status callback again (given up, or refused by the app): due now, retried on the usual schedule', security,
+        body: { type: 'object', additionalProperties: false, properties: { actor: { type: 'string', minLength: 1, maxLength: 200 } } },
+        response: {
+          200: { type: 'object', properties: { sid: { type: 'string' }, callback: { type: 'object', properties: { state: { type: 'string' }, attempts: { type: 'integer' }, nextAt: { type: 'string' }, lastError: { type: 'string' } } } } },
+          ...errors,
+        },
+      },
+    }, async (req, reply) => {
+      const sid = req.params.id;
+      const item = await stores.review.get(sid);
+      if (item === null) return reply.code(404).send({ error: `nothing held as ${sid}`, statusCode: 404 });
+      const requeued = await stores.review.requeueCallback(sid, req.body?.actor ?? 'admin-api', new Date().toISOString());
+      if (requeued === null) {
+        const why = item.callback === undefined ? 'has no status callback' : `has its status callback ${item.callback.state}`;
+        return reply.code(409).send({ error: `${sid} ${why}: only a callback given up or refused by the app can be sent again`, statusCode: 409 });
+      }
+      return { sid, callback: requeued.callback };
+    });
+
     // A node that dies between forwarding a release and recording it leaves the item `releasing`:
     // Warden cannot know whether the upstream got it, so it never forwards it again by itself.
     // The operator looks at the upstream and records what happened: forwarded (settled as released;

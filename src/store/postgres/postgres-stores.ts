@@ -17,7 +17,7 @@ import { GroupCommit } from '../group-commit.js';
 import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import type { Migration } from '../sqlite/migrations.js';
-import { auditRow, callbackColumns, consentRow, decisionRow, dueCallbackRow, enforcementRow, heldRecipient, heldRow, isoTime, NO_PENDING_CALLBACK, policyRow, reportRow, REVIEW_LIST_MAX, UNSETTLED } from '../sqlite/sqlite-stores.js';
+import { auditRow, CALLBACK_ENDED, CALLBACK_REQUEUE, callbackColumns, consentRow, decisionRow, dueCallbackRow, enforcementRow, heldRecipient, heldRow, isoTime, NO_PENDING_CALLBACK, policyRow, reportRow, REVIEW_LIST_MAX, UNSETTLED } from '../sqlite/sqlite-stores.js';
 import { hashRecipient, recipientForms } from '../recipient-key.js';
 
 type Row = Record<string, unknown>;
@@ -300,6 +300,13 @@ export class PostgresStores {
         await pool.query(`UPDATE review_queue SET callback_state = $1, callback_next_at = $2, callback_error = coalesce($3, callback_error)
           WHERE sid = $4 AND callback_state = 'pending'`, [o.state, o.state === 'pending' && o.nextAt !== undefined ? isoTime(o.nextAt) : null, o.lastError ?? null, sid]);
       },
+      requeueCallback: (sid, by, at) => tx(async (c) => {
+        const rows = (await c.query(`UPDATE review_queue SET ${CALLBACK_REQUEUE.replace('?', '$1')} WHERE sid = $2 AND ${CALLBACK_ENDED} RETURNING *`, [isoTime(at), sid])).rows as Row[];
+        if (rows.length === 0) return null;
+        const h = heldRow(rows[0]);
+        await insertAudit(c, [{ actor: by, action: 'review.callback-requeue', subject: `held:${sid}`, detail: { customer: h.customer }, at: isoTime(at) }]);
+        return h;
+      }),
     };
 
     this.data = {

@@ -155,6 +155,9 @@ export const UNSETTLED: HeldState[] = ['held', 'releasing'];
 export const REVIEW_LIST_MAX = 10_000;
 /** The callback columns a settlement sets, in callbackColumns() order (same text for both stores' placeholders). */
 const CALLBACK_SET = 'callback_state = ?, callback_body = ?, callback_signature = ?, callback_attempts = ?, callback_next_at = ?';
+/** An ended callback sent again: pending, due at the one parameter, attempts counted afresh. */
+export const CALLBACK_REQUEUE = "callback_state = 'pending', callback_attempts = 0, callback_next_at = ?";
+export const CALLBACK_ENDED = "callback_state IN ('given_up', 'refused')";
 /** Retention keeps a settled item whose status callback is still owed. */
 export const NO_PENDING_CALLBACK = "(callback_state IS NULL OR callback_state <> 'pending')";
 
@@ -342,6 +345,7 @@ export class SqliteStores {
         RETURNING sid, customer, status_callback, callback_body, callback_signature, callback_attempts, callback_next_at`),
       attempted: db.prepare(`UPDATE review_queue SET callback_state = ?, callback_next_at = ?, callback_error = coalesce(?, callback_error)
         WHERE sid = ? AND callback_state = 'pending'`),
+      requeue: db.prepare(`UPDATE review_queue SET ${CALLBACK_REQUEUE} WHERE sid = ? AND ${CALLBACK_ENDED} RETURNING *`),
     };
     const settledAudit = (h: HeldItem, action: string): void => {
       const detail: Record<string, unknown> = { customer: h.customer, kind: h.kind, decision: h.decision.id };
@@ -395,6 +399,13 @@ export class SqliteStores {
       },
       callbackAttempted: (sid, o) => write(() => {
         r.attempted.run(o.state, o.state === 'pending' && o.nextAt !== undefined ? isoTime(o.nextAt) : null, o.lastError ?? null, sid);
+      }),
+      requeueCallback: (sid, by, at) => write(() => {
+        const row = r.requeue.get(isoTime(at), sid) as Row | undefined;
+        if (row === undefined) return null;
+        const h = heldRow(row);
+        auditInTx({ actor: by, action: 'review.callback-requeue', subject: `held:${sid}`, detail: { customer: h.customer }, at: isoTime(at) });
+        return h;
       }),
     };
 
