@@ -61,6 +61,10 @@ export async function registerAdmin(app: FastifyInstance, gw: Gateway): Promise<
   const expected = token ? digest(token) : null;
   const security = [{ adminToken: [] }];
   const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
+  const callbackSchema = {
+    type: 'object', description: 'The status callback owed to the app for a settled item: pending (nextAt: the next attempt), delivered, refused by the app, or given_up',
+    properties: { state: { type: 'string', enum: ['pending', 'delivered', 'refused', 'given_up'] }, attempts: { type: 'integer' }, nextAt: { type: 'string' }, lastError: { type: 'string' } },
+  };
 
   const requireAdmin = async (req: FastifyRequest) => {
     const h = req.headers.authorization;
@@ -155,10 +159,7 @@ export async function registerAdmin(app: FastifyInstance, gw: Gateway): Promise<
           },
         },
         response: { 200: { type: 'object', properties: { held: { type: 'array', items: { type: 'object', properties: { sid: { type: 'string' }, kind: { type: 'string' }, customer: { type: 'string' }, endUser: { type: 'string' }, heldAt: { type: 'string' }, state: { type: 'string' }, settledAt: { type: 'string' }, settledBy: { type: 'string' }, decision: decisionSchema,
-          callback: {
-            type: 'object', description: 'The status callback owed to the app for a settled item: pending (nextAt: the next attempt), delivered, refused by the app, or given_up',
-            properties: { state: { type: 'string', enum: ['pending', 'delivered', 'refused', 'given_up'] }, attempts: { type: 'integer' }, nextAt: { type: 'string' }, lastError: { type: 'string' } },
-          } } } } } }, ...errors },
+          callback: callbackSchema } } } } }, ...errors },
       },
     }, async (req) => {
       const { customer, state, limit } = req.query;
@@ -193,7 +194,7 @@ export async function registerAdmin(app: FastifyInstance, gw: Gateway): Promise<
         tags: ['admin'], summary: 'Send a settled item\'s status callback again (given up, or refused by the app): due now, retried on the usual schedule', security,
         body: { type: 'object', additionalProperties: false, properties: { actor: { type: 'string', minLength: 1, maxLength: 200 } } },
         response: {
-          200: { type: 'object', properties: { sid: { type: 'string' }, callback: { type: 'object', properties: { state: { type: 'string' }, attempts: { type: 'integer' }, nextAt: { type: 'string' }, lastError: { type: 'string' } } } } },
+          200: { type: 'object', properties: { sid: { type: 'string' }, callback: callbackSchema } },
           ...errors,
         },
       },

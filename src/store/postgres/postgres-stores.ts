@@ -301,7 +301,7 @@ export class PostgresStores {
           WHERE sid = $4 AND callback_state = 'pending'`, [o.state, o.state === 'pending' && o.nextAt !== undefined ? isoTime(o.nextAt) : null, o.lastError ?? null, sid]);
       },
       requeueCallback: (sid, by, at) => tx(async (c) => {
-        const rows = (await c.query(`UPDATE review_queue SET ${CALLBACK_REQUEUE.replace('?', '$1')} WHERE sid = $2 AND ${CALLBACK_ENDED} RETURNING *`, [isoTime(at), sid])).rows as Row[];
+        const rows = (await c.query(`UPDATE review_queue SET ${CALLBACK_REQUEUE}, callback_next_at = $1 WHERE sid = $2 AND ${CALLBACK_ENDED} RETURNING *`, [isoTime(at), sid])).rows as Row[];
         if (rows.length === 0) return null;
         const h = heldRow(rows[0]);
         await insertAudit(c, [{ actor: by, action: 'review.callback-requeue', subject: `held:${sid}`, detail: { customer: h.customer }, at: isoTime(at) }]);

@@ -153,10 +153,10 @@ export function heldRecipient(item: HeldItemInput): string {
 
 export const UNSETTLED: HeldState[] = ['held', 'releasing'];
 export const REVIEW_LIST_MAX = 10_000;
-/** The callback columns a settlement sets, in callbackColumns() order (same text for both stores' placeholders). */
+/** The callback columns a settlement sets, in callbackColumns() order (PostgreSQL numbers its own). */
 const CALLBACK_SET = 'callback_state = ?, callback_body = ?, callback_signature = ?, callback_attempts = ?, callback_next_at = ?';
-/** An ended callback sent again: pending, due at the one parameter, attempts counted afresh. */
-export const CALLBACK_REQUEUE = "callback_state = 'pending', callback_attempts = 0, callback_next_at = ?";
+/** An ended callback sent again: pending, attempts counted afresh (each backend sets callback_next_at). */
+export const CALLBACK_REQUEUE = "callback_state = 'pending', callback_attempts = 0";
 export const CALLBACK_ENDED = "callback_state IN ('given_up', 'refused')";
 /** Retention keeps a settled item whose status callback is still owed. */
 export const NO_PENDING_CALLBACK = "(callback_state IS NULL OR callback_state <> 'pending')";
@@ -342,10 +342,10 @@ export class SqliteStores {
       anyDue: db.prepare("SELECT 1 FROM review_queue WHERE callback_state = 'pending' AND callback_next_at <= ? LIMIT 1"),
       takeDue: db.prepare(`UPDATE review_queue SET callback_attempts = callback_attempts + 1, callback_next_at = ?
         WHERE sid IN (SELECT sid FROM review_queue WHERE callback_state = 'pending' AND callback_next_at <= ? ORDER BY callback_next_at LIMIT ?)
-        RETURNING sid, customer, status_callback, callback_body, callback_signature, callback_attempts, callback_next_at`),
+        RETURNING sid, customer, status_callback, callback_body, callback_signature, callback_attempts`),
       attempted: db.prepare(`UPDATE review_queue SET callback_state = ?, callback_next_at = ?, callback_error = coalesce(?, callback_error)
         WHERE sid = ? AND callback_state = 'pending'`),
-      requeue: db.prepare(`UPDATE review_queue SET ${CALLBACK_REQUEUE} WHERE sid = ? AND ${CALLBACK_ENDED} RETURNING *`),
+      requeue: db.prepare(`UPDATE review_queue SET ${CALLBACK_REQUEUE}, callback_next_at = ? WHERE sid = ? AND ${CALLBACK_ENDED} RETURNING *`),
     };
     const settledAudit = (h: HeldItem, action: string): void => {
       const detail: Record<string, unknown> = { customer: h.customer, kind: h.kind, decision: h.decision.id };
