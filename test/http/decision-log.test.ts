@@ -100,10 +100,32 @@ describe('decision log lines', () => {
     assert.equal(info[0].d.to, '+14*******00');
     assert.equal(info[0].d.body, '[5 chars]');
     assert.equal((info[0].d.reasons as unknown[]).length, 1);
+    assert.equal((info[0].d.reasons as Array<Record<string, unknown>>)[0].detail, undefined, 'free-text details stay out of masked lines');
     const debug = await run('debug', { recipients: 'hash', bodies: true });
     assert.deepEqual(debug.map((l) => [l.level, l.d.action]), [[30, 'block'], [20, 'allow']]);
     assert.match(String(debug[0].d.to), /^h:/);
     assert.equal(debug[0].d.body, 'hello');
+    const full = await run('info', { recipients: 'full', bodies: true });
+    assert.equal((full[0].d.reasons as Array<Record<string, unknown>>)[0].detail, 'd', 'details where numbers and bodies are logged in full');
+    await stores.close();
+  });
+
+  it("keep the recipient and the message's words out of masked lines, including reasons that quote them", async () => {
+    const stores = await openStores({ ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data') }, { log: () => undefined });
+    const raw: string[] = [];
+    const log = new DecisionLog(stores.decisions, pino({ level: 'info' }, { write: (s: string) => { raw.push(s); } }),
+      { recipients: 'mask', bodies: false, hashKey: 'k' }, new GatewayMetrics({ defaultMetrics: false }), (_h, to) => to);
+    const m: Message = { ...message(1), to: '+14155550123', body: 'claim your zanzibarprize now' };
+    log.record({ ...decision(1), action: 'block', score: 9, reasons: [
+      { clause: 'law.opt-out', rule: 'state.opted-out', weight: 0, detail: `recipient ${m.to} has opted out` },
+      { clause: 'content.unwanted.spam', rule: 'model.content-v1.spam', weight: 9, detail: 'content-v1 rates spam at p=0.990; strongest features: zanzibarprize (+1.20)' },
+    ] }, m, customer);
+    await log.flush();
+    const line = raw.find((l) => l.includes('"decision"')) ?? '';
+    assert.match(line, /"rule":"state\.opted-out"/);
+    assert.match(line, /"rule":"model\.content-v1\.spam"/);
+    assert.doesNotMatch(line, /4155550123/, 'no full number');
+    assert.doesNotMatch(line, /zanzibarprize/, 'no word of the body');
     await stores.close();
   });
 });
