@@ -47,6 +47,14 @@ export interface WardenConfig {
   statusCallbackRetryMs?: number[];
   /** How long a node holds a status callback it is attempting before another may take it (ms); unset: 30,000. */
   statusCallbackLeaseMs?: number;
+  /**
+   * How recipient and sender numbers appear in decision log lines (WARDEN_LOG_RECIPIENTS): "mask"
+   * (+14*******00, the default), "hash" (keyed with the recipient key, so lines of one number can be
+   * correlated without showing it) or "full".
+   */
+  logRecipients?: 'mask' | 'hash' | 'full';
+  /** Whether decision log lines carry message bodies (WARDEN_LOG_BODIES=true); default: only their length. */
+  logBodies?: boolean;
   /** Where the configuration file was read from, if any. */
   configFile?: string;
 }
@@ -82,6 +90,8 @@ const ENV: Record<string, keyof WardenConfig> = {
   WARDEN_WORKERS: 'workers',
   WARDEN_STATUS_CALLBACK_RETRY: 'statusCallbackRetryMs',
   WARDEN_STATUS_CALLBACK_LEASE_MS: 'statusCallbackLeaseMs',
+  WARDEN_LOG_RECIPIENTS: 'logRecipients',
+  WARDEN_LOG_BODIES: 'logBodies',
 };
 
 const FLAGS: Record<string, keyof WardenConfig> = {
@@ -114,6 +124,15 @@ export function parseDuration(text: string, origin = 'duration'): number {
 const NUMERIC = new Set<keyof WardenConfig>(['port', 'poolSize', 'pollIntervalMs', 'retentionIntervalMs', 'statusCallbackLeaseMs']);
 
 function coerce(key: keyof WardenConfig, value: unknown, origin: string): unknown {
+  if (key === 'logRecipients') {
+    if (value !== 'mask' && value !== 'hash' && value !== 'full') throw new Error(`${origin}: logRecipients must be "mask", "hash" or "full"`);
+    return value;
+  }
+  if (key === 'logBodies') {
+    if (value === true || value === 'true' || value === '1' || value === 'yes') return true;
+    if (value === false || value === 'false' || value === '0' || value === 'no') return false;
+    throw new Error(`${origin}: logBodies must be true or false`);
+  }
   if (key === 'statusCallbackRetryMs') {
     if (value === 'off') return [];
     const list = typeof value === 'string' ? value.split(',').map((x) => parseDuration(x, origin)) : value;
@@ -180,7 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`config file ${filePath}: expected an object`);
     for (const [k, v] of Object.entries(parsed)) {
-      if (!(k in DEFAULT_CONFIG) && !['databaseUrl', 'redisUrl', 'recipientKeySecret', 'sendLimit', 'httpRateLimit', 'statusCallbackRetryMs', 'statusCallbackLeaseMs'].includes(k)) {
+      if (!(k in DEFAULT_CONFIG) && !['databaseUrl', 'redisUrl', 'recipientKeySecret', 'sendLimit', 'httpRateLimit', 'statusCallbackRetryMs', 'statusCallbackLeaseMs', 'logRecipients', 'logBodies'].includes(k)) {
         throw new Error(`config file ${filePath}: unknown key "${k}"`);
       }
       set(fromFile, k as keyof WardenConfig, v, `config file ${filePath}`);
@@ -226,6 +245,8 @@ export function describeConfig(c: WardenConfig): Record<string, unknown> {
     port: c.port,
     recipientKeySecret: c.recipientKeySecret !== undefined ? '(set)' : '(from store)',
     workers: c.workers,
+    logRecipients: c.logRecipients ?? 'mask',
+    logBodies: c.logBodies ?? false,
     configFile: c.configFile,
   };
 }

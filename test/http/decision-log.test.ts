@@ -12,6 +12,8 @@ import { DecisionLog } from '../../src/http/decision-log.js';
 import { GatewayMetrics } from '../../src/http/metrics.js';
 import { openStores } from '../../src/store/open-stores.js';
 import { DEFAULT_CONFIG } from '../../src/config.js';
+import { DEMO, startGateway } from '../../src/serve.js';
+import { hashNumber } from '../../src/http/decision-log.js';
 import type { Decision, Message } from '../../src/core/types.js';
 import type { CustomerRecord, DecisionStore } from '../../src/store/types.js';
 
@@ -127,5 +129,27 @@ describe('decision log lines', () => {
     assert.doesNotMatch(line, /4155550123/, 'no full number');
     assert.doesNotMatch(line, /zanzibarprize/, 'no word of the body');
     await stores.close();
+  });
+
+  it('follow the configuration of `warden serve` (WARDEN_LOG_RECIPIENTS, WARDEN_LOG_BODIES), hashes keyed with the recipient key', async () => {
+    const raw: string[] = [];
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data');
+    const gw = await startGateway({ config: { ...DEFAULT_CONFIG, dataDir, port: 0, logRecipients: 'hash', logBodies: true }, port: 0, demo: true,
+      logger: pino({ level: 'info' }, { write: (s: string) => { raw.push(s); } }), gateway: { defaultMetrics: false } });
+    try {
+      const body = 'URGENT! You have won a £2000 cash prize. To claim call 09061701234 now! 150ppm';
+      const res = await gw.app.inject({ method: 'POST', url: '/v1/screen', payload: { to: '+14155550142', from: DEMO.sender, body },
+        headers: { authorization: 'Basic ' + Buffer.from(`${DEMO.accountSid}:${DEMO.authToken}`).toString('base64') } });
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.json().action, 'block');
+      await gw.app.gateway.decisions.flush();
+      const line = raw.map((l) => JSON.parse(l) as { msg: string; decision?: Record<string, unknown> }).find((l) => l.msg === 'decision');
+      assert.ok(line?.decision, 'the blocked decision is logged');
+      assert.equal(line.decision.to, hashNumber('+14155550142', gw.stores.recipientSecret));
+      assert.notEqual(line.decision.to, hashNumber('+14155550142', 'warden-default-hash-key'));
+      assert.equal(line.decision.body, body);
+    } finally {
+      await gw.close();
+    }
   });
 });

@@ -47,6 +47,21 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ WARDEN_STATUS_CALLBACK_LEASE_MS: '10' }), /at least 1000/);
   });
 
+  it('decision log masking: numbers "mask", "hash" or "full", bodies true or false', () => {
+    assert.deepEqual([loadConfig({}).logRecipients, loadConfig({}).logBodies], [undefined, undefined], 'unset: masked numbers, no bodies');
+    assert.equal(loadConfig({ WARDEN_LOG_RECIPIENTS: 'hash' }).logRecipients, 'hash');
+    assert.equal(loadConfig({ WARDEN_LOG_BODIES: 'true' }).logBodies, true);
+    assert.equal(loadConfig({ WARDEN_LOG_BODIES: '0' }).logBodies, false);
+    assert.throws(() => loadConfig({ WARDEN_LOG_RECIPIENTS: 'partial' }), /WARDEN_LOG_RECIPIENTS: logRecipients must be "mask", "hash" or "full"/);
+    assert.throws(() => loadConfig({ WARDEN_LOG_BODIES: 'sometimes' }), /WARDEN_LOG_BODIES/);
+    const dir = mkdtempSync(join(tmpdir(), 'warden-cfg-'));
+    const file = join(dir, 'warden.config.json');
+    writeFileSync(file, JSON.stringify({ logRecipients: 'full', logBodies: true }));
+    const c = loadConfig({ WARDEN_CONFIG: file });
+    assert.deepEqual([c.logRecipients, c.logBodies], ['full', true]);
+    assert.deepEqual([describeConfig(c).logRecipients, describeConfig(c).logBodies], ['full', true]);
+  });
+
   it('what may be logged holds no secrets', () => {
     const c = loadConfig({ WARDEN_DATABASE_URL: 'postgres://warden:s3cret-pw@db:5432/w', WARDEN_REDIS_URL: 'redis://:r3dis-pw@r:6379', WARDEN_RECIPIENT_KEY: 'k3y-material' });
     const logged = JSON.stringify(describeConfig(c));
