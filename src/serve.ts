@@ -154,9 +154,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
       ...(config.sendLimit !== undefined ? { customerSendLimit: config.sendLimit } : {}),
       ...(config.statusCallbackRetryMs !== undefined ? { statusCallbackRetryMs: config.statusCallbackRetryMs } : {}),
       ...(config.statusCallbackLeaseMs !== undefined ? { statusCallbackLeaseMs: config.statusCallbackLeaseMs } : {}),
-      // Hashed numbers in log lines are keyed with the installation's recipient key (not a
-      // constant anyone could use to hash every number and look the lines up).
-      masking: { recipients: config.logRecipients ?? 'mask', bodies: config.logBodies ?? false, hashKey: stores.recipientSecret },
+      masking: { recipients: config.logRecipients ?? 'mask', bodies: config.logBodies ?? false },
       ...opts.gateway,
       rateLimit: rateLimit === false ? false
         : sharedRateLimit ? { ...rateLimit, shared: true } : rateLimit,

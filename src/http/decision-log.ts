@@ -26,7 +26,7 @@ export interface MaskingOptions {
   recipients: RecipientMasking;
   /** Whether message bodies appear in logs at all. */
   bodies: boolean;
-  /** Key for keyed hashes of recipients (logs and, when a customer asks, the store). */
+  /** Key of the hashes of numbers in log lines (`recipients: 'hash'`). */
   hashKey: string;
 }
 

@@ -3,6 +3,7 @@
 // cache, decision log, metrics, upstream client). Messages held for review live in the review
 // queue of the durable store (stores.review), shared by every node.
 
+import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CompiledPolicy } from '../core/compiled-policy.js';
 import type { StateSnapshot } from '../core/screen.js';
@@ -32,7 +33,8 @@ export interface GatewayOptions {
   rateLimit: { max: number; timeWindowMs: number; shared?: boolean } | false;
   /** Sends per customer per window on the Twilio API, shared across nodes through Counters. */
   customerSendLimit: { limit: number; windowMs: number } | false;
-  masking: MaskingOptions;
+  /** How decision log lines show numbers and bodies; the hash key defaults to the stores' recipient key. */
+  masking: Omit<MaskingOptions, 'hashKey'> & { hashKey?: string };
   /** Origins allowed to call the console routes from a browser. */
   corsOrigins: string[];
   /** How long a verified credential stays cached. */
@@ -59,7 +61,7 @@ export const DEFAULT_OPTIONS: GatewayOptions = {
   bodyLimit: 4 * 1024 * 1024,
   rateLimit: { max: 100_000, timeWindowMs: 60_000 },
   customerSendLimit: { limit: 100, windowMs: 1_000 },
-  masking: { recipients: 'mask', bodies: false, hashKey: 'warden-default-hash-key' },
+  masking: { recipients: 'mask', bodies: false },
   corsOrigins: [],
   credentialTtlMs: 30_000,
   awaitDecisionLog: false,
@@ -113,7 +115,11 @@ export class Gateway {
   }
 
   attachLogger(log: FastifyBaseLogger): void {
-    this.decisions = new DecisionLog(this.deps.stores.decisions, log, this.options.masking, this.metrics, (h, to) => this.storedRecipient(h, to));
+    // Hashed numbers in log lines are keyed with the installation's recipient key (never a
+    // constant anyone could use to hash every number and look lines up); without stores that
+    // have one, with a key of this process.
+    const masking = { ...this.options.masking, hashKey: this.options.masking.hashKey ?? this.deps.stores.recipientSecret ?? randomBytes(32).toString('base64url') };
+    this.decisions = new DecisionLog(this.deps.stores.decisions, log, masking, this.metrics, (h, to) => this.storedRecipient(h, to));
     this.callbacks = new StatusCallbackOutbox(this, log);
   }
 
