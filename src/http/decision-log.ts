@@ -152,8 +152,8 @@ export class DecisionLog {
    * A reason's `detail` is free text that may quote the message (a model's strongest words) or the
    * recipient ("recipient +1... has opted out"), so it is logged only where the masking logs bodies
    * and numbers in full anyway; otherwise the line names clause, rule and weight, and the detail is
-   * one `GET /v1/decisions/{id}` away. (It was also most of a flagged line's length: serialising
-   * and writing the line cost ~40% less without it.)
+   * one `GET /v1/decisions/{id}` away. (It was also 40% of a flagged line's length: serialising
+   * and writing the line costs ~25% less without it.)
    */
   private logLine(rec: DecisionRecord, d: Decision, m: Message): object {
     const details = this.masking.bodies && this.masking.recipients === 'full';
