@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
+import { canonicalAddress } from '../core/phone-number.js';
 import { openStores } from '../store/open-stores.js';
 import type { DataSubject } from '../store/types.js';
 
@@ -42,7 +43,8 @@ function subjectOf(opts: DataOpts): DataSubject {
   if (opts.customer === undefined && opts.recipient === undefined) throw new Error('give --customer, --recipient, or both');
   const s: DataSubject = {};
   if (opts.customer !== undefined) s.customer = opts.customer;
-  if (opts.recipient !== undefined) s.recipient = opts.recipient;
+  // The number as the stores key it (canonical E.164), however it was typed.
+  if (opts.recipient !== undefined) s.recipient = canonicalAddress(opts.recipient) ?? opts.recipient;
   return s;
 }
 

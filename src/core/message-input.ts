@@ -1,6 +1,7 @@
 // Validates an untrusted object as a Message. Shared by every adapter (CLI, HTTP, library) so
 // that all of them accept and refuse exactly the same input, with the same error text.
 
+import { canonicalAddress } from './phone-number.js';
 import type { Channel, Message } from './types.js';
 
 const CHANNELS: ReadonlySet<string> = new Set(['sms', 'mms', 'voice', 'chat']);
@@ -28,12 +29,21 @@ export function parseMessage(raw: unknown, fallbackId: string): ParseResult {
   if (o.mediaUrls !== undefined && (!Array.isArray(o.mediaUrls) || !o.mediaUrls.every(str))) {
     return bad('mediaUrls', 'must be an array of strings');
   }
+  // Phone channels: the recipient in its canonical form (see phone-number.ts), so that opt-outs
+  // and everything else keyed by it match however the number was written. A chat recipient is an
+  // identifier of the chat platform, taken as written; no recipient at all screens content only.
+  let to = (o.to as string | undefined) ?? '';
+  if (to !== '' && channel !== 'chat') {
+    const canonical = canonicalAddress(to);
+    if (canonical === null) return bad('to', 'is not a phone number (E.164 such as +14155550100) or channel address');
+    to = canonical;
+  }
   const message: Message = {
     id: o.id === undefined ? fallbackId : String(o.id),
     customer: (o.customer as string | undefined) ?? 'default',
     channel: channel as Channel,
     from: (o.from as string | undefined) ?? '',
-    to: (o.to as string | undefined) ?? '',
+    to,
     body,
   };
   if (o.endUser !== undefined) message.endUser = o.endUser as string;

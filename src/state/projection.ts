@@ -11,6 +11,17 @@ import type { StateSnapshot } from '../core/screen.js';
 import type { ChangeTopic, ConsentEvent, ConsentStore, EnforcementEvent, EnforcementStore, ChangeChannel } from '../store/types.js';
 import { hashRecipient, isHashedRecipient } from '../store/recipient-key.js';
 import { OptOutTable } from './opt-out-table.js';
+import { canonicalAddress } from '../core/phone-number.js';
+
+/**
+ * The key of a consent event's recipient in the opt-out table: its canonical form, which is how
+ * sends are looked up. Events are recorded canonical; an older one written with formatting
+ * ("+1-415-555-0100") still applies to the number. E.164 and keyed hashes are taken as they are.
+ */
+function tableKey(recipient: string): string {
+  if (isHashedRecipient(recipient) || /^\+[1-9]\d{6,14}$/.test(recipient)) return recipient;
+  return canonicalAddress(recipient) ?? recipient;
+}
 
 export interface ProjectionSource {
   consent: ConsentStore;
@@ -177,7 +188,7 @@ export class StateProjection {
   }
 
   private applyConsent(t: Tables, e: ConsentEvent): void {
-    t.optOuts.apply(e.customer, e.recipient, e.kind === 'opt-out', e.seq);
+    t.optOuts.apply(e.customer, tableKey(e.recipient), e.kind === 'opt-out', e.seq);
     if (isHashedRecipient(e.recipient)) t.hashedCustomers.add(e.customer);
   }
 

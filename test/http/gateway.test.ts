@@ -190,6 +190,58 @@ describe('Twilio-compatible API', () => {
   });
 });
 
+describe('recipients in one canonical form', () => {
+  it('an opted-out number written another way is still opted out, on both APIs; the consent API keys numbers alike', async () => {
+    const opt = await json(fx.demoAuth, '/v1/consent', { recipient: '+1 415-555-0171', kind: 'opt-out' });
+    assert.equal(opt.statusCode, 201);
+    assert.equal(opt.json().recipient, '+14155550171', 'recorded in E.164');
+    for (const written of ['+14155550171', '+1 (415) 555-0171', '+1.415.555.0171', '(415) 555-0171', '415-555-0171']) {
+      const r = await twilioPost(fx.demoAuth, DEMO.accountSid, 'Messages', { To: written, From: DEMO.sender, Body: 'hello again' });
+      assert.equal(r.json().code, 21610, `To=${written}`);
+    }
+    const wa = await twilioPost(fx.demoAuth, DEMO.accountSid, 'Messages', { To: 'whatsapp:+1 415 555 0171', From: `whatsapp:${DEMO.sender}`, Body: 'hi' });
+    assert.notEqual(wa.json().code, 21211, 'a channel address is a valid To');
+    for (const written of ['+1 (415) 555-0171', '+1-415-555-0171']) {
+      const d = (await json(fx.demoAuth, '/v1/screen', { to: written, from: DEMO.sender, body: 'hello again' })).json();
+      assert.equal(d.action, 'block', `to=${written}`);
+      assert.ok(d.reasons.some((r: { clause: string }) => r.clause === 'law.opt-out'));
+    }
+    const got = await inject({ url: `/v1/consent/${encodeURIComponent('+1 (415) 555-0171')}`, headers: { authorization: fx.demoAuth } });
+    assert.equal(got.statusCode, 200);
+    assert.deepEqual([got.json().recipient, got.json().optedOut, got.json().history.length], ['+14155550171', true, 1]);
+  });
+
+  it('a To that is no phone number gets 21211 (native API: 400); calls may go to sip: and client: addresses', async () => {
+    for (const to of ['+1415', 'hello', '+1 415 555 01', '12']) {
+      const r = await twilioPost(fx.demoAuth, DEMO.accountSid, 'Messages', { To: to, From: DEMO.sender, Body: 'hello' });
+      assert.deepEqual([r.statusCode, r.json().code], [400, 21211], `To=${to}`);
+      const n = await json(fx.demoAuth, '/v1/screen', { to, from: DEMO.sender, body: 'hello' });
+      assert.equal(n.statusCode, 400, `to=${to}`);
+      assert.match(n.json().error, /"to" is not a phone number/);
+    }
+    assert.equal((await json(fx.demoAuth, '/v1/consent', { recipient: 'hello', kind: 'opt-out' })).statusCode, 400);
+    for (const to of ['client:alice', 'sip:alice@example.com']) {
+      const r = await twilioPost(fx.demoAuth, DEMO.accountSid, 'Calls', { To: to, From: DEMO.sender, Url: 'https://example.com/twiml' });
+      assert.equal(r.statusCode, 201, `To=${to}`);
+    }
+    const chat = await json(fx.demoAuth, '/v1/screen', { to: 'user-42', from: 'bot', body: 'hello', channel: 'chat' });
+    assert.equal(chat.statusCode, 200, 'a chat recipient is the platform\'s identifier');
+  });
+
+  it('allowedCountries tells the countries of a shared calling code apart (+1 613 is Canada)', async () => {
+    const put = await json(`Bearer ${ADMIN}`, '/v1/admin/customers/other', { settings: { allowedCountries: ['US'] } }, 'PUT');
+    assert.equal(put.statusCode, 200);
+    try {
+      const us = await twilioPost(fx.otherAuth, fx.other.accountSid, 'Messages', { To: '+14155550172', From: '+15005550009', Body: 'hello' });
+      assert.equal(us.statusCode, 201);
+      const ca = await twilioPost(fx.otherAuth, fx.other.accountSid, 'Messages', { To: '+16135550172', From: '+15005550009', Body: 'hello' });
+      assert.equal(ca.json().code, 21408);
+    } finally {
+      await json(`Bearer ${ADMIN}`, '/v1/admin/customers/other', { settings: {} }, 'PUT');
+    }
+  });
+});
+
 describe('review: held, then released or refused with a status callback', () => {
   let receiver: CallbackReceiver;
   let cbUrl = '';

@@ -4,6 +4,8 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseMessage } from '../../core/message-input.js';
+import { canonicalAddress } from '../../core/phone-number.js';
+import { isHashedRecipient } from '../../store/recipient-key.js';
 import type { Decision, Message } from '../../core/types.js';
 import { newSid, type Principal } from '../credentials.js';
 import type { Gateway } from '../gateway.js';
@@ -31,7 +33,16 @@ function principal(gw: Gateway, req: FastifyRequest): Principal | Promise<Princi
   });
 }
 
-const E164ISH = /^[+0-9A-Za-z:._@-]{1,64}$/;
+/**
+ * A recipient named to the consent API, as the ledger keys it: a phone number or channel address
+ * in canonical form (so "+1 415-555-0100" is the number a STOP came from), or a stored keyed hash.
+ */
+function consentRecipient(raw: string): string {
+  if (isHashedRecipient(raw)) return raw;
+  const canonical = /^[+0-9A-Za-z:._@() -]{1,64}$/.test(raw) ? canonicalAddress(raw) : null;
+  if (canonical === null) throw new HttpError(400, 'recipient must be a phone number (E.164 such as +14155550100) or channel address');
+  return canonical;
+}
 
 export async function registerNative(app: FastifyInstance, gw: Gateway): Promise<void> {
   const stores = gw.deps.stores;
@@ -126,9 +137,9 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
     },
   }, async (req, reply: FastifyReply) => {
     const p = await principal(gw, req);
-    if (!E164ISH.test(req.body.recipient)) throw new HttpError(400, 'recipient must be a phone number or channel address');
+    const recipient = consentRecipient(req.body.recipient);
     const ev = await stores.consent.append({
-      customer: p.customer.id, recipient: gw.storedRecipient(p.customer.settings?.hashRecipients, req.body.recipient), kind: req.body.kind, source: 'api',
+      customer: p.customer.id, recipient: gw.storedRecipient(p.customer.settings?.hashRecipients, recipient), kind: req.body.kind, source: 'api',
       ...(req.body.evidence !== undefined ? { evidence: req.body.evidence } : {}),
       at: new Date().toISOString(),
     });
@@ -147,8 +158,7 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
     },
   }, async (req) => {
     const p = await principal(gw, req);
-    const recipient = req.params.recipient;
-    if (!E164ISH.test(recipient)) throw new HttpError(400, 'recipient must be a phone number or channel address');
+    const recipient = consentRecipient(req.params.recipient);
     const state = gw.deps.state();
     const optedOut = state.optedOut ? state.optedOut(p.customer.id, recipient) : false;
     return { recipient, optedOut, history: await stores.consent.history(p.customer.id, gw.storedRecipient(p.customer.settings?.hashRecipients, recipient)) };

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Decision, Message, Reason } from '../../core/types.js';
 import { ACTION_SEVERITY } from '../../core/types.js';
+import { canonicalAddress, canonicalNumber, countryOfNumber } from '../../core/phone-number.js';
 import type { CallbackPost, CustomerRecord, HeldItemInput } from '../../store/types.js';
 import { newSid, VerificationThrottled, type Principal } from '../credentials.js';
 import type { Gateway } from '../gateway.js';
@@ -59,6 +60,12 @@ async function authenticate(gw: Gateway, req: FastifyRequest, pathSid: string | 
   if (p === null) throw new TwilioRefusal('auth');
   if (pathSid !== undefined && pathSid !== p.customer.accountSid && pathSid !== p.endUser) throw new TwilioRefusal('auth', 'the AccountSid in the URL does not belong to these credentials');
   return p;
+}
+
+/** The country in which a `To` written without a country code is read: the From number's. */
+function senderCountry(sender: string): string | undefined {
+  const e164 = sender.startsWith('+') ? canonicalNumber(sender) : null;
+  return e164 !== null ? countryOfNumber(e164) : undefined;
 }
 
 function gatewayReason(clause: string, rule: string, detail: string, evidence?: Reason['evidence']): Reason {
@@ -153,13 +160,17 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
       }
 
       const sender = (from ?? service) as string;
+      // Screened (opt-outs, countries) by the number in its one canonical form; the request is
+      // forwarded as the app wrote it, which the provider reads as the same number.
+      const recipient = canonicalAddress(to) ?? (to.includes('+') ? null : canonicalAddress(to, senderCountry(sender)));
+      if (recipient === null) throw new TwilioRefusal('invalidTo', `"${to.slice(0, 40)}"`);
       const sid = newSid(kind === 'message' ? (media.length > 0 ? 'MM' : 'SM') : 'CA');
       const message: Message = {
         id: sid,
         customer: customer.id,
         channel: kind === 'call' ? 'voice' : media.length > 0 ? 'mms' : 'sms',
         from: sender,
-        to,
+        to: recipient,
         body,
         timestamp: new Date().toISOString(),
       };
@@ -257,7 +268,9 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
       return reply.code(403).type('text/plain').send('invalid or missing X-Twilio-Signature');
     }
     const fields = formFields(req.body);
-    const from = first(fields, 'From') ?? '';
+    // The sender of an inbound message, keyed as sends to it are (the provider sends E.164 already).
+    const rawFrom = first(fields, 'From') ?? '';
+    const from = canonicalAddress(rawFrom) ?? rawFrom;
     const keyword = (first(fields, 'Body') ?? '').trim().toUpperCase().replace(/[.!]+$/, '');
     const settings = customer.settings ?? {};
     let autoReply: string | undefined;

@@ -18,6 +18,7 @@ export const TWILIO_ERRORS = {
   tooManyRequests: { code: 20429, status: 429, message: 'Too Many Requests', when: 'The per-customer send limit or the per-client request limit is exhausted, or the policy throttled the message; a Retry-After header says when to retry.' },
   upstream: { code: 20503, status: 503, message: 'Service Unavailable: the upstream provider could not be reached', when: 'Warden could not reach the configured upstream (Twilio or the sink); the message was screened and allowed but not sent.' },
   missingTo: { code: 21604, status: 400, message: "A 'To' phone number is required.", when: 'CreateMessage or CreateCall without To.' },
+  invalidTo: { code: 21211, status: 400, message: "The 'To' number is not a valid phone number.", when: "To is not a phone number: neither E.164 (formatting such as spaces, dots, dashes and brackets is accepted and removed), nor national digits in the From number's country, nor a channel address (whatsapp:+1..., or sip: and client: for calls)." },
   missingFrom: { code: 21603, status: 400, message: "A 'From' phone number is required.", when: 'CreateMessage without From or MessagingServiceSid, or CreateCall without From.' },
   missingBody: { code: 21602, status: 400, message: 'Message body is required.', when: 'CreateMessage without Body, MediaUrl or ContentSid.' },
   missingCallContent: { code: 21205, status: 400, message: 'Url parameter is required.', when: 'CreateCall without Url, Twiml or ApplicationSid.' },
