@@ -114,6 +114,19 @@ describe('inbound webhook signed with the twilio package', () => {
     assert.equal(m.status, 'queued');
   });
 
+  it('opt-out keywords are read as people write them: any case, full-width, quoted, with punctuation, OPT OUT and REVOKE', async () => {
+    const bodies = ['Opt out', 'revoke', '\uff33\uff34\uff2f\uff30', '"Stop!"', ' unsubscribe. ', 'STOP ALL'];
+    for (let i = 0; i < bodies.length; i++) {
+      const params = { From: `+1415555016${i}`, To: DEMO.sender, Body: bodies[i] };
+      assert.equal((await post(params, twilio.getExpectedTwilioSignature(DEMO.sinkToken, inboundUrl(), params))).status, 200);
+      await assert.rejects(client.messages.create({ to: params.From, from: DEMO.sender, body: 'Still there?' }), (e: { code?: number }) => e.code === 21610, JSON.stringify(bodies[i]));
+    }
+    const chat = { From: '+14155550169', To: DEMO.sender, Body: 'please stop by later' };
+    assert.equal((await post(chat, twilio.getExpectedTwilioSignature(DEMO.sinkToken, inboundUrl(), chat))).status, 200);
+    const m = await client.messages.create({ to: chat.From, from: DEMO.sender, body: 'See you' });
+    assert.equal(m.status, 'queued', 'a sentence holding the word is no keyword');
+  });
+
   it('HELP answers the configured help text', async () => {
     const params = { From: '+14155550152', To: DEMO.sender, Body: 'HELP' };
     const res = await post(params, twilio.getExpectedTwilioSignature(DEMO.sinkToken, inboundUrl(), params));

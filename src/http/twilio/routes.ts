@@ -22,9 +22,20 @@ export function isTwilioPath(url: string): boolean {
   return url.startsWith('/2010-04-01/') || url.startsWith('/twilio/');
 }
 
-export const OPT_OUT_KEYWORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT']);
+// REVOKE and OPT OUT are among the words the FCC's 2024 consent-revocation rules name next to the
+// classic six (stop, quit, end, revoke, opt out, cancel, unsubscribe).
+export const OPT_OUT_KEYWORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT']);
 export const OPT_IN_KEYWORDS = new Set(['START', 'UNSTOP', 'YES']);
 export const HELP_KEYWORDS = new Set(['HELP', 'INFO']);
+
+/**
+ * The keyword an inbound message is, if its whole body is one: compatibility forms folded
+ * (full-width "ＳＴＯＰ"), case, surrounding quotes and trailing punctuation ignored, and the
+ * spaces inside dropped ("Opt out", "STOP ALL").
+ */
+export function inboundKeyword(body: string): string {
+  return body.normalize('NFKC').trim().toUpperCase().replace(/^["'\u201c\u2018]+|["'\u201d\u2019.!?]+$/g, '').replace(/\s+/g, '');
+}
 
 const TWILIO_BODY_LIMIT = 64 * 1024;
 
@@ -271,7 +282,7 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
     // The sender of an inbound message, keyed as sends to it are (the provider sends E.164 already).
     const rawFrom = first(fields, 'From') ?? '';
     const from = canonicalAddress(rawFrom) ?? rawFrom;
-    const keyword = (first(fields, 'Body') ?? '').trim().toUpperCase().replace(/[.!]+$/, '');
+    const keyword = inboundKeyword(first(fields, 'Body') ?? '');
     const settings = customer.settings ?? {};
     let autoReply: string | undefined;
     const consent = async (kind: 'opt-out' | 'opt-in') => {
