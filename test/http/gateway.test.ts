@@ -228,6 +228,17 @@ describe('recipients in one canonical form', () => {
     assert.equal(chat.statusCode, 200, 'a chat recipient is the platform\'s identifier');
   });
 
+  it("a customer's own number written with formatting is still its own (From and the admin API's senders)", async () => {
+    assert.equal((await json(`Bearer ${ADMIN}`, '/v1/admin/customers/other', { settings: { allowedCountries: [] } }, 'PUT')).statusCode, 200);
+    const r = await twilioPost(fx.otherAuth, fx.other.accountSid, 'Messages', { To: '+14155550173', From: '+1 (500) 555-0009', Body: 'hello' });
+    assert.equal(r.statusCode, 201, JSON.stringify(r.json()));
+    const put = await json(`Bearer ${ADMIN}`, '/v1/admin/customers/other', { senders: ['+1 500-555-0009', 'ACME', 'MG' + '0'.repeat(32)] }, 'PUT');
+    assert.equal(put.statusCode, 200);
+    assert.deepEqual(put.json().senders, ['+15005550009', 'ACME', 'MG' + '0'.repeat(32)]);
+    assert.equal((await twilioPost(fx.otherAuth, fx.other.accountSid, 'Messages', { To: '+14155550173', From: '+15005550009', Body: 'hello' })).statusCode, 201);
+    assert.equal((await twilioPost(fx.otherAuth, fx.other.accountSid, 'Messages', { To: '+14155550173', From: '+15005550010', Body: 'hello' })).json().code, 21606);
+  });
+
   it('allowedCountries tells the countries of a shared calling code apart (+1 613 is Canada)', async () => {
     const put = await json(`Bearer ${ADMIN}`, '/v1/admin/customers/other', { settings: { allowedCountries: ['US'] } }, 'PUT');
     assert.equal(put.statusCode, 200);
@@ -237,7 +248,7 @@ describe('recipients in one canonical form', () => {
       const ca = await twilioPost(fx.otherAuth, fx.other.accountSid, 'Messages', { To: '+16135550172', From: '+15005550009', Body: 'hello' });
       assert.equal(ca.json().code, 21408);
     } finally {
-      await json(`Bearer ${ADMIN}`, '/v1/admin/customers/other', { settings: {} }, 'PUT');
+      await json(`Bearer ${ADMIN}`, '/v1/admin/customers/other', { settings: { allowedCountries: [] } }, 'PUT');
     }
   });
 });

@@ -2,6 +2,7 @@
 // customers, issue and revoke credentials. Secrets are returned once and stored only as scrypt
 // hashes.
 
+import { canonicalAddress } from '../../core/phone-number.js';
 import type { CredentialRecord, CustomerRecord, CustomerSettings, Stores } from '../../store/types.js';
 import { hashSecret, newSecret, newSid } from '../credentials.js';
 
@@ -35,6 +36,11 @@ function checkUrl(u: string, field: string): void {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TenancyError(400, `${field} must be an absolute http(s) URL`);
 }
 
+/** Owned sender numbers in E.164 as sends are compared (sender IDs and service SIDs as written). */
+function canonicalSenders(senders: string[]): string[] {
+  return senders.map((s) => canonicalAddress(s) ?? s);
+}
+
 export async function createCustomer(stores: Stores, input: CustomerInput): Promise<CustomerRecord> {
   if (!ID.test(input.id)) throw new TenancyError(400, 'id must be 1-64 letters, digits, dot, dash or underscore');
   if (await stores.tenancy.getCustomer(input.id)) throw new TenancyError(409, `customer ${input.id} exists`);
@@ -51,7 +57,7 @@ export async function createCustomer(stores: Stores, input: CustomerInput): Prom
     name: input.name ?? input.id,
     accountSid,
     upstream,
-    senders: input.senders ?? [],
+    senders: canonicalSenders(input.senders ?? []),
     settings: input.settings ?? {},
     createdAt: new Date().toISOString(),
   };
@@ -73,7 +79,7 @@ export async function updateCustomer(stores: Stores, id: string, patch: Omit<Cus
     if (patch.upstream.accountSid !== undefined) next.upstream.accountSid = patch.upstream.accountSid;
     if (patch.upstream.authToken !== undefined) next.upstream.authToken = patch.upstream.authToken;
   }
-  if (patch.senders !== undefined) next.senders = patch.senders;
+  if (patch.senders !== undefined) next.senders = canonicalSenders(patch.senders);
   if (patch.webhookUrl !== undefined) {
     checkUrl(patch.webhookUrl, 'webhookUrl');
     next.webhookUrl = patch.webhookUrl;

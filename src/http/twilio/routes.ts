@@ -89,7 +89,7 @@ function gatewayReason(clause: string, rule: string, detail: string, evidence?: 
 function withGatewayChecks(decision: Decision, message: Message, customer: CustomerRecord, sender: string): Decision {
   const extra: Reason[] = [];
   const senders = customer.senders ?? [];
-  if (senders.length > 0 && !senders.includes(sender)) {
+  if (senders.length > 0 && !senders.includes(sender) && !senders.includes(canonicalAddress(sender) ?? sender)) {
     extra.push(gatewayReason('identity.falsification.sender', 'gateway.sender-not-owned', `sender ${sender} is not one of the customer's senders`, { start: 0, end: sender.length, text: sender, field: 'from' }));
   }
   if (!destinationAllowed(message.to, customer.settings?.allowedCountries)) {
