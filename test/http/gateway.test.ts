@@ -211,6 +211,20 @@ describe('recipients in one canonical form', () => {
     assert.deepEqual([got.json().recipient, got.json().optedOut, got.json().history.length], ['+14155550171', true, 1]);
   });
 
+  it('a batch with one message that is no message is refused whole, before any is screened', async () => {
+    const count = async () => {
+      const text = (await inject({ url: '/metrics' })).body;
+      return [...text.matchAll(/^warden_decisions_total\{[^}]*api="native"[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    };
+    const before = await count();
+    const r = await json(fx.demoAuth, '/v1/screen', { messages: [{ to: '+14155550174', body: 'one' }, { to: 'nobody', body: 'two' }] });
+    assert.equal(r.statusCode, 400);
+    assert.match(r.json().error, /^messages\[1\]: field "to"/);
+    assert.equal(await count(), before, 'no decision counted for a refused batch');
+    assert.equal((await json(fx.demoAuth, '/v1/screen', { messages: [{ to: '+14155550174', body: 'one' }] })).statusCode, 200);
+    assert.equal(await count(), before + 1, 'the counter is the one read');
+  });
+
   it('a To that is no phone number gets 21211 (native API: 400); calls may go to sip: and client: addresses', async () => {
     for (const to of ['+1415', 'hello', '+1 415 555 01', '12']) {
       const r = await twilioPost(fx.demoAuth, DEMO.accountSid, 'Messages', { To: to, From: DEMO.sender, Body: 'hello' });

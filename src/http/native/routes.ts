@@ -49,12 +49,15 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
   const security = [{ basicAuth: [] }];
   const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 413: errorSchema, 429: errorSchema };
 
-  const screenOne = (raw: unknown, p: Principal, index: number | null): { decision: Decision; message: Message } => {
+  const messageOf = (raw: unknown, p: Principal, index: number | null): Message => {
     const parsed = parseMessage(raw, newSid('SM'));
     if (!parsed.ok) throw new HttpError(400, index === null ? parsed.error : `messages[${index}]: ${parsed.error}`);
     const message = parsed.message;
     message.customer = p.customer.id;
     if (p.endUser !== undefined) message.endUser = p.endUser;
+    return message;
+  };
+  const screenOne = (message: Message): { decision: Decision; message: Message } => {
     const decision = gw.screen(message);
     gw.metrics.countDecision(decision, message.channel, 'native');
     return { decision, message };
@@ -85,13 +88,15 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
     const body = req.body as Record<string, unknown>;
     const customer = p.customer;
     if (Array.isArray(body.messages)) {
-      const results = body.messages.map((m, i) => screenOne(m, p, i));
+      // Every message is checked before any is screened: a batch is refused whole, and a refused
+      // batch leaves no decisions counted that were never answered.
+      const results = body.messages.map((m, i) => messageOf(m, p, i)).map(screenOne);
       const waits = results.map((r) => gw.decisions.record(r.decision, r.message, customer, gw.options.awaitDecisionLog)).filter((w) => w !== null);
       if (waits.length > 0) await Promise.all(waits);
       if (gw.options.coalesceReplies) await endOfLoopTurn();
       return { decisions: results.map((r) => r.decision) };
     }
-    const { decision, message } = screenOne(body, p, null);
+    const { decision, message } = screenOne(messageOf(body, p, null));
     const wait = gw.decisions.record(decision, message, customer, gw.options.awaitDecisionLog);
     if (wait !== null) await wait;
     if (gw.options.coalesceReplies) await endOfLoopTurn();
