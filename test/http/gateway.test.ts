@@ -211,6 +211,13 @@ describe('recipients in one canonical form', () => {
     assert.deepEqual([got.json().recipient, got.json().optedOut, got.json().history.length], ['+14155550171', true, 1]);
   });
 
+  it('an opt-out recorded with formatting before numbers were kept canonical still holds', async () => {
+    await fx.gw.stores.consent.append({ customer: DEMO.customer, recipient: '+1-415-555-0175', kind: 'opt-out', source: 'api', at: new Date().toISOString() });
+    await fx.gw.projection.refresh();
+    const r = await twilioPost(fx.demoAuth, DEMO.accountSid, 'Messages', { To: '+14155550175', From: DEMO.sender, Body: 'hello' });
+    assert.equal(r.json().code, 21610);
+  });
+
   it('a batch with one message that is no message is refused whole, before any is screened', async () => {
     const count = async () => {
       const text = (await inject({ url: '/metrics' })).body;
