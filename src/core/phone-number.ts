@@ -45,7 +45,9 @@ export function canonicalNumber(raw: string, defaultCountry?: string): string | 
 /**
  * The canonical form of a recipient address: a phone number in E.164, or a channel address with
  * its number part in E.164 (`whatsapp:+14155550100`); an address that holds no phone number
- * (`client:alice`, `sip:alice@example.com`) as written. Null when it is neither.
+ * (`client:alice`, `sip:alice@example.com`) as written. Null when it is neither. An RCS address is
+ * its bare number: RCS, SMS and MMS to one phone share one opt-out (providers unify them: a STOP
+ * answered to an RCS message stops SMS too, and the other way round).
  */
 export function canonicalAddress(raw: string, defaultCountry?: string): string | null {
   const text = raw.trim();
@@ -53,7 +55,9 @@ export function canonicalAddress(raw: string, defaultCountry?: string): string |
   if (prefix === null) return canonicalNumber(text, defaultCountry);
   const rest = text.slice(prefix[0].length);
   const number = /^[+\d\s().-]+$/.test(rest) ? canonicalNumber(rest, defaultCountry) : null;
-  return number !== null ? prefix[0].toLowerCase() + number : text;
+  if (number === null) return text;
+  const channel = prefix[1].toLowerCase();
+  return channel === 'rcs' ? number : `${channel}:${number}`;
 }
 
 /** ISO country of an E.164 number (by its area code where a calling code is shared), or undefined. */

@@ -27,6 +27,7 @@ describe('canonical phone numbers', () => {
     assert.equal(canonicalAddress('sip:alice@example.com'), 'sip:alice@example.com');
     assert.equal(canonicalAddress('+1 415 555 0100'), '+14155550100');
     assert.equal(canonicalAddress('nonsense'), null);
+    assert.equal(canonicalAddress('rcs:+1 415 555 0100'), '+14155550100', 'RCS shares the number\'s opt-outs with SMS');
   });
 
   it('the North American fast path answers what libphonenumber answers (2,000 numbers)', () => {

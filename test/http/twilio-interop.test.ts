@@ -50,6 +50,7 @@ describe('twilio client through Warden', () => {
   it('the opted-out number written with formatting still raises 21610; a To that is no number raises 21211', async () => {
     await assert.rejects(client.messages.create({ to: '+1 (415) 555-0199', from: DEMO.sender, body: 'Hello again' }), (e: { code?: number }) => e.code === 21610);
     await assert.rejects(client.messages.create({ to: '+1415', from: DEMO.sender, body: 'Hello' }), (e: { code?: number; status?: number }) => e.code === 21211 && e.status === 400);
+    await assert.rejects(client.messages.create({ to: 'rcs:+14155550199', from: DEMO.sender, body: 'Hello again' }), (e: { code?: number }) => e.code === 21610, 'an SMS opt-out stops RCS too');
   });
 
   it('a blocked body raises RestException 30007', async () => {
