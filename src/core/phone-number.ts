@@ -1,14 +1,14 @@
-// Recipient numbers in one canonical form (E.164) before anything is looked up by them. Opt-outs,
-// consent history and suspensions are keyed by the number as text, and a provider delivers
+// Recipient numbers in one canonical form (E.164) before anything is looked up by them. Opt-outs
+// and consent history are keyed by the number as text, and a provider delivers
 // "+1 (415) 555-0100", "+1.415.555.0100" and "+14155550100" to the same phone: without one form,
 // an app could send to a number that said STOP by writing it differently. The parsing is
 // libphonenumber-js (Google's libphonenumber metadata): it also strips a trunk prefix written after
 // the country code ("+44 0 20 ..." is +4420...) and knows each country's number lengths.
 //
-// libphonenumber-js takes 6-10 µs a number, as long as the rest of screening, so two things keep
-// it off the hot path: a number in the form every North American number already arrives in (+1,
-// then ten digits whose area code cannot start with 0 or 1) is canonical as written (no trunk
-// prefix to strip; a test checks libphonenumber agrees), and other answers are remembered.
+// libphonenumber-js takes 6-10 µs a number, about as long as screening a message, so two things
+// keep it off the hot path: a number in the form every North American number already arrives in
+// (+1, then ten digits whose area code cannot start with 0 or 1) is canonical as written (no
+// trunk prefix to strip; a test checks libphonenumber agrees), and other answers are remembered.
 
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 
