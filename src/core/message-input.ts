@@ -1,7 +1,7 @@
 // Validates an untrusted object as a Message. Shared by every adapter (CLI, HTTP, library) so
 // that all of them accept and refuse exactly the same input, with the same error text.
 
-import { canonicalAddress } from './phone-number.js';
+import { canonicalRecipient } from './phone-number.js';
 import type { Channel, Message } from './types.js';
 
 const CHANNELS: ReadonlySet<string> = new Set(['sms', 'mms', 'voice', 'chat']);
@@ -34,7 +34,7 @@ export function parseMessage(raw: unknown, fallbackId: string): ParseResult {
   // identifier of the chat platform, taken as written; no recipient at all screens content only.
   let to = (o.to as string | undefined) ?? '';
   if (to !== '' && channel !== 'chat') {
-    const canonical = canonicalAddress(to);
+    const canonical = canonicalRecipient(to, (o.from as string | undefined) ?? '');
     if (canonical === null) return bad('to', 'is not a phone number (E.164 such as +14155550100) or channel address');
     to = canonical;
   }

@@ -60,6 +60,19 @@ export function canonicalAddress(raw: string, defaultCountry?: string): string |
   return channel === 'rcs' ? number : `${channel}:${number}`;
 }
 
+/**
+ * The canonical recipient of a message sent from `from`: `to` as canonicalAddress() reads it, and
+ * national digits ("(415) 555-0100") read in the country of the sender's number, as a provider
+ * reads them. Null when `to` is neither.
+ */
+export function canonicalRecipient(to: string, from: string): string | null {
+  const direct = canonicalAddress(to);
+  if (direct !== null || to.includes('+')) return direct;
+  const sender = /\+\d{6,15}$/.exec(canonicalAddress(from) ?? '');
+  const country = sender !== null ? countryOfNumber(sender[0]) : undefined;
+  return country !== undefined ? canonicalAddress(to, country) : null;
+}
+
 /** ISO country of an E.164 number (by its area code where a calling code is shared), or undefined. */
 export function countryOfNumber(e164: string): string | undefined {
   let c = countries.get(e164);

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import { canonicalAddress, canonicalNumber, countryOfNumber } from '../../src/core/phone-number.js';
+import { canonicalAddress, canonicalNumber, canonicalRecipient, countryOfNumber } from '../../src/core/phone-number.js';
 import { parseMessage } from '../../src/core/message-input.js';
 
 describe('canonical phone numbers', () => {
@@ -39,6 +39,13 @@ describe('canonical phone numbers', () => {
     }
   });
 
+  it('reads a recipient written without country code in the country of the sender', () => {
+    assert.equal(canonicalRecipient('020 7946 0000', '+442079460999'), '+442079460000');
+    assert.equal(canonicalRecipient('(415) 555-0100', 'whatsapp:+15005550006'), '+14155550100');
+    assert.equal(canonicalRecipient('(415) 555-0100', 'MG' + '0'.repeat(32)), null);
+    assert.equal(canonicalRecipient('+1 415 555 0100', ''), '+14155550100');
+  });
+
   it('knows the country of a number, by area code where a calling code is shared', () => {
     assert.equal(countryOfNumber('+14155550100'), 'US');
     assert.equal(countryOfNumber('+16135550123'), 'CA');
@@ -53,6 +60,9 @@ describe('canonical phone numbers', () => {
     assert.deepEqual(bad, { ok: false, error: 'field "to" is not a phone number (E.164 such as +14155550100) or channel address' });
     const chat = parseMessage({ to: 'user-42', channel: 'chat', body: 'hi' }, 'm3');
     assert.ok(chat.ok && chat.message.to === 'user-42');
+    const national = parseMessage({ to: '(415) 555-0100', from: '+15005550006', body: 'hi' }, 'm5');
+    assert.ok(national.ok && national.message.to === '+14155550100', 'national digits read in the sender\'s country');
+    assert.equal(parseMessage({ to: '(415) 555-0100', from: 'ACME', body: 'hi' }, 'm6').ok, false, 'no country to read them in');
     const none = parseMessage({ body: 'hi' }, 'm4');
     assert.ok(none.ok && none.message.to === '', 'no recipient: content only');
   });

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Decision, Message, Reason } from '../../core/types.js';
 import { ACTION_SEVERITY } from '../../core/types.js';
-import { canonicalAddress, canonicalNumber, countryOfNumber } from '../../core/phone-number.js';
+import { canonicalAddress, canonicalRecipient } from '../../core/phone-number.js';
 import type { CallbackPost, CustomerRecord, HeldItemInput } from '../../store/types.js';
 import { newSid, VerificationThrottled, type Principal } from '../credentials.js';
 import type { Gateway } from '../gateway.js';
@@ -71,12 +71,6 @@ async function authenticate(gw: Gateway, req: FastifyRequest, pathSid: string | 
   if (p === null) throw new TwilioRefusal('auth');
   if (pathSid !== undefined && pathSid !== p.customer.accountSid && pathSid !== p.endUser) throw new TwilioRefusal('auth', 'the AccountSid in the URL does not belong to these credentials');
   return p;
-}
-
-/** The country in which a `To` written without a country code is read: the From number's. */
-function senderCountry(sender: string): string | undefined {
-  const e164 = sender.startsWith('+') ? canonicalNumber(sender) : null;
-  return e164 !== null ? countryOfNumber(e164) : undefined;
 }
 
 function gatewayReason(clause: string, rule: string, detail: string, evidence?: Reason['evidence']): Reason {
@@ -173,7 +167,7 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
       const sender = (from ?? service) as string;
       // Screened (opt-outs, countries) by the number in its one canonical form; the request is
       // forwarded as the app wrote it, which the provider reads as the same number.
-      const recipient = canonicalAddress(to) ?? (to.includes('+') ? null : canonicalAddress(to, senderCountry(sender)));
+      const recipient = canonicalRecipient(to, sender);
       if (recipient === null) throw new TwilioRefusal('invalidTo', `"${to.slice(0, 40)}"`);
       const sid = newSid(kind === 'message' ? (media.length > 0 ? 'MM' : 'SM') : 'CA');
       const message: Message = {
