@@ -68,9 +68,14 @@ export function canonicalAddress(raw: string, defaultCountry?: string): string |
 export function canonicalRecipient(to: string, from: string): string | null {
   const direct = canonicalAddress(to);
   if (direct !== null || to.includes('+')) return direct;
-  const sender = /\+\d{6,15}$/.exec(canonicalAddress(from) ?? '');
-  const country = sender !== null ? countryOfNumber(sender[0]) : undefined;
+  const sender = numberOf(canonicalAddress(from) ?? '');
+  const country = sender !== undefined ? countryOfNumber(sender) : undefined;
   return country !== undefined ? canonicalAddress(to, country) : null;
+}
+
+/** The E.164 number of a canonical address (`+1415…`, `whatsapp:+1415…`), if it holds one. */
+export function numberOf(address: string): string | undefined {
+  return /(?:^|:)(\+\d{6,15})$/.exec(address)?.[1];
 }
 
 /** ISO country of an E.164 number (by its area code where a calling code is shared), or undefined. */

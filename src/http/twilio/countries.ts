@@ -5,7 +5,7 @@
 // code) is allowed when any country of its calling code is.
 
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js';
-import { countryOfNumber } from '../../core/phone-number.js';
+import { countryOfNumber, numberOf } from '../../core/phone-number.js';
 
 /** Countries by calling code ("1" -> US, CA, PR, ...). */
 const BY_CALLING_CODE = new Map<string, string[]>();
@@ -18,12 +18,12 @@ for (const c of getCountries()) {
 
 /** Candidate ISO countries of a number in E.164 (or a channel address holding one), [] when unknown. */
 export function countriesOf(address: string): string[] {
-  const m = /(?:^|:)(\+\d{6,15})$/.exec(address.trim());
-  if (m === null) return [];
-  const country = countryOfNumber(m[1]);
+  const number = numberOf(address.trim());
+  if (number === undefined) return [];
+  const country = countryOfNumber(number);
   if (country !== undefined) return [country];
   for (let len = 3; len >= 1; len--) {
-    const list = BY_CALLING_CODE.get(m[1].slice(1, 1 + len));
+    const list = BY_CALLING_CODE.get(number.slice(1, 1 + len));
     if (list !== undefined) return list;
   }
   return [];
