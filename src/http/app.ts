@@ -14,7 +14,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import { parse as parseQuery } from 'node:querystring';
 import { Gateway, type GatewayDeps } from './gateway.js';
 import { registerNative } from './native/routes.js';
-import { registerTwilio, isTwilioPath } from './twilio/routes.js';
+import { registerTwilio, isTwilioPath } from './twilio/index.js';
+import { rewriteToCanonical } from './twilio/canonical-path.js';
+import { registerQueryCoercion } from './plugins/query-coercion.js';
 import { registerAdmin } from './admin/routes.js';
 import { registerSink, SinkState } from './sink/sink.js';
 import { RAW_BODY, type FormFields } from './twilio/form.js';
@@ -44,6 +46,9 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
     ...(isInstance ? { loggerInstance: logger as Logger } : { logger: logger as boolean | Record<string, unknown> }),
     bodyLimit: gw.options.bodyLimit,
     trustProxy: build.trustProxy ?? false,
+    // Every path in its one canonical form before routing: what is routed, authorised, screened
+    // and forwarded is the same path (twilio/canonical-path.ts).
+    rewriteUrl: rewriteToCanonical,
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 30_000,
     ajv: {
@@ -58,6 +63,7 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
   });
   app.decorate('gateway', gw);
   gw.attachLogger(app.log);
+  registerQueryCoercion(app);
 
   // Forms keep their raw text (forwarded unchanged upstream) beside the parsed fields; repeated
   // names (MediaUrl) become arrays.

@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Gateway } from '../gateway.js';
-import { HeldConflict, settleHeld } from '../twilio/routes.js';
+import { HeldConflict, settleHeld } from '../review/settle-held.js';
 import type { HeldState } from '../../store/types.js';
 import { UpstreamError } from '../twilio/upstream.js';
 import { decisionSchema, errorSchema } from '../native/schemas.js';

@@ -14,7 +14,12 @@ export interface TwilioErrorSpec {
 
 export const TWILIO_ERRORS = {
   auth: { code: 20003, status: 401, message: 'Authentication Error - invalid username', when: 'Missing, malformed, unknown or revoked credentials, a wrong secret, or an AccountSid in the path that the credential does not own.' },
-  notFound: { code: 20404, status: 404, message: 'The requested resource was not found', when: 'A held message or resource that does not exist for this account.' },
+  notFound: { code: 20404, status: 404, message: 'The requested resource was not found', when: 'A path Warden does not know under /2010-04-01 or /twilio (after canonicalisation), a path with no canonical form, or a held message that does not exist for this account.' },
+  forbidden: { code: 20403, status: 403, message: 'Forbidden: this operation is not available through Warden', when: 'A write Warden does not screen and does not pass through (deny by default): anything but the screened sends and updates and the read-only table; see docs/http-api.md.' },
+  unknownParameter: { code: 20001, status: 400, message: 'Unknown parameter', when: 'A screened write (CreateMessage, CreateCall, UpdateMessage, UpdateCall) with a parameter the operation does not take, a case variant of one among them.' },
+  repeatedParameter: { code: 20001, status: 400, message: 'Invalid parameter: a single-valued parameter is repeated', when: 'A screened write that gives To, From, Body or any other single-valued parameter more than once.' },
+  invalidUpdate: { code: 20001, status: 400, message: 'Invalid parameter for this update', when: "UpdateMessage with anything but Body='' (redaction) or Status=canceled." },
+  notForm: { code: 20001, status: 400, message: 'Invalid request: send the parameters form-encoded', when: 'A screened write or a webhook whose body is not application/x-www-form-urlencoded.' },
   tooManyRequests: { code: 20429, status: 429, message: 'Too Many Requests', when: 'The per-customer send limit or the per-client request limit is exhausted, or the policy throttled the message; a Retry-After header says when to retry.' },
   upstream: { code: 20503, status: 503, message: 'Service Unavailable: the upstream provider could not be reached', when: 'Warden could not reach the configured upstream (Twilio or the sink); the message was screened and allowed but not sent.' },
   missingTo: { code: 21604, status: 400, message: "A 'To' phone number is required.", when: 'CreateMessage or CreateCall without To.' },

@@ -1,0 +1,47 @@
+// CreateCall (POST /2010-04-01/Accounts/{AccountSid}/Calls.json): authenticate, check the
+// parameters, screen what the call will say, then forward, refuse or hold (send-screening.ts).
+
+import type { FastifyReply } from 'fastify';
+import { canonicalRecipient } from '../../core/phone-number.js';
+import type { Message } from '../../core/types.js';
+import { newSid } from '../credentials.js';
+import type { Gateway } from '../gateway.js';
+import { authenticate } from './authenticate.js';
+import { callText } from './call-content.js';
+import type { AccountRequest } from './create-message.js';
+import { formFields, isForm } from './form.js';
+import { checkParams, forwardedForm, paramSpec } from './form-params.js';
+import { TWILIO_OAI_SUBSET } from './oai-subset.js';
+import { TwilioRefusal, twilioHandler } from './refusal.js';
+import { first } from './resources.js';
+import { screenAndSend } from './send-screening.js';
+
+const PARAMS = paramSpec(Object.keys(TWILIO_OAI_SUBSET.CreateCall.request.properties), ['StatusCallbackEvent', 'RecordingStatusCallbackEvent']);
+
+export function createCall(gw: Gateway) {
+  return twilioHandler(async (req: AccountRequest, reply: FastifyReply) => {
+    const principal = await authenticate(gw, req, req.params.AccountSid);
+    if (!isForm(req.body)) throw new TwilioRefusal('notForm');
+    const fields = formFields(req.body);
+    checkParams(fields, PARAMS);
+    const to = first(fields, 'To');
+    const from = first(fields, 'From');
+    if (!to) throw new TwilioRefusal('missingTo');
+    if (!from) throw new TwilioRefusal('missingFrom');
+    const twiml = first(fields, 'Twiml');
+    if (!twiml && !first(fields, 'Url') && !first(fields, 'ApplicationSid')) throw new TwilioRefusal('missingCallContent');
+    const recipient = canonicalRecipient(to, from);
+    if (recipient === null) throw new TwilioRefusal('invalidTo', `"${to.slice(0, 40)}"`);
+    const message: Message = {
+      id: newSid('CA'),
+      customer: principal.customer.id,
+      channel: 'voice',
+      from,
+      to: recipient,
+      body: callText(twiml),
+      timestamp: new Date().toISOString(),
+    };
+    if (principal.endUser !== undefined) message.endUser = principal.endUser;
+    return screenAndSend(gw, req, reply, { kind: 'call', principal, accountSid: req.params.AccountSid, fields, form: forwardedForm(fields), message });
+  });
+}
