@@ -155,8 +155,10 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
 
   app.setNotFoundHandler((req, reply) => {
     gw.metrics.observeHttp('unmatched', req.method, 404, reply.elapsedTime / 1000);
-    if (isTwilioPath(req.url)) return reply.code(404).send({ code: 20404, message: 'The requested resource was not found', more_info: 'https://www.twilio.com/docs/errors/20404', status: 404 });
-    return reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, statusCode: 404 });
+    // Twilio's error shape for a Twilio client (the SDK reads code and message), with the
+    // native API's error and statusCode beside it.
+    const message = `no route ${req.method} ${req.url.split('?')[0].slice(0, 200)}`;
+    return reply.code(404).send({ code: 20404, message, more_info: 'https://www.twilio.com/docs/errors/20404', status: 404, ...(isTwilioPath(req.url) ? {} : { error: message, statusCode: 404 }) });
   });
 
   app.setErrorHandler((err: FastifyError & { retryAfterSeconds?: number }, req: FastifyRequest, reply: FastifyReply) => {

@@ -77,7 +77,8 @@ export function canonicalPath(url: string): string | null {
     if (STRUCTURAL.test(segment)) return null;
     if (segment === '' || segment === '.') continue;
     if (segment === '..') {
-      if (out.length === 0) return null;
+      // Never out of the top-level segment it started in (/2010-04-01/../v1 is no path of either).
+      if (out.length <= 1) return null;
       out.pop();
       decoded.pop();
       continue;
