@@ -150,9 +150,12 @@ describe('status callbacks for held messages', () => {
       await until(() => r.callbacks.length >= 2, 5_000);
       assert.equal(r.callbacks.length, 2);
       assert.deepEqual(r.callbacks[1], r.callbacks[0], 'the same signed request');
-      const listed = await second.app.inject({ url: '/v1/review?state=all', headers: { authorization: `Bearer ${ADMIN}` } });
-      const item = (listed.json().held as Array<{ sid: string; callback?: unknown }>).find((h) => h.sid === sid);
-      assert.deepEqual(item?.callback, { state: 'delivered', attempts: 2, lastError: 'HTTP 503' });
+      // The receiver has the request before the node has recorded its answer.
+      const callbackOf = async () => {
+        const listed = await second.app.inject({ url: '/v1/review?state=all', headers: { authorization: `Bearer ${ADMIN}` } });
+        return (listed.json().held as Array<{ sid: string; callback?: { state?: string } }>).find((h) => h.sid === sid)?.callback;
+      };
+      assert.deepEqual(await eventually(callbackOf, (c) => c?.state === 'delivered'), { state: 'delivered', attempts: 2, lastError: 'HTTP 503' });
     } finally {
       await second.close();
     }
