@@ -428,14 +428,14 @@ describe('warden serve --workers: configuration', () => {
     const { seedDemo } = await import('../../src/serve.js');
     const s = await openStores({ ...DEFAULT_CONFIG, dataDir: tempDataDir('seed') }, { log: () => undefined });
     try {
-      const r = await Promise.all([seedDemo(s, 'http://127.0.0.1:1/sink'), seedDemo(s, 'http://127.0.0.1:1/sink'), seedDemo(s, 'http://127.0.0.1:1/sink')]);
+      const r = await Promise.all([seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token'), seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token'), seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token')]);
       assert.ok(r.includes(true));
       assert.deepEqual((await s.tenancy.listCustomers()).map((c) => c.id), ['demo']);
       const { Authenticator } = await import('../../src/http/credentials.js');
       const auth = new Authenticator(s.tenancy);
       assert.equal((await auth.verify('AC00000000000000000000000000000001', 'demo-auth-token'))?.customer.id, 'demo');
       assert.equal((await auth.verify('SK00000000000000000000000000000001', 'demo-api-key-secret'))?.customer.id, 'demo');
-      assert.equal(await seedDemo(s, 'http://127.0.0.1:1/sink'), false);
+      assert.equal(await seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token'), false);
     } finally {
       await s.close();
     }
