@@ -22,7 +22,7 @@ import type { Worker } from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import { openStores } from '../../src/store/open-stores.js';
 import { DEFAULT_CONFIG, loadConfig, type WardenConfig } from '../../src/config.js';
-import { buildSinkApp } from '../../src/http/sink/sink.js';
+import { buildSinkApp, SinkState } from '../../src/http/sink/sink.js';
 import { PrimarySharedState, WorkerIpc, type IpcMessage, type WorkerPort } from '../../src/cluster/ipc.js';
 import { HOW_TO, dropSchema, isolatedConfig, testServices } from '../store/services.js';
 import { ADMIN_TOKEN, BIN, freePort, tempDataDir } from './harness.js';
@@ -32,6 +32,8 @@ const LIMIT = 10;
 /** Per-client HTTP requests per minute in the lifecycle cluster (exact below 2,000). */
 const HTTP_LIMIT = 100;
 const SENDER = '+15005550006';
+/** The standalone sink's token, the tenants' upstream auth token. */
+const SINK_TOKEN = 'cluster-sink-token';
 const ADMIN = `Bearer ${ADMIN_TOKEN}`;
 
 interface Reply { status: number; worker: string; headers: IncomingHttpHeaders; json: Record<string, unknown> }
@@ -146,7 +148,7 @@ async function untilEveryWorker(f: () => Promise<Reply>, ok: (r: Reply) => boole
 interface Tenant { accountSid: string; auth: string }
 
 async function createTenant(url: string, id: string, upstream: string): Promise<Tenant> {
-  const c = await call(url, 'POST', '/v1/admin/customers', { auth: ADMIN, json: { id, upstream: { baseUrl: upstream, authToken: 'sink-token' }, senders: [SENDER] } });
+  const c = await call(url, 'POST', '/v1/admin/customers', { auth: ADMIN, json: { id, upstream: { baseUrl: upstream, authToken: SINK_TOKEN }, senders: [SENDER] } });
   assert.equal(c.status, 201, JSON.stringify(c.json));
   const cred = await call(url, 'POST', `/v1/admin/customers/${id}/credentials`, { auth: ADMIN, json: { kind: 'auth-token' } });
   assert.equal(cred.status, 201, JSON.stringify(cred.json));
@@ -188,7 +190,7 @@ function backends(): Array<Backend | { name: string; skip: string }> {
 let sink: FastifyInstance;
 let sinkUrl: string;
 before(async () => {
-  sink = (await buildSinkApp()).app;
+  sink = (await buildSinkApp(new SinkState(SINK_TOKEN))).app;
   sinkUrl = await sink.listen({ port: 0, host: '127.0.0.1' });
 });
 after(async () => { await sink.close(); });
