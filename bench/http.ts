@@ -24,6 +24,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { dirname, resolve } from 'node:path';
@@ -96,15 +97,15 @@ async function gatewayMain(): Promise<void> {
   const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
   const gateway = { rateLimit: false as const, customerSendLimit: false as const, defaultMetrics: true };
   if (cluster.isPrimary) {
-    const { buildSinkApp } = await import('../src/http/sink/sink.js');
+    const { buildSinkApp, SinkState } = await import('../src/http/sink/sink.js');
     const { openStores } = await import('../src/store/open-stores.js');
-    const sink = await buildSinkApp();
+    const sink = await buildSinkApp(new SinkState(process.env.BENCH_SINK_TOKEN));
     sink.state.callbackDelayMs = 0;
     await sink.app.listen({ port: 0, host: '127.0.0.1' });
     const sinkPort = (sink.app.server.address() as { port: number }).port;
     const dataDir = join(mkdtempSync(join(process.env.WARDEN_BENCH_DIR ?? tmpdir(), 'warden-bench-')), 'data');
     const stores = await openStores({ ...DEFAULT_CONFIG, dataDir }, { log: () => undefined });
-    await seedDemo(stores, `http://127.0.0.1:${sinkPort}`);
+    await seedDemo(stores, `http://127.0.0.1:${sinkPort}`, sink.state.token);
     await stores.close();
     const port = await freePort();
     process.env.BENCH_PORT = String(port);
@@ -290,7 +291,10 @@ async function main(): Promise<void> {
   const connections = arg('connections', 50);
   const twilioRate = arg('twilio-rate', 1000);
   const workers = arg('workers', 2);
-  const sinkAuth = 'Basic ' + Buffer.from('AC00000000000000000000000000000001:demo-sink-token').toString('base64');
+  // The sink's token, handed to the gateway process that starts the sink.
+  const sinkToken = randomBytes(24).toString('base64url');
+  process.env.BENCH_SINK_TOKEN = sinkToken;
+  const sinkAuth = 'Basic ' + Buffer.from(`AC00000000000000000000000000000001:${sinkToken}`).toString('base64');
   const form = new URLSearchParams({ To: '+14155550100', From: '+15005550006', Body: 'Hi Sam, your appointment is confirmed for Tuesday at 3pm.' }).toString();
   const twPath = '/2010-04-01/Accounts/AC00000000000000000000000000000001/Messages.json';
   const base = (p: number) => `http://127.0.0.1:${p}`;

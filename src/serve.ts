@@ -19,7 +19,7 @@ import { loadPack } from './policy/load-pack.js';
 import { ActivePolicy } from './policy/active-policy.js';
 import { buildApp } from './http/app.js';
 import { DEFAULT_OPTIONS, type GatewayOptions } from './http/gateway.js';
-import { createCustomer, issueCredential } from './http/admin/tenancy.js';
+import { createCustomer, issueCredential, updateCustomer } from './http/admin/tenancy.js';
 import type { Stores } from './store/types.js';
 
 /** The documented demo tenant (README, docs/http-api.md). Only seeded when no customer exists. */
@@ -30,16 +30,16 @@ export const DEMO = {
   apiKeySid: 'SK00000000000000000000000000000001',
   apiKeySecret: 'demo-api-key-secret',
   sender: '+15005550006',
-  sinkToken: 'demo-sink-token',
 } as const;
 
 /**
- * Seeds the demo tenant when no customer exists; true when this call wrote any of it. Idempotent
- * when several processes seed the same stores at once: each step that another process completed
- * first (customer, auth token, API key) is taken as done, so every caller returns with the demo
- * tenant complete.
+ * Seeds the demo tenant when no customer exists; true when this call wrote any of it. Its
+ * upstream is the sink at `sinkBaseUrl`, reached with `sinkToken`. Idempotent when several
+ * processes seed the same stores at once: each step that another process completed first
+ * (customer, auth token, API key) is taken as done, so every caller returns with the demo tenant
+ * complete.
  */
-export async function seedDemo(stores: Stores, sinkBaseUrl: string): Promise<boolean> {
+export async function seedDemo(stores: Stores, sinkBaseUrl: string, sinkToken: string): Promise<boolean> {
   if ((await stores.tenancy.listCustomers()).length > 0) return false;
   let wrote = false;
   const step = async (done: () => Promise<boolean>, run: () => Promise<unknown>) => {
@@ -54,7 +54,7 @@ export async function seedDemo(stores: Stores, sinkBaseUrl: string): Promise<boo
     id: DEMO.customer,
     name: 'Demo customer',
     accountSid: DEMO.accountSid,
-    upstream: { baseUrl: sinkBaseUrl, accountSid: DEMO.accountSid, authToken: DEMO.sinkToken },
+    upstream: { baseUrl: sinkBaseUrl, accountSid: DEMO.accountSid, authToken: sinkToken },
     senders: [DEMO.sender],
     settings: {
       stopReply: 'You are unsubscribed from Demo messages. Reply START to resubscribe.',
@@ -69,8 +69,20 @@ export async function seedDemo(stores: Stores, sinkBaseUrl: string): Promise<boo
 
 /** The admin token: WARDEN_ADMIN_TOKEN, else one generated once and kept in dataDir/admin-token. */
 export function adminToken(config: WardenConfig, env: NodeJS.ProcessEnv = process.env): string {
-  if (env.WARDEN_ADMIN_TOKEN) return env.WARDEN_ADMIN_TOKEN;
-  const file = join(config.dataDir, 'admin-token');
+  return env.WARDEN_ADMIN_TOKEN || keptToken(config, 'admin-token');
+}
+
+/**
+ * The built-in sink's token: WARDEN_SINK_TOKEN, else one generated once and kept in
+ * dataDir/sink-token, so the demo customer seeded with it keeps reaching the sink after a restart.
+ */
+export function sinkToken(config: WardenConfig, env: NodeJS.ProcessEnv = process.env): string {
+  return env.WARDEN_SINK_TOKEN || keptToken(config, 'sink-token');
+}
+
+/** A random token kept in dataDir/`name` (mode 0600), created by the first process that needs it. */
+function keptToken(config: WardenConfig, name: string): string {
+  const file = join(config.dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(config.dataDir, { recursive: true });
   const token = randomBytes(24).toString('base64url');
@@ -90,6 +102,17 @@ export function adminToken(config: WardenConfig, env: NodeJS.ProcessEnv = proces
   }
 }
 
+/**
+ * A demo customer seeded earlier (by a process with another sink token, or before the sink had
+ * one) whose upstream is this process's own sink gets this sink's token: no other token opens it.
+ */
+async function renewDemoSinkToken(stores: Stores, sinkBaseUrl: string, token: string, log: Logger): Promise<void> {
+  const demo = await stores.tenancy.getCustomer(DEMO.customer);
+  if (demo === null || demo.upstream.baseUrl !== sinkBaseUrl || demo.upstream.authToken === token) return;
+  await updateCustomer(stores, DEMO.customer, { upstream: { authToken: token } });
+  log.info({ customer: DEMO.customer }, "the demo customer's upstream now uses this sink's token");
+}
+
 export interface ServeOptions {
   config?: WardenConfig;
   packDir?: string;
@@ -103,6 +126,8 @@ export interface ServeOptions {
 
 export interface RunningGateway {
   app: FastifyInstance;
+  /** The built-in sink's token (the demo customer's upstream auth token); null without the sink. */
+  sinkToken: string | null;
   stores: OpenedStores;
   projection: StateProjection;
   url: string;
@@ -129,6 +154,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   await projection.ready;
   const stopRetention = startRetentionJob(stores, config.retentionIntervalMs, (m) => log.info({ component: 'retention' }, m), { of: workers });
   const demo = opts.demo ?? true;
+  const sink = demo ? (opts.gateway?.sinkToken ?? sinkToken(config)) : undefined;
   let started = false;
   const port = opts.port ?? config.port;
   // The per-client HTTP rate limit (@fastify/rate-limit) counts in the stores' Counters whenever
@@ -156,6 +182,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
       ...(config.statusCallbackLeaseMs !== undefined ? { statusCallbackLeaseMs: config.statusCallbackLeaseMs } : {}),
       masking: { recipients: config.logRecipients ?? 'mask', bodies: config.logBodies ?? false },
       ...opts.gateway,
+      ...(sink !== undefined ? { sinkToken: sink } : {}),
       rateLimit: rateLimit === false ? false
         : sharedRateLimit ? { ...rateLimit, shared: true } : rateLimit,
     },
@@ -179,14 +206,17 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   const addr = app.server.address();
   const actualPort = typeof addr === 'object' && addr !== null ? addr.port : port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${actualPort}`;
-  if (demo && (await seedDemo(stores, `${url}/sink`))) {
+  if (sink !== undefined && (await seedDemo(stores, `${url}/sink`, sink))) {
     log.info({ accountSid: DEMO.accountSid, authToken: DEMO.authToken, sender: DEMO.sender }, 'seeded the demo customer (see docs/http-api.md)');
+  } else if (sink !== undefined) {
+    await renewDemoSinkToken(stores, `${url}/sink`, sink, log);
   }
   started = true;
   log.info({ url, policyVersion: active.policy.policyVersion, store: stores.kind }, 'warden gateway listening');
   let closing: Promise<void> | null = null;
   return {
     app, stores, projection, url,
+    sinkToken: app.sink?.token ?? null,
     reloadPack: () => {
       const r = active.reload(() => loadPack(opts.packDir).policy);
       if (r.ok) log.info({ policyVersion: r.policyVersion }, 'rule pack reloaded');

@@ -198,7 +198,7 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
   await app.register(async (scope) => registerNative(scope, gw));
   await app.register(async (scope) => registerAdmin(scope, gw));
   await app.register(async (scope) => registerTwilio(scope, gw));
-  const sinkState = gw.options.sink ? new SinkState() : null;
+  const sinkState = gw.options.sink ? new SinkState(gw.options.sinkToken) : null;
   app.decorate('sink', sinkState);
   if (sinkState !== null) await app.register(async (scope) => { await registerSink(scope, { state: sinkState, log: app.log }); }, { prefix: '/sink' });
 

@@ -24,6 +24,11 @@ export interface GatewayOptions {
   publicUrl?: string;
   /** Mount the built-in sink upstream under /sink. */
   sink: boolean;
+  /**
+   * The password the sink requires (Basic, with the path's AccountSid as username); Warden holds
+   * it as the upstream auth token of the customers the sink serves. Absent: random per process.
+   */
+  sinkToken?: string;
   /** Largest request body accepted, bytes (native batches). Twilio routes take at most 64 KiB. */
   bodyLimit: number;
   /**

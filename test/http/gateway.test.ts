@@ -301,7 +301,7 @@ describe('review: held, then released or refused with a status callback', () => 
     assert.ok(cb, 'the app heard through its StatusCallback');
     const params = Object.fromEntries(new URLSearchParams(cb.body));
     assert.equal(params.MessageStatus, 'queued');
-    assert.ok(verifySignature(DEMO.sinkToken, cbUrl, params, cb.signature), 'the callback is signed');
+    assert.ok(verifySignature(fx.sinkToken, cbUrl, params, cb.signature), 'the callback is signed');
     assert.equal((await json(`Bearer ${ADMIN}`, `/v1/review/${sid}`, { action: 'release' })).statusCode, 409, 'settled once: a second release is a conflict');
     assert.ok(fx.gw.app.sink?.messages.has(rel.json().upstreamSid), 'released to the upstream');
   });

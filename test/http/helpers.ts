@@ -20,13 +20,22 @@ export interface Fixture {
   basic(user: string, pass: string): string;
   demoAuth: string;
   otherAuth: string;
+  /** The running gateway's sink token: the upstream auth token of both tenants (and their webhook key). */
+  sinkToken: string;
+}
+
+/** The sink token of a gateway started with the demo sink. */
+export function sinkTokenOf(gw: RunningGateway): string {
+  if (gw.sinkToken === null) throw new Error('the gateway runs no sink');
+  return gw.sinkToken;
 }
 
 export async function startFixture(options: Partial<GatewayOptions> = {}): Promise<Fixture> {
   process.env.WARDEN_ADMIN_TOKEN = ADMIN;
   const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-http-')), 'data');
   const gw = await startGateway({ config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200 }, port: 0, demo: true, logger: false, gateway: { defaultMetrics: false, ...options } });
-  const c = await createCustomer(gw.stores, { id: 'other', upstream: { baseUrl: `${gw.url}/sink`, authToken: 'other-sink-token' }, senders: ['+15005550009'] });
+  const sinkToken = sinkTokenOf(gw);
+  const c = await createCustomer(gw.stores, { id: 'other', upstream: { baseUrl: `${gw.url}/sink`, authToken: sinkToken }, senders: ['+15005550009'] });
   const cred = await issueCredential(gw.stores, 'other', { kind: 'auth-token' });
   const basic = (u: string, p: string) => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
   return {
@@ -35,6 +44,7 @@ export async function startFixture(options: Partial<GatewayOptions> = {}): Promi
     basic,
     demoAuth: basic(DEMO.accountSid, DEMO.authToken),
     otherAuth: basic(c.accountSid, cred.secret),
+    sinkToken,
   };
 }
 

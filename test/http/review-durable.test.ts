@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/serve.js';
 import { createCustomer, issueCredential } from '../../src/http/admin/tenancy.js';
 import { verifySignature } from '../../src/http/twilio/signature.js';
-import { ADMIN, DEMO, form, startCallbackReceiver, type CallbackReceiver } from './helpers.js';
+import { ADMIN, DEMO, form, sinkTokenOf, startCallbackReceiver, type CallbackReceiver } from './helpers.js';
 
 // A body the default pack holds for review (examples/sample-messages.jsonl).
 const REVIEW_BODY = "I know where you live. I'll f.i.n.d you and hurt you";
@@ -51,7 +51,7 @@ describe('review hold survives a restart of the gateway', () => {
 
   it('held before the restart, listed and released after it; settled exactly once', async () => {
     gw = await start();
-    const other = await createCustomer(gw.stores, { id: 'other', upstream: { baseUrl: `${gw.url}/sink`, authToken: 'other-sink-token' }, senders: ['+15005550009'] });
+    const other = await createCustomer(gw.stores, { id: 'other', upstream: { baseUrl: `${gw.url}/sink`, authToken: sinkTokenOf(gw) }, senders: ['+15005550009'] });
     const otherCred = await issueCredential(gw.stores, 'other', { kind: 'auth-token' });
     const otherAuth = 'Basic ' + Buffer.from(`${other.accountSid}:${otherCred.secret}`).toString('base64');
 
@@ -88,7 +88,7 @@ describe('review hold survives a restart of the gateway', () => {
     assert.equal(unreachable.statusCode, 503, 'the old upstream is gone');
     assert.equal((await gw.stores.review.get(sid))?.state, 'held', 'an unreachable upstream leaves the item held');
 
-    const put = await inject({ method: 'PUT', url: `/v1/admin/customers/${DEMO.customer}`, headers: { ...admin, 'content-type': 'application/json' }, payload: JSON.stringify({ upstream: { baseUrl: `${gw.url}/sink`, accountSid: DEMO.accountSid, authToken: DEMO.sinkToken } }) });
+    const put = await inject({ method: 'PUT', url: `/v1/admin/customers/${DEMO.customer}`, headers: { ...admin, 'content-type': 'application/json' }, payload: JSON.stringify({ upstream: { baseUrl: `${gw.url}/sink`, accountSid: DEMO.accountSid, authToken: sinkTokenOf(gw) } }) });
     assert.equal(put.statusCode, 200);
 
     const [one, two] = await Promise.all([settle(sid, 'release', 'alice'), settle(sid, 'release', 'bob')]);
@@ -107,7 +107,7 @@ describe('review hold survives a restart of the gateway', () => {
     assert.equal(cbs.length, 1, 'one status callback');
     const params = Object.fromEntries(new URLSearchParams(cbs[0].body));
     assert.deepEqual([params.MessageSid, params.MessageStatus, params.WardenUpstreamSid], [sid, 'queued', upstreamSid]);
-    assert.ok(verifySignature(DEMO.sinkToken, cbUrl, params, cbs[0].signature), 'the callback is signed');
+    assert.ok(verifySignature(sinkTokenOf(gw), cbUrl, params, cbs[0].signature), 'the callback is signed');
     assert.equal((await settle(sid, 'refuse')).statusCode, 409, 'settled: no second settlement');
 
     const stored = await gw.stores.review.get(sid);

@@ -81,7 +81,7 @@ describe('status callbacks for held messages', () => {
     const params = Object.fromEntries(new URLSearchParams(r.callbacks[2].body));
     assert.equal(params.MessageSid, sid);
     assert.equal(params.MessageStatus, 'failed');
-    assert.ok(verifySignature(DEMO.sinkToken, r.url, params, r.callbacks[2].signature), 'the retry is signed');
+    assert.ok(verifySignature(fx.sinkToken, r.url, params, r.callbacks[2].signature), 'the retry is signed');
     assert.ok((await counter('delivered')) >= 1);
   });
 

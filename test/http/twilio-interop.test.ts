@@ -21,7 +21,7 @@ after(async () => fx.gw.close());
 describe('twilio client through Warden', () => {
   it('messages.create returns a Message resource forwarded to the sink', async () => {
     const m = await client.messages.create({ to: '+14155550101', from: DEMO.sender, body: 'Your table for two is ready', mediaUrl: ['https://example.com/a.png', 'https://example.com/b.png'] });
-    assert.match(m.sid, /^SM[0-9a-f]{32}$/);
+    assert.match(m.sid, /^MM[0-9a-f]{32}$/, 'a message with media is named MM..., as on Twilio');
     assert.equal(m.status, 'queued');
     assert.equal(m.to, '+14155550101');
     assert.equal(m.numMedia, '2');
@@ -91,8 +91,8 @@ describe('inbound webhook signed with the twilio package', () => {
 
   it('STOP with a valid signature opts the sender out and answers TwiML', async () => {
     const params = { From: '+14155550150', To: DEMO.sender, Body: 'stop', MessageSid: 'SM' + 'a'.repeat(32), AccountSid: DEMO.accountSid };
-    const sig = twilio.getExpectedTwilioSignature(DEMO.sinkToken, inboundUrl(), params);
-    assert.ok(twilio.validateRequest(DEMO.sinkToken, sig, inboundUrl(), params));
+    const sig = twilio.getExpectedTwilioSignature(fx.sinkToken, inboundUrl(), params);
+    assert.ok(twilio.validateRequest(fx.sinkToken, sig, inboundUrl(), params));
     const res = await post(params, sig);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /xml/);
@@ -100,7 +100,7 @@ describe('inbound webhook signed with the twilio package', () => {
     await assert.rejects(client.messages.create({ to: '+14155550150', from: DEMO.sender, body: 'Still there?' }), (e: { code?: number }) => e.code === 21610);
     // START opts back in.
     const start = { ...params, Body: 'START' };
-    assert.equal((await post(start, twilio.getExpectedTwilioSignature(DEMO.sinkToken, inboundUrl(), start))).status, 200);
+    assert.equal((await post(start, twilio.getExpectedTwilioSignature(fx.sinkToken, inboundUrl(), start))).status, 200);
     const m = await client.messages.create({ to: '+14155550150', from: DEMO.sender, body: 'Welcome back' });
     assert.equal(m.status, 'queued');
   });
@@ -119,18 +119,18 @@ describe('inbound webhook signed with the twilio package', () => {
     const bodies = ['Opt out', 'revoke', '\uff33\uff34\uff2f\uff30', '"Stop!"', ' unsubscribe. ', 'STOP ALL'];
     for (let i = 0; i < bodies.length; i++) {
       const params = { From: `+1415555016${i}`, To: DEMO.sender, Body: bodies[i] };
-      assert.equal((await post(params, twilio.getExpectedTwilioSignature(DEMO.sinkToken, inboundUrl(), params))).status, 200);
+      assert.equal((await post(params, twilio.getExpectedTwilioSignature(fx.sinkToken, inboundUrl(), params))).status, 200);
       await assert.rejects(client.messages.create({ to: params.From, from: DEMO.sender, body: 'Still there?' }), (e: { code?: number }) => e.code === 21610, JSON.stringify(bodies[i]));
     }
     const chat = { From: '+14155550169', To: DEMO.sender, Body: 'please stop by later' };
-    assert.equal((await post(chat, twilio.getExpectedTwilioSignature(DEMO.sinkToken, inboundUrl(), chat))).status, 200);
+    assert.equal((await post(chat, twilio.getExpectedTwilioSignature(fx.sinkToken, inboundUrl(), chat))).status, 200);
     const m = await client.messages.create({ to: chat.From, from: DEMO.sender, body: 'See you' });
     assert.equal(m.status, 'queued', 'a sentence holding the word is no keyword');
   });
 
   it('HELP answers the configured help text', async () => {
     const params = { From: '+14155550152', To: DEMO.sender, Body: 'HELP' };
-    const res = await post(params, twilio.getExpectedTwilioSignature(DEMO.sinkToken, inboundUrl(), params));
+    const res = await post(params, twilio.getExpectedTwilioSignature(fx.sinkToken, inboundUrl(), params));
     assert.match(await res.text(), /reply STOP to unsubscribe/);
   });
 });

@@ -22,7 +22,7 @@ import type { Worker } from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import { openStores } from '../../src/store/open-stores.js';
 import { DEFAULT_CONFIG, loadConfig, type WardenConfig } from '../../src/config.js';
-import { buildSinkApp } from '../../src/http/sink/sink.js';
+import { buildSinkApp, SinkState } from '../../src/http/sink/sink.js';
 import { PrimarySharedState, WorkerIpc, type IpcMessage, type WorkerPort } from '../../src/cluster/ipc.js';
 import { HOW_TO, dropSchema, isolatedConfig, testServices } from '../store/services.js';
 import { ADMIN_TOKEN, BIN, freePort, tempDataDir } from './harness.js';
@@ -32,6 +32,8 @@ const LIMIT = 10;
 /** Per-client HTTP requests per minute in the lifecycle cluster (exact below 2,000). */
 const HTTP_LIMIT = 100;
 const SENDER = '+15005550006';
+/** The standalone sink's token, the tenants' upstream auth token. */
+const SINK_TOKEN = 'cluster-sink-token';
 const ADMIN = `Bearer ${ADMIN_TOKEN}`;
 
 interface Reply { status: number; worker: string; headers: IncomingHttpHeaders; json: Record<string, unknown> }
@@ -146,7 +148,7 @@ async function untilEveryWorker(f: () => Promise<Reply>, ok: (r: Reply) => boole
 interface Tenant { accountSid: string; auth: string }
 
 async function createTenant(url: string, id: string, upstream: string): Promise<Tenant> {
-  const c = await call(url, 'POST', '/v1/admin/customers', { auth: ADMIN, json: { id, upstream: { baseUrl: upstream, authToken: 'sink-token' }, senders: [SENDER] } });
+  const c = await call(url, 'POST', '/v1/admin/customers', { auth: ADMIN, json: { id, upstream: { baseUrl: upstream, authToken: SINK_TOKEN }, senders: [SENDER] } });
   assert.equal(c.status, 201, JSON.stringify(c.json));
   const cred = await call(url, 'POST', `/v1/admin/customers/${id}/credentials`, { auth: ADMIN, json: { kind: 'auth-token' } });
   assert.equal(cred.status, 201, JSON.stringify(cred.json));
@@ -188,7 +190,7 @@ function backends(): Array<Backend | { name: string; skip: string }> {
 let sink: FastifyInstance;
 let sinkUrl: string;
 before(async () => {
-  sink = (await buildSinkApp()).app;
+  sink = (await buildSinkApp(new SinkState(SINK_TOKEN))).app;
   sinkUrl = await sink.listen({ port: 0, host: '127.0.0.1' });
 });
 after(async () => { await sink.close(); });
@@ -428,14 +430,14 @@ describe('warden serve --workers: configuration', () => {
     const { seedDemo } = await import('../../src/serve.js');
     const s = await openStores({ ...DEFAULT_CONFIG, dataDir: tempDataDir('seed') }, { log: () => undefined });
     try {
-      const r = await Promise.all([seedDemo(s, 'http://127.0.0.1:1/sink'), seedDemo(s, 'http://127.0.0.1:1/sink'), seedDemo(s, 'http://127.0.0.1:1/sink')]);
+      const r = await Promise.all([seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token'), seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token'), seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token')]);
       assert.ok(r.includes(true));
       assert.deepEqual((await s.tenancy.listCustomers()).map((c) => c.id), ['demo']);
       const { Authenticator } = await import('../../src/http/credentials.js');
       const auth = new Authenticator(s.tenancy);
       assert.equal((await auth.verify('AC00000000000000000000000000000001', 'demo-auth-token'))?.customer.id, 'demo');
       assert.equal((await auth.verify('SK00000000000000000000000000000001', 'demo-api-key-secret'))?.customer.id, 'demo');
-      assert.equal(await seedDemo(s, 'http://127.0.0.1:1/sink'), false);
+      assert.equal(await seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token'), false);
     } finally {
       await s.close();
     }

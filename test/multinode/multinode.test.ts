@@ -13,6 +13,7 @@ import { ADMIN_TOKEN, DEMO_AUTH, DEMO_SENDER, DEMO_SID, enforce, optOut, post, s
 
 const services = await testServices();
 const LIMIT = 200;
+const SINK_TOKEN = 'multinode-sink-token';
 
 async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
   const t0 = Date.now();
@@ -34,7 +35,7 @@ if (services === null) {
     const env = {
       WARDEN_DATABASE_URL: svc.databaseUrl, WARDEN_REDIS_URL: svc.redisUrl,
       WARDEN_DATABASE_SCHEMA: config.databaseSchema, WARDEN_REDIS_PREFIX: config.redisPrefix,
-      WARDEN_SEND_LIMIT: `${LIMIT}/1m`, WARDEN_POLL_INTERVAL_MS: '5000',
+      WARDEN_SEND_LIMIT: `${LIMIT}/1m`, WARDEN_POLL_INTERVAL_MS: '5000', WARDEN_SINK_TOKEN: SINK_TOKEN,
     };
     let a: Node;
     let b: Node;
@@ -97,7 +98,7 @@ if (services === null) {
       const listed = async (n: Node) => ((await (await fetch(`${n.url}/v1/review`, { headers: { authorization: admin } })).json()) as { held: Array<{ sid: string }> }).held.map((h) => h.sid);
       // The demo customer's upstream is node A's sink: count what reached it.
       const forwarded = async (to: string) => {
-        const r = await fetch(`${a.url}/sink/2010-04-01/Accounts/${DEMO_SID}/Messages.json`, { headers: { authorization: 'Basic ' + Buffer.from(`${DEMO_SID}:demo-sink-token`).toString('base64') } });
+        const r = await fetch(`${a.url}/sink/2010-04-01/Accounts/${DEMO_SID}/Messages.json`, { headers: { authorization: 'Basic ' + Buffer.from(`${DEMO_SID}:${SINK_TOKEN}`).toString('base64') } });
         return ((await r.json()) as { messages: Array<{ to: string }> }).messages.filter((m) => m.to === to).length;
       };
       try {

@@ -1,6 +1,10 @@
 // Twilio Message and Call resources as Twilio's API returns them (shapes from Twilio's OpenAPI
 // description, operations CreateMessage and CreateCall). Used for messages Warden holds for review
-// and by the built-in sink upstream.
+// and by the built-in sink upstream: one builder, so both answer alike. Like Twilio, a resource's
+// `to` is the number in E.164 however the app wrote it ("(415) 555-0100" sent from a US number is
+// "+14155550100"); a channel address keeps its channel ("whatsapp:+14155550100").
+
+import { canonicalRecipient } from '../../core/phone-number.js';
 
 export type FormFields = Record<string, string | string[] | undefined>;
 
@@ -27,6 +31,22 @@ export function segments(body: string): number {
   const single = gsm ? 160 : 70;
   const multi = gsm ? 153 : 67;
   return body.length <= single ? 1 : Math.ceil(body.length / multi);
+}
+
+/** `whatsapp:`, `rcs:`, `sip:`...: the channel a `To` is written for, if any. */
+const CHANNEL = /^\s*([a-z][a-z0-9-]{0,19}):/i;
+
+/**
+ * `to` as the provider reports it: canonicalRecipient() (E.164, national digits read in the
+ * sender's country), with the channel the app named kept (canonicalRecipient reads an `rcs:`
+ * address as its bare number, which is right for opt-outs but not for the resource); as written
+ * when it holds no phone number.
+ */
+export function resourceTo(to: string, from: string): string {
+  const canonical = canonicalRecipient(to, from);
+  if (canonical === null) return to;
+  const channel = CHANNEL.exec(to)?.[1].toLowerCase();
+  return channel === undefined || canonical.includes(':') ? canonical : `${channel}:${canonical}`;
 }
 
 export interface MessageResource {
@@ -56,6 +76,7 @@ export function messageResource(accountSid: string, sid: string, fields: FormFie
   const body = first(fields, 'Body') ?? '';
   const date = rfc2822(now);
   const uri = `/2010-04-01/Accounts/${accountSid}/Messages/${sid}`;
+  const from = first(fields, 'From');
   return {
     account_sid: accountSid,
     api_version: '2010-04-01',
@@ -66,7 +87,7 @@ export function messageResource(accountSid: string, sid: string, fields: FormFie
     direction: 'outbound-api',
     error_code: null,
     error_message: null,
-    from: first(fields, 'From') ?? null,
+    from: from ?? null,
     messaging_service_sid: first(fields, 'MessagingServiceSid') ?? null,
     num_media: String(all(fields, 'MediaUrl').length),
     num_segments: String(segments(body)),
@@ -75,7 +96,7 @@ export function messageResource(accountSid: string, sid: string, fields: FormFie
     sid,
     status,
     subresource_uris: { media: `${uri}/Media.json` },
-    to: first(fields, 'To') ?? '',
+    to: resourceTo(first(fields, 'To') ?? '', from ?? ''),
     uri: `${uri}.json`,
   };
 }
@@ -113,7 +134,7 @@ export function callResource(accountSid: string, sid: string, fields: FormFields
   const date = rfc2822(now);
   const base = `/2010-04-01/Accounts/${accountSid}/Calls/${sid}`;
   const from = first(fields, 'From') ?? '';
-  const to = first(fields, 'To') ?? '';
+  const to = resourceTo(first(fields, 'To') ?? '', from);
   return {
     account_sid: accountSid,
     answered_by: null,
