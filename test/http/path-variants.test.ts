@@ -55,7 +55,7 @@ before(async () => {
     req.on('end', () => {
       recorded.push({ method: req.method ?? '', path: req.url ?? '', body });
       res.writeHead(201, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ sid: 'SM' + 'f'.repeat(32), status: 'queued' }));
+      res.end(JSON.stringify({ sid: 'SM' + 'f'.repeat(32), status: 'queued', account_sid: UPSTREAM_SID, next_page_uri: `/2010-04-01/Accounts/${UPSTREAM_SID}/Messages.json?Page=1` }));
     });
   });
   await new Promise<void>((r) => recorder.listen(0, '127.0.0.1', r));
@@ -186,6 +186,8 @@ describe('path variants of a send', () => {
     const r = await raw('GET', `${A()}/./messages.json?PageSize=5`);
     assert.equal(r.status, 201);
     assert.equal(recorded[recorded.length - 1].path, `/2010-04-01/Accounts/${UPSTREAM_SID}/Messages.json?PageSize=5`);
+    assert.equal(r.json?.next_page_uri, `/2010-04-01/Accounts/${sid}/Messages.json?Page=1`, 'page URIs name the app\'s own account');
+    assert.equal(r.json?.account_sid, sid);
     for (const path of [
       `/2010-04-01/Accounts/${fx.other.accountSid}/Messages.json`,
       `/2010-04-01/%41ccounts/${fx.other.accountSid}/Messages.json`,

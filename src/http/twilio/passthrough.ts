@@ -80,7 +80,8 @@ export function passthrough(gw: Gateway, operation: 'read' | 'delete' | 'feedbac
     const path = req.url.slice(0, q < 0 ? undefined : q);
     const query = q < 0 ? '' : req.url.slice(q);
     const accountPrefix = `/2010-04-01/Accounts/${params.AccountSid}`;
-    const upstreamPath = `/2010-04-01/Accounts/${upstreamAccount(params.AccountSid, customer)}${path.slice(accountPrefix.length)}`;
+    const upstreamSid = upstreamAccount(params.AccountSid, customer);
+    const upstreamPath = `/2010-04-01/Accounts/${upstreamSid}${path.slice(accountPrefix.length)}`;
     let body: string | undefined;
     if (operation === 'feedback') {
       if (!isForm(req.body)) throw new TwilioRefusal('notForm');
@@ -97,6 +98,11 @@ export function passthrough(gw: Gateway, operation: 'read' | 'delete' | 'feedbac
       ...(body !== undefined ? { body, contentType: 'application/x-www-form-urlencoded' } : {}),
       ...(typeof accept === 'string' ? { accept } : {}),
     });
+    // The app knows its own AccountSid only: page URIs and account_sid fields that name the
+    // upstream's account are written back, so the SDK's next page comes back through Warden.
+    if (upstreamSid !== params.AccountSid && (res.headers['content-type'] ?? '').includes('json')) {
+      res.body = Buffer.from(res.body.toString('utf8').split(upstreamSid).join(params.AccountSid), 'utf8');
+    }
     return relay(reply, res);
   });
 }
