@@ -149,10 +149,12 @@ export class TwimlProxy {
 
   /**
    * Makes relative URLs absolute against the app's document URL and sends every further TwiML
-   * document through the proxy, for the same call.
+   * document through the proxy, for the same call. `base` null (a Twiml parameter has no URL of
+   * its own): relative URLs are left as they are, absolute ones proxied all the same.
    */
-  rewriteDocument(root: TwimlElement, customerId: string, base: string, claims: Pick<TokenClaims, 'ref' | 'bound'>): void {
+  rewriteDocument(root: TwimlElement, customerId: string, base: string | null, claims: Pick<TokenClaims, 'ref' | 'bound'>): void {
     const absolute = (u: string): string => {
+      if (base === null) return u;
       try {
         return new URL(u.trim(), base).href;
       } catch {
@@ -160,7 +162,7 @@ export class TwimlProxy {
       }
     };
     const proxied = (u: string, m: string | undefined): string => {
-      const abs = absolute(u);
+      const abs = absolute(u).trim();
       if (!/^https?:\/\//i.test(abs) || abs.length > MAX_URL_LENGTH) return abs;
       return this.proxyUrl(customerId, { ...claims, method: method(m), url: abs });
     };

@@ -151,11 +151,16 @@ describe('twimlContent: size', () => {
       }
       return best;
     };
-    time(doc(4_000));
-    const small = time(doc(2_000));
-    const large = time(doc(16_000));
-    // Eight times the input; a quadratic reader would take ~64 times as long (the margin is for GC).
-    assert.ok(large < small * 24, `8x input took ${(large / small).toFixed(1)}x as long (${small.toFixed(1)} ms -> ${large.toFixed(1)} ms)`);
+    time(doc(16_000));
+    // Eight times the input; a quadratic reader takes ~64 times as long on every attempt, while
+    // noise from the garbage collector or other tests only inflates some attempts.
+    const ratios: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const ratio = time(doc(16_000)) / time(doc(2_000));
+      ratios.push(ratio);
+      if (ratio < 24) break;
+    }
+    assert.ok(Math.min(...ratios) < 24, `8x input took ${ratios.map((r) => r.toFixed(1)).join(', ')}x as long`);
   });
 
   it('reads the largest document Twilio fetches quickly', () => {
