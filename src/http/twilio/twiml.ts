@@ -76,7 +76,8 @@ export function parseTwiml(xml: string, maxLength: number = TWIML_PARAMETER_LIMI
   parser.on('text', addText);
   parser.on('cdata', addText);
   try {
-    parser.write(xml).close();
+    // Whitespace before the XML declaration is not XML, but it carries nothing and apps emit it.
+    parser.write(xml.replace(/^[\uFEFF\s]+(?=<\?xml)/, '')).close();
   } catch (e) {
     return failure ?? { error: 'malformed', detail: (e as Error).message };
   }

@@ -12,6 +12,7 @@ import { parse as parseQuery } from 'node:querystring';
 import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import { request } from 'undici';
+import twilio from 'twilio';
 import { RAW_BODY, type FormFields } from '../../../src/http/twilio/form.js';
 import { computeSignature, verifySignature } from '../../../src/http/twilio/signature.js';
 import { HANGUP, TwimlProxy, TwimlProxyUrlError, registerTwimlProxy, type FetchTwiml, type ProxiedDocument } from '../../../src/http/twilio/twiml-proxy.js';
@@ -126,6 +127,8 @@ describe('TwiML proxy', () => {
     assert.equal(got.url, '/voice?tenant=7');
     assert.deepEqual({ ...parseQuery(got.body) }, PARAMS);
     assert.ok(verifySignature(UPSTREAM_TOKEN, `${appBase}/voice?tenant=7`, parseQuery(got.body) as FormFields, got.headers['x-twilio-signature'] as string));
+    // ...as the official package's validator, which apps use, checks it.
+    assert.ok(twilio.validateRequest(UPSTREAM_TOKEN, got.headers['x-twilio-signature'] as string, `${appBase}/voice?tenant=7`, { ...parseQuery(got.body) }));
 
     // What was screened is the app's document.
     assert.equal(screened.length, 1);
@@ -190,6 +193,15 @@ describe('TwiML proxy', () => {
     assert.equal(got.method, 'GET');
     assert.equal(got.url, `/get?a=1&${new URLSearchParams(PARAMS).toString()}`);
     assert.ok(verifySignature(UPSTREAM_TOKEN, appBase + got.url, {}, got.headers['x-twilio-signature'] as string));
+    assert.ok(twilio.validateRequest(UPSTREAM_TOKEN, got.headers['x-twilio-signature'] as string, appBase + got.url, {}));
+  });
+
+  it('accepts the provider\'s signature as the official package computes it', async () => {
+    routes.set('/voice', { body: '<Response><Say>hi</Say></Response>' });
+    const url = proxy.rewriteCallUrl(CUSTOMER.id, 'CAx', `${appBase}/voice`);
+    const res = await provider(url, { signature: twilio.getExpectedTwilioSignature(UPSTREAM_TOKEN, url, PARAMS) });
+    assert.equal(res.statusCode, 200);
+    assert.match(res.body, /<Say>hi<\/Say>/);
   });
 
   it('refuses a request without a valid provider signature, before asking the app', async () => {

@@ -112,6 +112,11 @@ describe('twimlContent: refusals', () => {
     }
   });
 
+  it('takes a byte-order mark and whitespace before the XML declaration', () => {
+    assert.equal(read('\uFEFF\n  <?xml version="1.0" encoding="UTF-8"?>\n<Response><Say>a</Say></Response>').text, 'a');
+    assert.equal(refused('<Response/>\n<?xml version="1.0"?>').error, 'malformed');
+  });
+
   it('refuses a root other than <Response>', () => {
     assert.match(refused('<Say>hi</Say>').detail, /Response/);
   });
