@@ -31,6 +31,8 @@ export interface ProxiedDocument {
   customer: CustomerRecord;
   /** The provider's CallSid, from the request. */
   callSid: string | undefined;
+  /** The provider's parameters (From, To, CallStatus, Digits...), from the body or, for GET, the query. */
+  params: FormFields;
   /** The SID the token was made for (Warden's SID for the call on create, the provider's on update). */
   ref: string;
   /** The app's URL the document came from, and how it was asked for. */
@@ -74,6 +76,8 @@ export class TwimlProxyUrlError extends Error {}
 
 /** Longest app URL a token carries. */
 const MAX_URL_LENGTH = 2048;
+/** Largest audio answer relayed (the provider plays files up to a few megabytes). */
+const MAX_AUDIO_BYTES = 16 * 1024 * 1024;
 const PREFIX = '/twilio/twiml';
 export const HANGUP = '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>';
 
@@ -256,6 +260,7 @@ export function registerTwimlProxy(app: FastifyInstance, proxy: TwimlProxy, deps
     let answer: { type: string; body: string | Buffer };
     if (type.startsWith('audio/')) {
       // Audio played as is: nothing to read but where it comes from.
+      if (res.body.length > MAX_AUDIO_BYTES) return unreadable(req, reply, customerId, 'audio larger than Warden relays');
       kind = 'audio';
       content = { text: '', urls: [claims.url], documentUrls: [], numbers: [] };
       answer = { type, body: res.body };
@@ -280,7 +285,8 @@ export function registerTwimlProxy(app: FastifyInstance, proxy: TwimlProxy, deps
 
     let verdict: { allow: boolean; decisionId?: string };
     try {
-      verdict = await deps.screen({ customer, callSid, ref: claims.ref, url: claims.url, method: claims.method, kind, content });
+      const given = isGet ? (Object.fromEntries(new URLSearchParams(query)) as FormFields) : params;
+      verdict = await deps.screen({ customer, callSid, params: given, ref: claims.ref, url: claims.url, method: claims.method, kind, content });
     } catch (e) {
       // Fails closed: a call whose words could not be screened is not put through.
       req.log.error({ err: e, customer: customerId }, 'TwiML proxy: screening failed');

@@ -134,6 +134,7 @@ describe('TwiML proxy', () => {
     assert.equal(screened.length, 1);
     assert.equal(screened[0].content.text, 'Your appointment is at 3pm\nPress 1');
     assert.equal(screened[0].callSid, CALL);
+    assert.equal(screened[0].params.To, PARAMS.To);
     assert.equal(screened[0].ref, 'CAwarden');
     assert.equal(screened[0].kind, 'twiml');
 
@@ -194,6 +195,7 @@ describe('TwiML proxy', () => {
     assert.equal(got.url, `/get?a=1&${new URLSearchParams(PARAMS).toString()}`);
     assert.ok(verifySignature(UPSTREAM_TOKEN, appBase + got.url, {}, got.headers['x-twilio-signature'] as string));
     assert.ok(twilio.validateRequest(UPSTREAM_TOKEN, got.headers['x-twilio-signature'] as string, appBase + got.url, {}));
+    assert.equal(screened[0].params.From, PARAMS.From);
   });
 
   it('accepts the provider\'s signature as the official package computes it', async () => {
