@@ -33,6 +33,9 @@ export const TWILIO_ERRORS = {
   senderNotOwned: { code: 21606, status: 400, message: "The 'From' phone number provided is not a valid message-capable phone number for this account.", when: 'From (or MessagingServiceSid) is not one of the customer\'s owned senders, or a rule for identity.falsification* blocked it.' },
   contentFiltered: { code: 30007, status: 400, message: 'Message filtered: the content violates the Acceptable Use Policy', when: 'The policy blocked the message for its content (content.*, integrity.*, law.* other than opt-out, and every other clause without a more specific code).' },
   suspended: { code: 30002, status: 400, message: 'Account suspended', when: 'The customer or end user is suspended (reason clause account.suspended).' },
+  twimlInvalid: { code: 12100, status: 400, message: 'Document parse failure', when: 'CreateCall or UpdateCall whose Twiml is not well-formed XML, has a DOCTYPE, or has a root other than <Response> (src/http/twilio/twiml.ts).' },
+  twimlTooLarge: { code: 11750, status: 400, message: 'TwiML response body too large', when: 'CreateCall or UpdateCall whose Twiml is longer than the 4,000 characters Twilio accepts.' },
+  contentVariablesInvalid: { code: 21656, status: 400, message: 'The ContentVariables Parameter is invalid', when: 'CreateMessage whose ContentVariables is not a JSON object of string (or number) values.' },
 } as const satisfies Record<string, TwilioErrorSpec>;
 
 export type TwilioErrorName = keyof typeof TWILIO_ERRORS;
