@@ -1,16 +1,19 @@
 // The built-in sink upstream: a stand-in for Twilio's API so the whole flow works offline. It
 // accepts CreateMessage and CreateCall like Twilio (HTTP Basic, form-encoded), records what it
 // receives, answers with Twilio-shaped resources, serves them back (fetch and list), and posts
-// signed status callbacks (sent, delivered / completed) to the StatusCallback URL.
+// signed status callbacks (sent, delivered / completed) to the StatusCallback URL. Those callbacks
+// go through an EgressClient like everything Warden sends: mounted on the gateway, the gateway's
+// own (same policy, same allow list); standalone, one of its own.
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import { parse as parseQuery } from 'node:querystring';
-import { request } from 'undici';
 import { newSid, parseBasicAuth } from '../credentials.js';
 import { callResource, first, messageResource, type CallResource, type FormFields, type MessageResource } from '../twilio/resources.js';
 import { computeSignature } from '../twilio/signature.js';
 import { encodeForm } from '../twilio/upstream.js';
+import { EgressClient } from '../egress/egress-client.js';
+import { EgressPolicy } from '../egress/egress-policy.js';
 
 export interface SinkCallback {
   url: string;
@@ -42,6 +45,8 @@ function authError(reply: FastifyReply): FastifyReply {
 export interface SinkOptions {
   state?: SinkState;
   log: FastifyBaseLogger;
+  /** The client its status callbacks go through. */
+  egress: EgressClient;
 }
 
 export async function registerSink(app: FastifyInstance, opts: SinkOptions): Promise<SinkState> {
@@ -63,16 +68,17 @@ export async function registerSink(app: FastifyInstance, opts: SinkOptions): Pro
       const entry: SinkCallback = { url, fields, status: null };
       state.callbacks.push(entry);
       if (state.callbacks.length > 1000) state.callbacks.shift();
-      request(url, {
+      opts.egress.request(url, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': computeSignature(token, url, fields) },
         body: encodeForm(fields),
-        headersTimeout: 5000,
-        bodyTimeout: 5000,
-      }).then(async (res) => {
-        entry.status = res.statusCode;
-        await res.body.dump();
-      }).catch((e: unknown) => opts.log.debug({ err: e, url }, 'sink status callback failed'))
+        timeoutMs: 5000,
+        maxBytes: 1024,
+        overflow: 'truncate',
+        operation: 'sink-callback',
+      }).then((res) => {
+        entry.status = res.status;
+      }).catch((e: unknown) => opts.log.debug({ outcome: (e as { outcome?: string }).outcome, detail: (e as { detail?: string }).detail }, 'sink status callback failed'))
         .finally(() => setTimeout(next, state.callbackDelayMs).unref());
     };
     setTimeout(next, state.callbackDelayMs).unref();
@@ -123,10 +129,19 @@ export async function registerSink(app: FastifyInstance, opts: SinkOptions): Pro
   return state;
 }
 
-/** A standalone sink server (benchmark baseline, or a separate upstream process). */
-export async function buildSinkApp(state = new SinkState()): Promise<{ app: FastifyInstance; state: SinkState }> {
+/**
+ * A standalone sink server (benchmark baseline, or a separate upstream process). `egressAllow`:
+ * the ranges its callbacks may reach beyond public addresses (a test's receiver on loopback).
+ */
+export async function buildSinkApp(state = new SinkState(), opts: { egressAllow?: string[] } = {}): Promise<{ app: FastifyInstance; state: SinkState }> {
   const app = Fastify({ logger: false });
+  const self = () => {
+    const a = app.server.address();
+    return a !== null && typeof a === 'object' ? { address: a.address, port: a.port } : null;
+  };
+  const egress = new EgressClient({ policy: new EgressPolicy({ allow: opts.egressAllow ?? [], self }), connections: 16 });
+  app.addHook('onClose', async () => egress.close());
   await app.register(formbody, { parser: (s: string) => parseQuery(s) });
-  await registerSink(app, { state, log: app.log });
+  await registerSink(app, { state, log: app.log, egress });
   return { app, state };
 }

@@ -17,6 +17,7 @@ import { computeSignature, verifySignature } from './signature.js';
 import { TWILIO_ERRORS, errorForClause, topReason, twilioError, type TwilioErrorName } from './twilio-errors.js';
 import { TWILIO_OAI_SUBSET } from './oai-subset.js';
 import { UpstreamClient, UpstreamError, encodeForm, type UpstreamResponse } from './upstream.js';
+import { parseTargetUrl } from '../egress/egress-client.js';
 
 export function isTwilioPath(url: string): boolean {
   return url.startsWith('/2010-04-01/') || url.startsWith('/twilio/');
@@ -138,6 +139,7 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
       const from = first(fields, 'From');
       const service = first(fields, 'MessagingServiceSid');
       if (!to) throw new TwilioRefusal('missingTo');
+      if (first(fields, 'StatusCallback') && parseTargetUrl(first(fields, 'StatusCallback') as string) === null) throw new TwilioRefusal('invalidStatusCallback');
       let body: string;
       const media = kind === 'message' ? all(fields, 'MediaUrl') : [];
       if (kind === 'message') {
