@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { lookup } from 'node:dns/promises';
 import { EgressClient, EgressError } from '../../src/http/egress/egress-client.js';
 import { EgressPolicy } from '../../src/http/egress/egress-policy.js';
+import { computeSignature } from '../../src/http/twilio/signature.js';
 import { ADMIN, ALLOW_LOOPBACK, DEMO, form, startFixture, type Fixture } from './helpers.js';
 
 // A body the default pack holds for review (examples/sample-messages.jsonl).
@@ -176,6 +177,17 @@ async function heldCallback(fx: Fixture, to: string, callbackUrl: string): Promi
   }
 }
 
+/** A provider status event for the tenant `other`, signed as the provider signs it; relayed to its webhookUrl. */
+async function relayStatus(fx: Fixture, webhookUrl: string): Promise<void> {
+  const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+  const put = await fx.gw.app.inject({ method: 'PUT', url: '/v1/admin/customers/other', headers: admin, payload: JSON.stringify({ webhookUrl }) });
+  assert.equal(put.statusCode, 200, put.body);
+  const fields = { MessageSid: 'SM' + 'b'.repeat(32), MessageStatus: 'delivered', AccountSid: fx.other.accountSid };
+  const url = `${fx.gw.url}/twilio/status/other`;
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': computeSignature('other-sink-token', url, fields) }, body: form(fields) });
+  assert.equal(res.status, 204);
+}
+
 async function egressCount(fx: Fixture, operation: string, outcome: string): Promise<number> {
   const text = (await fx.gw.app.inject({ url: '/metrics' })).body;
   const m = new RegExp(`^warden_egress_requests_total\\{operation="${operation}",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text);
@@ -232,6 +244,12 @@ describe('gateway egress: refused by default', () => {
     assert.equal(r.hits.length, 0);
   });
 
+  it('a provider event relayed to a webhookUrl on loopback reaches nothing', async () => {
+    await relayStatus(fx, `http://127.0.0.1:${r.port}/hook`);
+    assert.equal(await egressCount(fx, 'webhook-status', 'refused-by-policy'), 1);
+    assert.equal(r.hits.length, 0);
+  });
+
   it('a customer upstream on a private address is refused: 20503, nothing reaches it', async () => {
     const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
     const put = await fx.gw.app.inject({ method: 'PUT', url: '/v1/admin/customers/other', headers: admin, payload: JSON.stringify({ upstream: { baseUrl: `http://127.0.0.1:${r.port}` } }) });
@@ -282,6 +300,11 @@ describe('gateway egress: loopback allowed by the operator', () => {
     const end = Date.now() + 2_000;
     while (r.hits.filter((h) => h.url === '/sink-cb').length < 2 && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
     assert.deepEqual(r.hits.filter((h) => h.url === '/sink-cb').map((h) => new URLSearchParams(h.body).get('MessageStatus')), ['sent', 'delivered']);
+  });
+
+  it('a provider event is relayed to a webhookUrl in the allowed range', async () => {
+    await relayStatus(fx, `http://127.0.0.1:${r.port}/hook`);
+    assert.deepEqual(r.hits.filter((h) => h.url === '/hook').map((h) => new URLSearchParams(h.body).get('MessageStatus')), ['delivered']);
   });
 
   it('a customer upstream in the allowed range is reached', async () => {

@@ -125,6 +125,7 @@ export class EgressPolicy {
   private readonly allowed: BlockList;
   private readonly self: () => ListenAddress | null;
   private localCache: { at: number; list: BlockList } | null = null;
+  private selfCache: { address: string; list: BlockList } | null = null;
   /** The allow list as configured (for start-up logs). */
   readonly allow: readonly string[];
 
@@ -151,9 +152,12 @@ export class EgressPolicy {
     if (self === null || self.port !== port) return false;
     if (!WILDCARDS.has(self.address)) {
       // A socket on 127.0.0.1 is also reached as ::ffff:127.0.0.1; BlockList matches both forms.
-      const one = new BlockList();
-      one.addAddress(self.address, isIPv4(self.address) ? 'ipv4' : 'ipv6');
-      return one.check(ip, family);
+      if (this.selfCache?.address !== self.address) {
+        const list = new BlockList();
+        list.addAddress(self.address, isIPv4(self.address) ? 'ipv4' : 'ipv6');
+        this.selfCache = { address: self.address, list };
+      }
+      return this.selfCache.list.check(ip, family);
     }
     return this.localAddresses().check(ip, family);
   }
