@@ -18,7 +18,7 @@ import { ADMIN, ALLOW_LOOPBACK, DEMO, form, startFixture, type Fixture } from '.
 // A body the default pack holds for review (examples/sample-messages.jsonl).
 const REVIEW_BODY = "I know where you live. I'll f.i.n.d you and hurt you";
 
-interface Receiver { port: number; hits: Array<{ method: string; url: string; body: string }>; dualStack: boolean; server: Server; close(): Promise<void> }
+interface Receiver { port: number; hits: Array<{ method: string; url: string; body: string; authorization?: string }>; dualStack: boolean; server: Server; close(): Promise<void> }
 
 /** An HTTP endpoint on loopback (IPv4 and, where the host has it, IPv6) that records every request. */
 async function startReceiver(answer: (url: string) => { status: number; headers?: Record<string, string> } = () => ({ status: 200 })): Promise<Receiver> {
@@ -27,7 +27,7 @@ async function startReceiver(answer: (url: string) => { status: number; headers?
     let body = '';
     req.on('data', (c) => { body += c; });
     req.on('end', () => {
-      hits.push({ method: req.method ?? '', url: req.url ?? '', body });
+      hits.push({ method: req.method ?? '', url: req.url ?? '', body, ...(req.headers.authorization !== undefined ? { authorization: req.headers.authorization } : {}) });
       const a = answer(req.url ?? '');
       res.writeHead(a.status, a.headers ?? {});
       res.end('ok');
@@ -85,6 +85,19 @@ describe('egress client', () => {
         assert.equal(res.outcome, 'delivered');
       }
       assert.equal(r.hits.length - before, targets.length);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('userinfo in a callback URL is sent as HTTP Basic, not in the request line', async () => {
+    const client = new EgressClient({ policy: new EgressPolicy({ allow: ALLOW_LOOPBACK }) });
+    try {
+      const before = r.hits.length;
+      const res = await client.request(`http://app%20user:p%40ss@127.0.0.1:${r.port}/auth`, { method: 'POST', body: 'x=1', operation: 'test' });
+      assert.equal(res.status, 200);
+      const hit = r.hits.slice(before).find((h) => h.url === '/auth');
+      assert.equal(hit?.authorization, 'Basic ' + Buffer.from('app user:p@ss').toString('base64'));
     } finally {
       await client.close();
     }

@@ -191,10 +191,18 @@ export class EgressClient {
     }
     const timeout = req.timeoutMs ?? 10_000;
     const max = req.maxBytes ?? 64 * 1024;
+    const headers = { ...req.headers };
+    // Userinfo in a callback URL (Twilio allows it) is sent as HTTP Basic, as Twilio does, and
+    // never travels further in the URL itself (logs show loggableUrl).
+    if (url.username !== '' || url.password !== '') {
+      if (headers.authorization === undefined) headers.authorization = 'Basic ' + Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+      url.username = '';
+      url.password = '';
+    }
     try {
       const res = await request(url, {
         method: (req.method ?? 'GET') as 'GET',
-        headers: req.headers ?? {},
+        headers,
         body: req.body ?? null,
         dispatcher: this.ownAgent !== null && this.underOwnPrefix(url) ? this.ownAgent : this.agent,
         headersTimeout: timeout,
