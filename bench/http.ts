@@ -95,7 +95,8 @@ async function gatewayMain(): Promise<void> {
   const workers = Number(process.env.BENCH_WORKERS ?? 1);
   process.env.WARDEN_ADMIN_TOKEN = 'bench';
   const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
-  const gateway = { rateLimit: false as const, customerSendLimit: false as const, defaultMetrics: true };
+  // The sink upstream listens on loopback, which the egress policy refuses unless allowed.
+  const gateway = { rateLimit: false as const, customerSendLimit: false as const, defaultMetrics: true, egressAllow: ['127.0.0.1/32'] };
   if (cluster.isPrimary) {
     const { buildSinkApp, SinkState } = await import('../src/http/sink/sink.js');
     const { openStores } = await import('../src/store/open-stores.js');

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { parseCidr } from './http/egress/egress-policy.js';
 
 export interface WardenConfig {
   /** Directory of the embedded SQLite database (created on first start). */
@@ -55,6 +56,12 @@ export interface WardenConfig {
   logRecipients?: 'mask' | 'hash' | 'full';
   /** Whether decision log lines carry message bodies (WARDEN_LOG_BODIES=true); default: only their length. */
   logBodies?: boolean;
+  /**
+   * Ranges outbound requests may reach although the egress policy denies them (loopback, private,
+   * link-local, ...): WARDEN_EGRESS_ALLOW="10.20.0.0/16,fd00::/8", or a list in the file. Unset:
+   * none (docs/egress.md).
+   */
+  egressAllow?: string[];
   /** Where the configuration file was read from, if any. */
   configFile?: string;
 }
@@ -92,6 +99,7 @@ const ENV: Record<string, keyof WardenConfig> = {
   WARDEN_STATUS_CALLBACK_LEASE_MS: 'statusCallbackLeaseMs',
   WARDEN_LOG_RECIPIENTS: 'logRecipients',
   WARDEN_LOG_BODIES: 'logBodies',
+  WARDEN_EGRESS_ALLOW: 'egressAllow',
 };
 
 const FLAGS: Record<string, keyof WardenConfig> = {
@@ -132,6 +140,18 @@ function coerce(key: keyof WardenConfig, value: unknown, origin: string): unknow
     if (value === true || value === 'true' || value === '1' || value === 'yes') return true;
     if (value === false || value === 'false' || value === '0' || value === 'no') return false;
     throw new Error(`${origin}: logBodies must be true or false`);
+  }
+  if (key === 'egressAllow') {
+    const list = typeof value === 'string' ? value.split(',').map((x) => x.trim()).filter((x) => x !== '') : value;
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new Error(`${origin}: egressAllow must be CIDR ranges such as "10.0.0.0/8,fd00::/8"`);
+    for (const x of list) {
+      try {
+        parseCidr(x as string);
+      } catch (e) {
+        throw new Error(`${origin}: egressAllow: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    return (list as string[]).map((x) => x.trim());
   }
   if (key === 'statusCallbackRetryMs') {
     if (value === 'off') return [];
@@ -199,7 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`config file ${filePath}: expected an object`);
     for (const [k, v] of Object.entries(parsed)) {
-      if (!(k in DEFAULT_CONFIG) && !['databaseUrl', 'redisUrl', 'recipientKeySecret', 'sendLimit', 'httpRateLimit', 'statusCallbackRetryMs', 'statusCallbackLeaseMs', 'logRecipients', 'logBodies'].includes(k)) {
+      if (!(k in DEFAULT_CONFIG) && !['databaseUrl', 'redisUrl', 'recipientKeySecret', 'sendLimit', 'httpRateLimit', 'statusCallbackRetryMs', 'statusCallbackLeaseMs', 'logRecipients', 'logBodies', 'egressAllow'].includes(k)) {
         throw new Error(`config file ${filePath}: unknown key "${k}"`);
       }
       set(fromFile, k as keyof WardenConfig, v, `config file ${filePath}`);
@@ -247,6 +267,7 @@ export function describeConfig(c: WardenConfig): Record<string, unknown> {
     workers: c.workers,
     logRecipients: c.logRecipients ?? 'mask',
     logBodies: c.logBodies ?? false,
+    egressAllow: c.egressAllow ?? [],
     configFile: c.configFile,
   };
 }

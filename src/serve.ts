@@ -180,6 +180,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
       ...(config.sendLimit !== undefined ? { customerSendLimit: config.sendLimit } : {}),
       ...(config.statusCallbackRetryMs !== undefined ? { statusCallbackRetryMs: config.statusCallbackRetryMs } : {}),
       ...(config.statusCallbackLeaseMs !== undefined ? { statusCallbackLeaseMs: config.statusCallbackLeaseMs } : {}),
+      ...(config.egressAllow !== undefined ? { egressAllow: config.egressAllow } : {}),
       masking: { recipients: config.logRecipients ?? 'mask', bodies: config.logBodies ?? false },
       ...opts.gateway,
       ...(sink !== undefined ? { sinkToken: sink } : {}),

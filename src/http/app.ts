@@ -62,6 +62,7 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
     genReqId: () => `req_${(++requestSeq).toString(36)}`,
   });
   app.decorate('gateway', gw);
+  gw.bindServer(app.server);
   gw.attachLogger(app.log);
   registerQueryCoercion(app);
 
@@ -200,7 +201,7 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
   await app.register(async (scope) => registerTwilio(scope, gw));
   const sinkState = gw.options.sink ? new SinkState(gw.options.sinkToken) : null;
   app.decorate('sink', sinkState);
-  if (sinkState !== null) await app.register(async (scope) => { await registerSink(scope, { state: sinkState, log: app.log }); }, { prefix: '/sink' });
+  if (sinkState !== null) await app.register(async (scope) => { await registerSink(scope, { state: sinkState, log: app.log, egress: gw.egress }); }, { prefix: '/sink' });
 
   app.addHook('onClose', async () => {
     await gw.decisions.flush();

@@ -1,9 +1,10 @@
 // What the HTTP adapters share: dependencies handed in by `warden serve` (stores, the current
 // policy, the in-memory state projection) and the per-app runtime built from them (credential
-// cache, decision log, metrics, upstream client). Messages held for review live in the review
-// queue of the durable store (stores.review), shared by every node.
+// cache, decision log, metrics, the one outbound client and the upstream client on it). Messages
+// held for review live in the review queue of the durable store (stores.review), shared by every node.
 
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CompiledPolicy } from '../core/compiled-policy.js';
 import type { StateSnapshot } from '../core/screen.js';
@@ -14,6 +15,8 @@ import { storedRecipient } from '../store/recipient-key.js';
 import { Authenticator } from './credentials.js';
 import { DecisionLog, type MaskingOptions } from './decision-log.js';
 import { GatewayMetrics } from './metrics.js';
+import { EgressClient } from './egress/egress-client.js';
+import { EgressPolicy, type ListenAddress } from './egress/egress-policy.js';
 import { StatusCallbackOutbox } from './twilio/status-callback.js';
 import { UpstreamClient } from './twilio/upstream.js';
 
@@ -59,6 +62,12 @@ export interface GatewayOptions {
   statusCallbackPollMs: number;
   /** How long a node holds a callback it is attempting (longer than an attempt can take). */
   statusCallbackLeaseMs: number;
+  /**
+   * CIDR ranges outbound requests may reach although the egress policy denies them by default
+   * (loopback, private, link-local, unique-local...; docs/egress.md). Warden's own listening
+   * socket stays denied, except the mounted sink under /sink.
+   */
+  egressAllow: string[];
 }
 
 export const DEFAULT_OPTIONS: GatewayOptions = {
@@ -75,6 +84,7 @@ export const DEFAULT_OPTIONS: GatewayOptions = {
   statusCallbackRetryMs: [2_000, 20_000, 120_000],
   statusCallbackPollMs: 1_000,
   statusCallbackLeaseMs: 30_000,
+  egressAllow: [],
 };
 
 export interface GatewayDeps {
@@ -103,6 +113,8 @@ export class Gateway {
   readonly options: GatewayOptions;
   readonly metrics: GatewayMetrics;
   readonly auth: Authenticator;
+  /** Every outbound request goes through this client and its egress policy. */
+  readonly egress: EgressClient;
   readonly upstream: UpstreamClient;
   decisions!: DecisionLog;
   /** Status callbacks for settled held items, owed durably (see status-callback.ts). */
@@ -116,10 +128,34 @@ export class Gateway {
     };
     this.metrics = new GatewayMetrics({ defaultMetrics: this.options.defaultMetrics });
     this.auth = new Authenticator(deps.stores.tenancy, this.options.credentialTtlMs);
-    this.upstream = new UpstreamClient(this.metrics);
+    const policy = new EgressPolicy({ allow: this.options.egressAllow, self: () => this.listening() });
+    this.egress = new EgressClient({
+      policy,
+      ...(this.options.sink ? { ownPrefix: '/sink' } : {}),
+      observe: (e) => {
+        this.metrics.egress.inc({ operation: e.operation, outcome: e.outcome });
+        // Which address was refused and why is the operator's to see, never the app's.
+        if (e.detail !== undefined) this.log?.debug({ operation: e.operation, outcome: e.outcome, detail: e.detail }, 'outbound request without an answer');
+      },
+    });
+    this.upstream = new UpstreamClient(this.egress, this.metrics);
+  }
+
+  private server: Server | null = null;
+  private log: FastifyBaseLogger | null = null;
+
+  /** The socket this process listens on (read by the egress policy: Warden never calls itself). */
+  bindServer(server: Server): void {
+    this.server = server;
+  }
+
+  private listening(): ListenAddress | null {
+    const a = this.server?.address();
+    return a !== null && a !== undefined && typeof a === 'object' ? { address: a.address, port: a.port } : null;
   }
 
   attachLogger(log: FastifyBaseLogger): void {
+    this.log = log;
     // Hashed numbers in log lines are keyed with the installation's recipient key (never a
     // constant anyone could use to hash every number and look lines up); without stores that
     // have one, with a key of this process.

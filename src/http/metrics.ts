@@ -32,6 +32,7 @@ export class GatewayMetrics {
   readonly decisionLogErrors: Counter;
   readonly decisionLogBackpressure: Counter;
   readonly webhooks: Counter<'kind' | 'outcome'>;
+  readonly egress: Counter<'operation' | 'outcome'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -63,6 +64,7 @@ export class GatewayMetrics {
     this.decisionLogErrors = new Counter({ name: 'warden_decision_log_errors_total', help: 'Decisions that could not be written to the decision store', registers });
     this.decisionLogBackpressure = new Counter({ name: 'warden_decision_log_backpressure_total', help: 'Requests that waited for the decision store because its backlog was full', registers });
     this.webhooks = new Counter({ name: 'warden_webhooks_total', help: 'Provider webhooks received, by kind and outcome', labelNames: ['kind', 'outcome'], registers });
+    this.egress = new Counter({ name: 'warden_egress_requests_total', help: 'Outbound requests (upstream, callbacks, relays) by operation and outcome (docs/egress.md)', labelNames: ['operation', 'outcome'], registers });
   }
 
   /** Series by route, method and status (one string key instead of a labels object per request). */

@@ -8,13 +8,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { startFixture, startCallbackReceiver, DEMO, ADMIN, BLOCKED_BODY, form, type CallbackReceiver, type Fixture } from './helpers.js';
+import { ALLOW_LOOPBACK, startFixture, startCallbackReceiver, DEMO, ADMIN, BLOCKED_BODY, form, type CallbackReceiver, type Fixture } from './helpers.js';
 import { TWILIO_OAI_SUBSET } from '../../src/http/twilio/oai-subset.js';
 import { TWILIO_ERRORS, errorForClause } from '../../src/http/twilio/twilio-errors.js';
 import { verifySignature } from '../../src/http/twilio/signature.js';
 
 let fx: Fixture;
-before(async () => { fx = await startFixture(); });
+// The review tests' StatusCallback receiver listens on loopback.
+before(async () => { fx = await startFixture({ egressAllow: ALLOW_LOOPBACK }); });
 after(async () => fx.gw.close());
 
 const inject = (o: InjectOptions): Promise<LightMyRequestResponse> => fx.gw.app.inject(o);

@@ -56,6 +56,12 @@ export const form = (o: Record<string, string | string[]>): string => {
 
 export const BLOCKED_BODY = 'URGENT your bank account is locked, verify at http://bit.ly/x now';
 
+/**
+ * The egress allowance a test with a loopback receiver passes to the gateway (GatewayOptions.
+ * egressAllow): by default Warden refuses to call loopback (docs/egress.md).
+ */
+export const ALLOW_LOOPBACK = ['127.0.0.0/8'];
+
 /** An app's StatusCallback endpoint: records every callback with its X-Twilio-Signature. */
 export interface CallbackReceiver {
   url: string;

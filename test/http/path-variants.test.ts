@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createCustomer, issueCredential } from '../../src/http/admin/tenancy.js';
-import { ADMIN, startFixture, form, type Fixture } from './helpers.js';
+import { ADMIN, ALLOW_LOOPBACK, startFixture, form, type Fixture } from './helpers.js';
 
 interface Recorded { method: string; path: string; body: string }
 
@@ -59,7 +59,7 @@ before(async () => {
     });
   });
   await new Promise<void>((r) => recorder.listen(0, '127.0.0.1', r));
-  fx = await startFixture();
+  fx = await startFixture({ egressAllow: ALLOW_LOOPBACK });
   const port = (recorder.address() as AddressInfo).port;
   const c = await createCustomer(fx.gw.stores, { id: 'recorded', upstream: { baseUrl: `http://127.0.0.1:${port}`, accountSid: UPSTREAM_SID, authToken: 'recorder-token' }, senders: [OWNED] });
   const cred = await issueCredential(fx.gw.stores, 'recorded', { kind: 'auth-token' });

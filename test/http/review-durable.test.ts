@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/serve.js';
 import { createCustomer, issueCredential } from '../../src/http/admin/tenancy.js';
 import { verifySignature } from '../../src/http/twilio/signature.js';
-import { ADMIN, DEMO, form, sinkTokenOf, startCallbackReceiver, type CallbackReceiver } from './helpers.js';
+import { ADMIN, ALLOW_LOOPBACK, DEMO, form, sinkTokenOf, startCallbackReceiver, type CallbackReceiver } from './helpers.js';
 
 // A body the default pack holds for review (examples/sample-messages.jsonl).
 const REVIEW_BODY = "I know where you live. I'll f.i.n.d you and hurt you";
@@ -24,7 +24,7 @@ describe('review hold survives a restart of the gateway', () => {
   const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-review-')), 'data');
   const start = () => {
     process.env.WARDEN_ADMIN_TOKEN = ADMIN;
-    return startGateway({ config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200 }, port: 0, demo: true, logger: false, gateway: { defaultMetrics: false } });
+    return startGateway({ config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200 }, port: 0, demo: true, logger: false, gateway: { defaultMetrics: false, egressAllow: ALLOW_LOOPBACK } });
   };
   let gw: RunningGateway | undefined;
   let receiver: CallbackReceiver;

@@ -15,12 +15,12 @@ import { DEFAULT_CONFIG } from '../../src/config.js';
 import { startGateway } from '../../src/serve.js';
 import { freePort } from '../multinode/harness.js';
 import { messageFilter } from '../../src/http/sink/filters.js';
-import { DEMO, form, startCallbackReceiver, startFixture, type CallbackReceiver, type Fixture } from './helpers.js';
+import { ALLOW_LOOPBACK, DEMO, form, startCallbackReceiver, startFixture, type CallbackReceiver, type Fixture } from './helpers.js';
 
 let fx: Fixture;
 let receiver: CallbackReceiver;
 before(async () => {
-  fx = await startFixture();
+  fx = await startFixture({ egressAllow: ALLOW_LOOPBACK });
   receiver = await startCallbackReceiver();
 });
 after(async () => {

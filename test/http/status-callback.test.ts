@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG } from '../../src/config.js';
 import type { GatewayOptions } from '../../src/http/gateway.js';
 import { startGateway } from '../../src/serve.js';
 import { verifySignature } from '../../src/http/twilio/signature.js';
-import { ADMIN, DEMO, form, startCallbackReceiver, startFixture, type CallbackReceiver, type Fixture } from './helpers.js';
+import { ADMIN, ALLOW_LOOPBACK, DEMO, form, startCallbackReceiver, startFixture, type CallbackReceiver, type Fixture } from './helpers.js';
 
 // A body the default pack holds for review (examples/sample-messages.jsonl).
 const REVIEW_BODY = "I know where you live. I'll f.i.n.d you and hurt you";
@@ -21,7 +21,7 @@ const RETRY_MS = [40, 40];
 const POLL_MS = 10;
 
 let fx: Fixture;
-before(async () => { fx = await startFixture({ statusCallbackRetryMs: RETRY_MS, statusCallbackPollMs: POLL_MS }); });
+before(async () => { fx = await startFixture({ statusCallbackRetryMs: RETRY_MS, statusCallbackPollMs: POLL_MS, egressAllow: ALLOW_LOOPBACK }); });
 after(async () => fx.gw.close());
 
 /** Holds a message with `callbackUrl` as its StatusCallback, then refuses it through the admin API. */
@@ -113,7 +113,7 @@ describe('status callbacks for held messages', () => {
     await until(() => r.callbacks.length >= 1 + RETRY_MS.length);
     const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
     const listed = async () => ((await fx.gw.app.inject({ url: '/v1/review?state=all', headers: admin })).json().held as Array<{ sid: string; callback?: { state: string; attempts: number } }>).find((h) => h.sid === sid)?.callback;
-    assert.deepEqual(await eventually(listed, (c) => c?.state === 'given_up'), { state: 'given_up', attempts: 3, lastError: 'HTTP 503' });
+    assert.deepEqual(await eventually(listed, (c) => c?.state === 'given_up'), { state: 'given_up', attempts: 3, lastError: 'http-5xx' });
     healthy = true;
     const again = await fx.gw.app.inject({ method: 'POST', url: `/v1/review/${sid}/callback`, headers: admin, payload: JSON.stringify({ actor: 'ops@example.com' }) });
     assert.equal(again.statusCode, 200, again.body);
@@ -121,7 +121,7 @@ describe('status callbacks for held messages', () => {
     await until(() => r.callbacks.length >= 4);
     assert.equal(r.callbacks.length, 4);
     assert.deepEqual(r.callbacks[3], r.callbacks[0], 'the same signed request');
-    assert.deepEqual(await eventually(listed, (c) => c?.state === 'delivered'), { state: 'delivered', attempts: 1, lastError: 'HTTP 503' });
+    assert.deepEqual(await eventually(listed, (c) => c?.state === 'delivered'), { state: 'delivered', attempts: 1, lastError: 'http-5xx' });
     const twice = await fx.gw.app.inject({ method: 'POST', url: `/v1/review/${sid}/callback`, headers: admin, payload: '{}' });
     assert.equal(twice.statusCode, 409, 'a delivered callback is not sent again');
     const unknown = await fx.gw.app.inject({ method: 'POST', url: '/v1/review/SMnope/callback', headers: admin, payload: '{}' });
@@ -135,7 +135,7 @@ describe('status callbacks for held messages', () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-callback-')), 'data');
     const start = (gateway: Partial<GatewayOptions>) => startGateway({
       config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200 }, port: 0, demo: true, logger: false,
-      gateway: { defaultMetrics: false, statusCallbackPollMs: POLL_MS, ...gateway },
+      gateway: { defaultMetrics: false, statusCallbackPollMs: POLL_MS, egressAllow: ALLOW_LOOPBACK, ...gateway },
     });
     const first = await start({ statusCallbackRetryMs: [400] });
     let sid: string;
@@ -155,7 +155,7 @@ describe('status callbacks for held messages', () => {
         const listed = await second.app.inject({ url: '/v1/review?state=all', headers: { authorization: `Bearer ${ADMIN}` } });
         return (listed.json().held as Array<{ sid: string; callback?: { state?: string } }>).find((h) => h.sid === sid)?.callback;
       };
-      assert.deepEqual(await eventually(callbackOf, (c) => c?.state === 'delivered'), { state: 'delivered', attempts: 2, lastError: 'HTTP 503' });
+      assert.deepEqual(await eventually(callbackOf, (c) => c?.state === 'delivered'), { state: 'delivered', attempts: 2, lastError: 'http-5xx' });
     } finally {
       await second.close();
     }

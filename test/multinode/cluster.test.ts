@@ -77,7 +77,8 @@ interface Cluster {
 async function startCluster(env: Record<string, string>, workers = 2, timeoutMs = 60_000): Promise<Cluster> {
   const port = await freePort();
   const proc = spawn(process.execPath, [BIN, 'serve', '--workers', String(workers), '--no-sink', '--port', String(port), '--host', '127.0.0.1'], {
-    env: { ...process.env, WARDEN_ADMIN_TOKEN: ADMIN_TOKEN, WARDEN_LOG_LEVEL: 'info', WARDEN_POLL_INTERVAL_MS: '5000', ...env },
+    // The tenants' upstream is a sink on loopback, which the egress policy refuses unless allowed.
+    env: { ...process.env, WARDEN_ADMIN_TOKEN: ADMIN_TOKEN, WARDEN_LOG_LEVEL: 'info', WARDEN_POLL_INTERVAL_MS: '5000', WARDEN_EGRESS_ALLOW: '127.0.0.1/32', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -152,7 +152,8 @@ describe('crash safety: a status callback owed by a node killed in the middle of
         for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (await check()) return true;
         return false;
       };
-      const env = { ...b.env, WARDEN_STATUS_CALLBACK_LEASE_MS: '1500', WARDEN_STATUS_CALLBACK_RETRY: '200ms' };
+      // The app's callback endpoint is on loopback, which the egress policy refuses unless allowed.
+      const env = { ...b.env, WARDEN_STATUS_CALLBACK_LEASE_MS: '1500', WARDEN_STATUS_CALLBACK_RETRY: '200ms', WARDEN_EGRESS_ALLOW: '127.0.0.1/32' };
       const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
       let second: Node | null = null;
       try {

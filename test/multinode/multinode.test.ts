@@ -36,6 +36,9 @@ if (services === null) {
       WARDEN_DATABASE_URL: svc.databaseUrl, WARDEN_REDIS_URL: svc.redisUrl,
       WARDEN_DATABASE_SCHEMA: config.databaseSchema, WARDEN_REDIS_PREFIX: config.redisPrefix,
       WARDEN_SEND_LIMIT: `${LIMIT}/1m`, WARDEN_POLL_INTERVAL_MS: '5000', WARDEN_SINK_TOKEN: SINK_TOKEN,
+      // The demo customer's upstream is node A's sink on loopback (node B reaches it as any other
+      // address, which the egress policy refuses unless allowed), as is the test's callback receiver.
+      WARDEN_EGRESS_ALLOW: '127.0.0.1/32',
     };
     let a: Node;
     let b: Node;

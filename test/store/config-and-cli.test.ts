@@ -62,6 +62,22 @@ describe('configuration', () => {
     assert.deepEqual([describeConfig(c).logRecipients, describeConfig(c).logBodies], ['full', true]);
   });
 
+  it('egress allow list: comma-separated CIDR ranges or addresses, a list in the file; a bad range is refused with the key named', () => {
+    assert.equal(loadConfig({}).egressAllow, undefined, 'unset: nothing beyond public addresses');
+    assert.deepEqual(loadConfig({ WARDEN_EGRESS_ALLOW: '10.20.0.0/16, fd00::/8,192.168.1.5' }).egressAllow, ['10.20.0.0/16', 'fd00::/8', '192.168.1.5']);
+    assert.throws(() => loadConfig({ WARDEN_EGRESS_ALLOW: '10.0.0.0/8,intranet' }), /WARDEN_EGRESS_ALLOW: egressAllow: "intranet" is not an IP address/);
+    assert.throws(() => loadConfig({ WARDEN_EGRESS_ALLOW: '10.0.0.0/40' }), /WARDEN_EGRESS_ALLOW: egressAllow: .*prefix length must be 0-32/);
+    const dir = mkdtempSync(join(tmpdir(), 'warden-cfg-'));
+    const file = join(dir, 'warden.config.json');
+    writeFileSync(file, JSON.stringify({ egressAllow: ['127.0.0.0/8'] }));
+    const c = loadConfig({ WARDEN_CONFIG: file });
+    assert.deepEqual([c.egressAllow, describeConfig(c).egressAllow], [['127.0.0.0/8'], ['127.0.0.0/8']]);
+    writeFileSync(file, JSON.stringify({ egressAllow: '127.0.0.0/8' }));
+    assert.deepEqual(loadConfig({ WARDEN_CONFIG: file }).egressAllow, ['127.0.0.0/8']);
+    writeFileSync(file, JSON.stringify({ egressAllow: [8] }));
+    assert.throws(() => loadConfig({ WARDEN_CONFIG: file }), /egressAllow must be CIDR ranges/);
+  });
+
   it('what may be logged holds no secrets', () => {
     const c = loadConfig({ WARDEN_DATABASE_URL: 'postgres://warden:s3cret-pw@db:5432/w', WARDEN_REDIS_URL: 'redis://:r3dis-pw@r:6379', WARDEN_RECIPIENT_KEY: 'k3y-material' });
     const logged = JSON.stringify(describeConfig(c));

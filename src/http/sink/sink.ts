@@ -8,19 +8,22 @@
 // (the token Warden holds as the upstream auth token of the customers it serves), a request must
 // name as its Basic username the AccountSid of its path, and everything it lists or fetches
 // belongs to that account. A customer's passthrough reaches it only with that customer's own
-// upstream account, whatever path the app wrote.
+// upstream account, whatever path the app wrote. Its status callbacks go through an EgressClient
+// like everything Warden sends: mounted on the gateway, the gateway's own (same policy, same allow
+// list); standalone, one of its own.
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
-import { request } from 'undici';
 import { newSid, parseBasicAuth } from '../credentials.js';
 import { all, callResource, first, messageResource, rfc2822, type CallResource, type FormFields, type MessageResource } from '../twilio/resources.js';
 import { computeSignature } from '../twilio/signature.js';
 import { encodeForm } from '../twilio/upstream.js';
 import { CALL_FILTERS, MESSAGE_FILTERS, callFilter, messageFilter, type Compiled } from './filters.js';
 import { pageEnvelope, parsePageRequest, selectPage, type Query } from './paging.js';
+import { EgressClient } from '../egress/egress-client.js';
+import { EgressPolicy } from '../egress/egress-policy.js';
 
 export interface SinkCallback {
   url: string;
@@ -80,6 +83,8 @@ function apiPath(url: string): string {
 export interface SinkOptions {
   state?: SinkState;
   log: FastifyBaseLogger;
+  /** The client its status callbacks go through. */
+  egress: EgressClient;
 }
 
 type AccountRequest = FastifyRequest<{ Params: { AccountSid: string } }>;
@@ -117,16 +122,17 @@ export async function registerSink(app: FastifyInstance, opts: SinkOptions): Pro
       const entry: SinkCallback = { url, fields, status: null };
       state.callbacks.push(entry);
       if (state.callbacks.length > 1000) state.callbacks.shift();
-      request(url, {
+      opts.egress.request(url, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': computeSignature(state.token, url, fields) },
         body: encodeForm(fields),
-        headersTimeout: 5000,
-        bodyTimeout: 5000,
-      }).then(async (res) => {
-        entry.status = res.statusCode;
-        await res.body.dump();
-      }).catch((e: unknown) => opts.log.debug({ err: e, url }, 'sink status callback failed'))
+        timeoutMs: 5000,
+        maxBytes: 1024,
+        overflow: 'truncate',
+        operation: 'sink-callback',
+      }).then((res) => {
+        entry.status = res.status;
+      }).catch((e: unknown) => opts.log.debug({ outcome: (e as { outcome?: string }).outcome, detail: (e as { detail?: string }).detail }, 'sink status callback failed'))
         .finally(() => setTimeout(next, state.callbackDelayMs).unref());
     };
     setTimeout(next, state.callbackDelayMs).unref();
@@ -194,10 +200,19 @@ export async function registerSink(app: FastifyInstance, opts: SinkOptions): Pro
   return state;
 }
 
-/** A standalone sink server (benchmark baseline, or a separate upstream process). */
-export async function buildSinkApp(state = new SinkState()): Promise<{ app: FastifyInstance; state: SinkState }> {
+/**
+ * A standalone sink server (benchmark baseline, or a separate upstream process). `egressAllow`:
+ * the ranges its callbacks may reach beyond public addresses (a test's receiver on loopback).
+ */
+export async function buildSinkApp(state = new SinkState(), opts: { egressAllow?: string[] } = {}): Promise<{ app: FastifyInstance; state: SinkState }> {
   const app = Fastify({ logger: false });
+  const self = () => {
+    const a = app.server.address();
+    return a !== null && typeof a === 'object' ? { address: a.address, port: a.port } : null;
+  };
+  const egress = new EgressClient({ policy: new EgressPolicy({ allow: opts.egressAllow ?? [], self }), connections: 16 });
+  app.addHook('onClose', async () => egress.close());
   await app.register(formbody, { parser: (s: string) => parseQuery(s) });
-  await registerSink(app, { state, log: app.log });
+  await registerSink(app, { state, log: app.log, egress });
   return { app, state };
 }

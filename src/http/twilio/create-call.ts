@@ -6,8 +6,9 @@ import { canonicalRecipient } from '../../core/phone-number.js';
 import type { Message } from '../../core/types.js';
 import { newSid } from '../credentials.js';
 import type { Gateway } from '../gateway.js';
+import { parseTargetUrl } from '../egress/egress-client.js';
 import { authenticate } from './authenticate.js';
-import { callText } from './call-content.js';
+import { callScreenable } from './call-content.js';
 import type { AccountRequest } from './create-message.js';
 import { formFields, isForm } from './form.js';
 import { checkParams, forwardedForm, paramSpec } from './form-params.js';
@@ -27,9 +28,12 @@ export function createCall(gw: Gateway) {
     const to = first(fields, 'To');
     const from = first(fields, 'From');
     if (!to) throw new TwilioRefusal('missingTo');
+    const callback = first(fields, 'StatusCallback');
+    if (callback && parseTargetUrl(callback) === null) throw new TwilioRefusal('invalidStatusCallback');
     if (!from) throw new TwilioRefusal('missingFrom');
-    const twiml = first(fields, 'Twiml');
-    if (!twiml && !first(fields, 'Url') && !first(fields, 'ApplicationSid')) throw new TwilioRefusal('missingCallContent');
+    if (!first(fields, 'Twiml') && !first(fields, 'Url') && !first(fields, 'ApplicationSid')) throw new TwilioRefusal('missingCallContent');
+    const content = callScreenable(fields);
+    if ('error' in content) throw new TwilioRefusal(content.error, content.detail);
     const recipient = canonicalRecipient(to, from);
     if (recipient === null) throw new TwilioRefusal('invalidTo', `"${to.slice(0, 40)}"`);
     const message: Message = {
@@ -38,7 +42,7 @@ export function createCall(gw: Gateway) {
       channel: 'voice',
       from,
       to: recipient,
-      body: callText(twiml),
+      body: content.body,
       timestamp: new Date().toISOString(),
     };
     if (principal.endUser !== undefined) message.endUser = principal.endUser;

@@ -6,6 +6,7 @@ import { canonicalRecipient } from '../../core/phone-number.js';
 import type { Message } from '../../core/types.js';
 import { newSid } from '../credentials.js';
 import type { Gateway } from '../gateway.js';
+import { parseTargetUrl } from '../egress/egress-client.js';
 import { authenticate } from './authenticate.js';
 import { formFields, isForm } from './form.js';
 import { checkParams, forwardedForm, paramSpec } from './form-params.js';
@@ -28,6 +29,8 @@ export function createMessage(gw: Gateway) {
     const from = first(fields, 'From');
     const service = first(fields, 'MessagingServiceSid');
     if (!to) throw new TwilioRefusal('missingTo');
+    const callback = first(fields, 'StatusCallback');
+    if (callback && parseTargetUrl(callback) === null) throw new TwilioRefusal('invalidStatusCallback');
     if (!from && !service) throw new TwilioRefusal('missingFrom');
     const media = all(fields, 'MediaUrl');
     const body = first(fields, 'Body') ?? '';

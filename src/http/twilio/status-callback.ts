@@ -8,13 +8,19 @@
 //
 // Delivery is at least once, like the provider's own callbacks: a node that dies after the app
 // answered but before it recorded the answer leaves the callback to be sent again.
+//
+// The callback goes through the gateway's egress client (src/http/egress/): a URL aimed at
+// Warden's own network is refused there. What an attempt records (lastError, shown by the admin
+// review API) is a coarse outcome from a fixed set, the same word for a refusal by policy, a
+// refused connection and a timeout, so the record cannot be read as a port scan.
 
 import type { FastifyBaseLogger } from 'fastify';
 import type { CallbackPost, CallbackState, DueCallback } from '../../store/types.js';
 import type { Gateway } from '../gateway.js';
 import { computeSignature } from './signature.js';
 import type { FormFields } from './resources.js';
-import { encodeForm } from './upstream.js';
+import { encodeForm, UpstreamError } from './upstream.js';
+import { outcomeOfStatus, publicOutcome } from '../egress/egress-client.js';
 
 /** Callbacks one poll takes at most (the rest wait for the next poll). */
 const TAKE = 20;
@@ -85,13 +91,15 @@ export class StatusCallbackOutbox {
       const res = await this.gw.upstream.postForm(cb.url, cb.body, headers, 'status-callback');
       state = res.status < 400 ? 'delivered' : res.status === 429 || res.status >= 500 ? 'pending' : 'refused';
       if (state !== 'delivered') {
-        lastError = `HTTP ${res.status}`;
+        lastError = outcomeOfStatus(res.status);
         this.log.warn({ sid: cb.sid, status: res.status, attempt: cb.attempts }, 'status callback to the app answered with an error');
       }
     } catch (e) {
+      // Retried whatever the reason: a refusal by policy ending it at once would tell it apart.
+      const outcome = e instanceof UpstreamError ? e.outcome : 'unreachable';
       state = 'pending';
-      lastError = (e as Error).message;
-      this.log.warn({ err: e, sid: cb.sid, attempt: cb.attempts }, 'status callback to the app failed');
+      lastError = publicOutcome(outcome);
+      this.log.warn({ outcome, sid: cb.sid, attempt: cb.attempts }, 'status callback to the app failed');
     }
     this.gw.metrics.statusCallbacks.inc({ outcome: state === 'pending' ? 'failed' : state });
     let nextAt: string | undefined;

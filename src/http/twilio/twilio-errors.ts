@@ -27,6 +27,7 @@ export const TWILIO_ERRORS = {
   missingFrom: { code: 21603, status: 400, message: "A 'From' phone number is required.", when: 'CreateMessage without From or MessagingServiceSid, or CreateCall without From.' },
   missingBody: { code: 21602, status: 400, message: 'Message body is required.', when: 'CreateMessage without Body, MediaUrl or ContentSid.' },
   missingCallContent: { code: 21205, status: 400, message: 'Url parameter is required.', when: 'CreateCall without Url, Twiml or ApplicationSid.' },
+  invalidStatusCallback: { code: 21609, status: 400, message: 'Invalid StatusCallback URL', when: 'StatusCallback is not an absolute http(s) URL. A URL aimed at Warden\'s own network is not refused here but when Warden or the provider calls it (docs/egress.md).' },
   bodyTooLong: { code: 21617, status: 400, message: 'The concatenated message body exceeds the 1600 character limit.', when: 'Body longer than 1,600 characters.' },
   unsubscribed: { code: 21610, status: 400, message: 'Attempt to send to unsubscribed recipient', when: 'The recipient opted out of this customer\'s messages (STOP keyword, consent API); reason clause law.opt-out.' },
   region: { code: 21408, status: 400, message: 'Permission to send an SMS has not been enabled for the region indicated by the \'To\' number', when: "The destination country is not in the customer's allowedCountries, or a rule for country.requirements blocked it." },

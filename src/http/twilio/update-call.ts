@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Message } from '../../core/types.js';
 import type { Gateway } from '../gateway.js';
 import { authenticate } from './authenticate.js';
-import { callText } from './call-content.js';
+import { callScreenable } from './call-content.js';
 import { formFields, isForm } from './form.js';
 import { checkParams, forwardedForm, paramSpec } from './form-params.js';
 import { TwilioRefusal, twilioHandler } from './refusal.js';
@@ -25,9 +25,10 @@ export function updateCall(gw: Gateway) {
     const fields = formFields(req.body);
     checkParams(fields, PARAMS);
     const customer = principal.customer;
-    const twiml = first(fields, 'Twiml');
-    if (twiml !== undefined) {
-      const message: Message = { id: req.params.Sid, customer: customer.id, channel: 'voice', from: '', to: '', body: callText(twiml), timestamp: new Date().toISOString() };
+    if (first(fields, 'Twiml') !== undefined) {
+      const content = callScreenable(fields);
+      if ('error' in content) throw new TwilioRefusal(content.error, content.detail);
+      const message: Message = { id: req.params.Sid, customer: customer.id, channel: 'voice', from: '', to: '', body: content.body, timestamp: new Date().toISOString() };
       if (principal.endUser !== undefined) message.endUser = principal.endUser;
       const decision = gw.screen(message);
       gw.metrics.countDecision(decision, 'voice', 'twilio');

@@ -1,8 +1,10 @@
-// Forwards requests to a customer's upstream (Twilio's API or the built-in sink) over pooled
-// keep-alive connections, with the customer's upstream credentials, and hands back the upstream's
-// status, content type and body unchanged.
+// Forwards requests to a customer's upstream (Twilio's API or the built-in sink) and posts forms
+// to webhook URLs (status callbacks, relayed provider events), with the customer's upstream
+// credentials, and hands back the upstream's status, content type and body unchanged. Every
+// request goes through the gateway's one EgressClient (src/http/egress/), so an upstream base URL
+// is held to the egress policy like any callback URL.
 
-import { Agent, request } from 'undici';
+import { EgressError, type EgressClient, type EgressOutcome } from '../egress/egress-client.js';
 import type { CustomerRecord } from '../../store/types.js';
 import type { GatewayMetrics } from '../metrics.js';
 
@@ -12,17 +14,22 @@ export interface UpstreamResponse {
   body: Buffer;
 }
 
-export class UpstreamError extends Error {}
+/** No HTTP answer. The message is fixed (no address, no system error text): apps and admin replies may show it. */
+export class UpstreamError extends Error {
+  constructor(readonly outcome: EgressOutcome, what: 'upstream' | 'webhook') {
+    super(`${what} ${outcome}`);
+    this.name = 'UpstreamError';
+  }
+}
 
 /** Response headers worth relaying; hop-by-hop and length headers are recomputed by Fastify. */
 const RELAYED = ['content-type', 'twilio-request-id', 'twilio-request-duration', 'retry-after', 'location', 'etag', 'last-modified'];
 
-export class UpstreamClient {
-  private readonly agent: Agent;
+/** Largest upstream answer relayed (a page of a list); a larger one is refused rather than cut. */
+const UPSTREAM_MAX_BYTES = 16 * 1024 * 1024;
 
-  constructor(private readonly metrics: GatewayMetrics, private readonly timeoutMs = 10_000) {
-    this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 128, pipelining: 1 });
-  }
+export class UpstreamClient {
+  constructor(private readonly egress: EgressClient, private readonly metrics: GatewayMetrics, private readonly timeoutMs = 10_000) {}
 
   /** Account SID to use upstream: the configured one, else the SID the app used. */
   static accountSid(customer: CustomerRecord): string {
@@ -49,50 +56,52 @@ export class UpstreamClient {
     if (opts.accept !== undefined) headers.accept = opts.accept;
     const started = performance.now();
     try {
-      const res = await request(base + opts.path, {
-        method: opts.method as 'GET',
+      const res = await this.egress.request(base + opts.path, {
+        method: opts.method,
         headers,
         body: opts.body ?? null,
-        dispatcher: this.agent,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+        timeoutMs: this.timeoutMs,
+        maxBytes: UPSTREAM_MAX_BYTES,
+        overflow: 'fail',
+        operation: opts.operation,
       });
-      const body = Buffer.from(await res.body.arrayBuffer());
       this.metrics.upstreamDuration.observe({ operation: opts.operation }, (performance.now() - started) / 1000);
-      if (res.statusCode >= 500) this.metrics.upstreamErrors.inc({ operation: opts.operation, kind: 'status-5xx' });
+      if (res.status >= 500) this.metrics.upstreamErrors.inc({ operation: opts.operation, kind: 'http-5xx' });
       const out: Record<string, string> = {};
       for (const h of RELAYED) {
         const v = res.headers[h];
         if (typeof v === 'string') out[h] = v;
       }
-      return { status: res.statusCode, headers: out, body };
+      return { status: res.status, headers: out, body: res.body };
     } catch (e) {
-      this.metrics.upstreamErrors.inc({ operation: opts.operation, kind: (e as { code?: string }).code ?? 'network' });
-      throw new UpstreamError(`upstream ${base} unreachable: ${(e as Error).message}`);
+      if (!(e instanceof EgressError)) throw e;
+      this.metrics.upstreamErrors.inc({ operation: opts.operation, kind: e.outcome });
+      throw new UpstreamError(e.outcome, 'upstream');
     }
   }
 
   /** Posts a form to a webhook URL (status callbacks, customer webhooks); resolves with status and body. */
   async postForm(url: string, form: string, headers: Record<string, string>, operation: string): Promise<{ status: number; body: string }> {
     try {
-      const res = await request(url, {
+      const res = await this.egress.request(url, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'warden-gateway', ...headers },
         body: form,
-        dispatcher: this.agent,
-        headersTimeout: 5_000,
-        bodyTimeout: 5_000,
+        timeoutMs: 5_000,
+        maxBytes: 64 * 1024,
+        overflow: 'truncate',
+        operation,
       });
-      const text = await res.body.text();
-      return { status: res.statusCode, body: text.slice(0, 64 * 1024) };
+      return { status: res.status, body: res.body.toString('utf8') };
     } catch (e) {
-      this.metrics.upstreamErrors.inc({ operation, kind: (e as { code?: string }).code ?? 'network' });
-      throw new UpstreamError(`webhook ${url} unreachable: ${(e as Error).message}`);
+      if (!(e instanceof EgressError)) throw e;
+      this.metrics.upstreamErrors.inc({ operation, kind: e.outcome });
+      throw new UpstreamError(e.outcome, 'webhook');
     }
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.egress.close();
   }
 }
 
