@@ -9,6 +9,9 @@ import twilio from 'twilio';
 import { startFixture, startTwilioApp, until, DEMO, ADMIN, BLOCKED_BODY, form, type Fixture, type TwilioApp } from './helpers.js';
 import { createCustomer, updateCustomer } from '../../src/http/admin/tenancy.js';
 import { hashSecret, newSid } from '../../src/http/credentials.js';
+import { dirname } from 'node:path';
+import { DEFAULT_CONFIG } from '../../src/config.js';
+import { startGateway } from '../../src/serve.js';
 
 let fx: Fixture;
 let client: ReturnType<typeof twilio>;
@@ -288,6 +291,22 @@ describe('replayed provider webhooks change nothing', () => {
       assert.equal((await provider(`/twilio/status/${DEMO.customer}`, { MessageSid: sid, MessageStatus: st })).status, 204);
     }
     assert.deepEqual(app.requests.filter((r) => r.params.MessageSid === sid).map((r) => r.params.MessageStatus), ['sent', 'delivered']);
+  });
+
+  it('a replay sent to another node sharing the stores is recognised there too', async () => {
+    const second = await startGateway({ config: { ...DEFAULT_CONFIG, dataDir: dirname(fx.gw.stores.location), port: 0, pollIntervalMs: 200 }, port: 0, demo: true, logger: false, gateway: { defaultMetrics: false } });
+    try {
+      const from = '+14155550184';
+      const stop = { From: from, To: DEMO.sender, Body: 'STOP', MessageSid: newSid('SM') };
+      assert.match(await (await provider(`/twilio/inbound/${DEMO.customer}`, stop)).text(), /You are unsubscribed/);
+      const url = `${second.url}/twilio/inbound/${DEMO.customer}`;
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(DEMO.sinkToken, url, stop) }, body: form(stop) });
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), '<?xml version="1.0" encoding="UTF-8"?><Response/>', 'no second auto-reply from the other node');
+      assert.equal((await fx.gw.stores.consent.history(DEMO.customer, from)).length, 1);
+    } finally {
+      await second.close();
+    }
   });
 
   it('a provider event without its SID is refused with 400 and changes nothing', async () => {
