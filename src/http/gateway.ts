@@ -126,7 +126,7 @@ export class Gateway {
     const masking = { ...this.options.masking, hashKey: this.options.masking.hashKey ?? this.deps.stores.recipientSecret ?? randomBytes(32).toString('base64url') };
     this.decisions = new DecisionLog(this.deps.stores.decisions, log, masking, this.metrics, (h, to) => this.storedRecipient(h, to));
     this.callbacks = new StatusCallbackOutbox(this, log);
-    this.signer = new RelaySigner(this.deps.stores.tenancy, this.deps.stores.secrets, (detail, msg) => log.warn(detail, msg));
+    this.signer = new RelaySigner(this.deps.stores.tenancy, this.deps.stores.secrets, (detail, msg) => log.warn(detail, msg), this.options.credentialTtlMs);
   }
 
   /** A customer or credential changed (here or on another node): drop what was cached from tenancy. */

@@ -6,8 +6,10 @@
 //   2. the customer's own auth token (the credential named by its account SID, sealed at issue);
 //   3. the upstream auth token, for credentials issued before auth tokens were kept sealed
 //      (logged once per customer: such an app rejects the relays until its token is reissued).
-// Opened secrets are cached per customer until tenancy changes (Gateway.tenancyChanged), so a
-// relay costs no database read and no decryption once warm.
+// Opened secrets are cached per customer until tenancy changes (Gateway.tenancyChanged, through
+// the change channel) or for at most the credential TTL (a change the channel cannot carry, such
+// as `warden customers update` against a single node's SQLite file, is seen within it), so a relay
+// costs no database read and no decryption once warm.
 
 import type { CustomerRecord, TenancyStore } from '../../store/types.js';
 import { credentialContext, signingSecretContext, type SecretBox } from '../../store/secret-box.js';
@@ -17,11 +19,12 @@ import { computeSignature } from './signature.js';
 export type SigningSource = 'signing-secret' | 'auth-token' | 'upstream-token' | 'none';
 
 interface Entry { secret: string | undefined; source: SigningSource }
+interface Cached extends Entry { expires: number }
 
 const MAX_ENTRIES = 10_000;
 
 export class RelaySigner {
-  private readonly cache = new Map<string, Entry>();
+  private readonly cache = new Map<string, Cached>();
   private readonly warned = new Set<string>();
   private generation = 0;
 
@@ -29,18 +32,19 @@ export class RelaySigner {
     private readonly tenancy: TenancyStore,
     private readonly secrets: SecretBox | undefined,
     private readonly warn: (detail: Record<string, unknown>, msg: string) => void,
+    private readonly ttlMs = 30_000,
   ) {}
 
   /** The secret relays to this customer's app are signed with, and where it came from. */
   async secretFor(customer: CustomerRecord): Promise<Entry> {
     const hit = this.cache.get(customer.id);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined && hit.expires > Date.now()) return hit;
     const generation = this.generation;
     const entry = await this.resolve(customer);
     // A tenancy change while resolving may have made this answer stale: use it, do not keep it.
     if (generation === this.generation) {
       if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
-      this.cache.set(customer.id, entry);
+      this.cache.set(customer.id, { ...entry, expires: Date.now() + this.ttlMs });
     }
     return entry;
   }
