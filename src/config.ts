@@ -18,6 +18,12 @@ export interface WardenConfig {
   host: string;
   /** HMAC key for recipients stored as keyed hashes. Absent: generated once and kept in the store. */
   recipientKeySecret?: string;
+  /**
+   * Installation key sealing the secrets Warden must read back (customers' auth tokens, which sign
+   * the relays to their apps), at least 16 characters (WARDEN_SECRET_KEY). Absent: generated once
+   * and kept in the store; set it to keep the key out of a database dump.
+   */
+  secretKey?: string;
   /** PostgreSQL schema holding Warden's tables (one database can host several installations). */
   databaseSchema: string;
   /** Prefix of every Redis key and channel Warden uses. */
@@ -87,6 +93,7 @@ const ENV: Record<string, keyof WardenConfig> = {
   WARDEN_PORT: 'port',
   WARDEN_HOST: 'host',
   WARDEN_RECIPIENT_KEY: 'recipientKeySecret',
+  WARDEN_SECRET_KEY: 'secretKey',
   WARDEN_DATABASE_SCHEMA: 'databaseSchema',
   WARDEN_REDIS_PREFIX: 'redisPrefix',
   WARDEN_POOL_SIZE: 'poolSize',
@@ -176,6 +183,7 @@ function coerce(key: keyof WardenConfig, value: unknown, origin: string): unknow
     if (!Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`${origin}: workers must be a positive integer or "auto"`);
     return n;
   }
+  if (key === 'secretKey' && (typeof value !== 'string' || value.length < 16)) throw new Error(`${origin}: secretKey must be a string of at least 16 characters`);
   if (!NUMERIC.has(key)) {
     if (typeof value !== 'string') throw new Error(`${origin}: ${key} must be a string`);
     return value;
@@ -219,7 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`config file ${filePath}: expected an object`);
     for (const [k, v] of Object.entries(parsed)) {
-      if (!(k in DEFAULT_CONFIG) && !['databaseUrl', 'redisUrl', 'recipientKeySecret', 'sendLimit', 'httpRateLimit', 'statusCallbackRetryMs', 'statusCallbackLeaseMs', 'logRecipients', 'logBodies', 'egressAllow'].includes(k)) {
+      if (!(k in DEFAULT_CONFIG) && !['databaseUrl', 'redisUrl', 'recipientKeySecret', 'secretKey', 'sendLimit', 'httpRateLimit', 'statusCallbackRetryMs', 'statusCallbackLeaseMs', 'logRecipients', 'logBodies', 'egressAllow'].includes(k)) {
         throw new Error(`config file ${filePath}: unknown key "${k}"`);
       }
       set(fromFile, k as keyof WardenConfig, v, `config file ${filePath}`);
@@ -264,6 +272,7 @@ export function describeConfig(c: WardenConfig): Record<string, unknown> {
     host: c.host,
     port: c.port,
     recipientKeySecret: c.recipientKeySecret !== undefined ? '(set)' : '(from store)',
+    secretKey: c.secretKey !== undefined ? '(set)' : '(from store)',
     workers: c.workers,
     logRecipients: c.logRecipients ?? 'mask',
     logBodies: c.logBodies ?? false,

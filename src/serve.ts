@@ -19,8 +19,7 @@ import { loadPack } from './policy/load-pack.js';
 import { ActivePolicy } from './policy/active-policy.js';
 import { buildApp } from './http/app.js';
 import { DEFAULT_OPTIONS, type GatewayOptions } from './http/gateway.js';
-import { createCustomer, issueCredential, updateCustomer } from './http/admin/tenancy.js';
-import type { Stores } from './store/types.js';
+import { createCustomer, issueCredential, updateCustomer, type TenancyStores } from './http/admin/tenancy.js';
 
 /** The documented demo tenant (README, docs/http-api.md). Only seeded when no customer exists. */
 export const DEMO = {
@@ -39,7 +38,7 @@ export const DEMO = {
  * (customer, auth token, API key) is taken as done, so every caller returns with the demo tenant
  * complete.
  */
-export async function seedDemo(stores: Stores, sinkBaseUrl: string, sinkToken: string): Promise<boolean> {
+export async function seedDemo(stores: TenancyStores, sinkBaseUrl: string, sinkToken: string): Promise<boolean> {
   if ((await stores.tenancy.listCustomers()).length > 0) return false;
   let wrote = false;
   const step = async (done: () => Promise<boolean>, run: () => Promise<unknown>) => {
@@ -106,7 +105,7 @@ function keptToken(config: WardenConfig, name: string): string {
  * A demo customer seeded earlier (by a process with another sink token, or before the sink had
  * one) whose upstream is this process's own sink gets this sink's token: no other token opens it.
  */
-async function renewDemoSinkToken(stores: Stores, sinkBaseUrl: string, token: string, log: Logger): Promise<void> {
+async function renewDemoSinkToken(stores: TenancyStores, sinkBaseUrl: string, token: string, log: Logger): Promise<void> {
   const demo = await stores.tenancy.getCustomer(DEMO.customer);
   if (demo === null || demo.upstream.baseUrl !== sinkBaseUrl || demo.upstream.authToken === token) return;
   await updateCustomer(stores, DEMO.customer, { upstream: { authToken: token } });
@@ -192,7 +191,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   // credential cache, so a revoked credential stops working everywhere within milliseconds
   // instead of at the end of the cache TTL. This process's own admin routes also clear it.
   stores.changes.subscribe((topic) => {
-    if (topic === 'tenancy') app.gateway.auth.invalidate();
+    if (topic === 'tenancy') app.gateway.tenancyChanged();
   });
   if (worker !== undefined) {
     workerMetrics = new WorkerMetrics(app.gateway.metrics.registry);

@@ -64,6 +64,7 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
     .option('--senders <list>', 'comma-separated owned senders and messaging service SIDs')
     .option('--webhook <url>', 'customer webhook for inbound messages and status callbacks')
     .option('--allowed-countries <list>', 'comma-separated ISO country codes')
+    .option('--signing-secret <secret>', 'sign relays to the webhook with this instead of the customer\'s auth token')
     .action((id: string, o: Record<string, string | undefined>) => run(async (s) => {
       const input: CustomerInput = { id, upstream: { baseUrl: o.upstream as string } };
       if (o.name) input.name = o.name;
@@ -73,6 +74,7 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
       if (o.senders) input.senders = list(o.senders);
       if (o.webhook) input.webhookUrl = o.webhook;
       if (o.allowedCountries) input.settings = { allowedCountries: list(o.allowedCountries) };
+      if (o.signingSecret) input.settings = { ...input.settings, signingSecret: o.signingSecret };
       return redacted(await createCustomer(s, input));
     })(o));
 
@@ -95,6 +97,7 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
     .option('--help-reply <text>')
     .option('--stop-reply <text>')
     .option('--hash-recipients <bool>')
+    .option('--signing-secret <secret>', 'sign relays to the webhook with this ("" : with the customer\'s auth token again)')
     .action((id: string, o: Record<string, string | undefined>) => run(async (s) => {
       const patch: Omit<CustomerInput, 'id' | 'accountSid'> = {};
       if (o.name) patch.name = o.name;
@@ -111,6 +114,7 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
       if (o.helpReply !== undefined) settings.helpReply = o.helpReply;
       if (o.stopReply !== undefined) settings.stopReply = o.stopReply;
       if (o.hashRecipients !== undefined) settings.hashRecipients = o.hashRecipients === 'true';
+      if (o.signingSecret !== undefined) settings.signingSecret = o.signingSecret;
       if (Object.keys(settings).length > 0) patch.settings = settings;
       return redacted(await updateCustomer(s, id, patch));
     })(o));

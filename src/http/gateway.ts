@@ -12,11 +12,13 @@ import { screen } from '../core/screen.js';
 import type { Decision, Message } from '../core/types.js';
 import type { ChangeTopic, HeldItem, Stores } from '../store/types.js';
 import { storedRecipient } from '../store/recipient-key.js';
+import type { SecretBox } from '../store/secret-box.js';
 import { Authenticator } from './credentials.js';
 import { DecisionLog, type MaskingOptions } from './decision-log.js';
 import { GatewayMetrics } from './metrics.js';
 import { EgressClient } from './egress/egress-client.js';
 import { EgressPolicy, type ListenAddress } from './egress/egress-policy.js';
+import { RelaySigner } from './twilio/relay-signing.js';
 import { StatusCallbackOutbox } from './twilio/status-callback.js';
 import { UpstreamClient } from './twilio/upstream.js';
 
@@ -88,7 +90,8 @@ export const DEFAULT_OPTIONS: GatewayOptions = {
 };
 
 export interface GatewayDeps {
-  stores: Stores & { recipientSecret?: string };
+  /** `secrets`: the installation's SecretBox; without it relays are signed with the upstream token. */
+  stores: Stores & { recipientSecret?: string; secrets?: SecretBox };
   /** The policy in force (the last good pack). */
   policy: () => CompiledPolicy;
   /** The in-memory state the core consults (StateProjection.snapshot()). */
@@ -119,6 +122,8 @@ export class Gateway {
   decisions!: DecisionLog;
   /** Status callbacks for settled held items, owed durably (see status-callback.ts). */
   callbacks!: StatusCallbackOutbox;
+  /** The secret each customer's relays are signed with (see relay-signing.ts). */
+  signer!: RelaySigner;
 
   constructor(readonly deps: GatewayDeps) {
     this.options = {
@@ -162,6 +167,13 @@ export class Gateway {
     const masking = { ...this.options.masking, hashKey: this.options.masking.hashKey ?? this.deps.stores.recipientSecret ?? randomBytes(32).toString('base64url') };
     this.decisions = new DecisionLog(this.deps.stores.decisions, log, masking, this.metrics, (h, to) => this.storedRecipient(h, to));
     this.callbacks = new StatusCallbackOutbox(this, log);
+    this.signer = new RelaySigner(this.deps.stores.tenancy, this.deps.stores.secrets, (detail, msg) => log.warn(detail, msg), this.options.credentialTtlMs);
+  }
+
+  /** A customer or credential changed (here or on another node): drop what was cached from tenancy. */
+  tenancyChanged(): void {
+    this.auth.invalidate();
+    this.signer?.invalidate();
   }
 
   screen(message: Message): Decision {

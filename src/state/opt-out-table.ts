@@ -1,7 +1,9 @@
 // Opt-out membership in memory: an open-addressing hash table keyed by a 64-bit hash of
-// (customer, recipient), held in three Uint32Arrays (hash high, hash low, value): 12 bytes a slot.
-// The value keeps the seq of the latest consent event for the key and whether it is an opt-out,
-// so events can be applied in any order (last seq wins) and applied twice without harm.
+// (customer, recipient), held in four Uint32Arrays (hash high, hash low, instant, value): 16 bytes
+// a slot. It keeps the instant (whole seconds) and seq of the latest consent event applied for the
+// key, and whether it is an opt-out. The latest is the one with the latest instant, seq breaking
+// ties: an event older than the one applied changes nothing, in whatever order events arrive, and
+// an event applied twice does no harm.
 // False positives need a 64-bit collision: about n^2 / 2^65, ~3e-6 at 10 million records.
 
 const EMPTY = 0;
@@ -36,6 +38,7 @@ function hash64(customer: string, recipient: string, out: Uint32Array): void {
 export class OptOutTable {
   private hi: Uint32Array;
   private lo: Uint32Array;
+  private at: Uint32Array;
   private val: Uint32Array;
   private mask: number;
   private used = 0;
@@ -47,6 +50,7 @@ export class OptOutTable {
     while (cap < initialCapacity / 0.75) cap *= 2;
     this.hi = new Uint32Array(cap);
     this.lo = new Uint32Array(cap);
+    this.at = new Uint32Array(cap);
     this.val = new Uint32Array(cap);
     this.mask = cap - 1;
   }
@@ -56,7 +60,7 @@ export class OptOutTable {
   /** Keys currently opted out. */
   get optedOut(): number { return this.optedOutCount; }
   get capacity(): number { return this.mask + 1; }
-  get bytes(): number { return this.capacity * 12; }
+  get bytes(): number { return this.capacity * 16; }
 
   private slot(hi: number, lo: number): number {
     let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
@@ -73,22 +77,27 @@ export class OptOutTable {
     return this.lo[i] !== EMPTY && (this.val[i] & OPTED_OUT) !== 0;
   }
 
-  /** Applies a consent event: the one with the highest seq for a key decides. */
-  apply(customer: string, recipient: string, optedOut: boolean, seq: number): void {
+  /**
+   * Applies a consent event: of the events applied for a key, the one with the latest instant
+   * (`atSeconds`, seconds since the epoch) decides, the higher seq among those of one second.
+   */
+  apply(customer: string, recipient: string, optedOut: boolean, seq: number, atSeconds = 0): void {
     if ((this.used + 1) / this.capacity > 0.75) this.grow();
     hash64(customer, recipient, this.h);
     const hi = this.h[0];
     const lo = this.h[1];
     const i = this.slot(hi, lo);
     const s = seq & SEQ_MASK;
+    const t = Math.min(Math.max(0, Math.floor(atSeconds)), 0xffffffff);
     if (this.lo[i] === EMPTY) {
       this.hi[i] = hi;
       this.lo[i] = lo;
       this.used++;
-    } else if ((this.val[i] & SEQ_MASK) > s) {
-      return; // an older event arriving late
+    } else if (this.at[i] > t || (this.at[i] === t && (this.val[i] & SEQ_MASK) > s)) {
+      return; // an older event arriving late, or replayed
     }
     const was = (this.val[i] & OPTED_OUT) !== 0;
+    this.at[i] = t;
     this.val[i] = (s | (optedOut ? OPTED_OUT : 0)) >>> 0;
     if (was !== optedOut) this.optedOutCount += optedOut ? 1 : -1;
   }
@@ -96,16 +105,18 @@ export class OptOutTable {
   clear(): void {
     this.hi.fill(0);
     this.lo.fill(0);
+    this.at.fill(0);
     this.val.fill(0);
     this.used = 0;
     this.optedOutCount = 0;
   }
 
   private grow(): void {
-    const { hi, lo, val } = this;
+    const { hi, lo, at, val } = this;
     const cap = this.capacity * 2;
     this.hi = new Uint32Array(cap);
     this.lo = new Uint32Array(cap);
+    this.at = new Uint32Array(cap);
     this.val = new Uint32Array(cap);
     this.mask = cap - 1;
     for (let j = 0; j < lo.length; j++) {
@@ -113,6 +124,7 @@ export class OptOutTable {
       const i = this.slot(hi[j], lo[j]);
       this.hi[i] = hi[j];
       this.lo[i] = lo[j];
+      this.at[i] = at[j];
       this.val[i] = val[j];
     }
   }

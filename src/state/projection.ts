@@ -187,8 +187,13 @@ export class StateProjection {
     }
   }
 
+  /**
+   * Consent is ordered by the events' own instants (`at`: when the keyword was sent, the API call
+   * made), seq breaking ties within a second: a late or replayed older event never undoes a newer one.
+   */
   private applyConsent(t: Tables, e: ConsentEvent): void {
-    t.optOuts.apply(e.customer, tableKey(e.recipient), e.kind === 'opt-out', e.seq);
+    const at = Date.parse(e.at);
+    t.optOuts.apply(e.customer, tableKey(e.recipient), e.kind === 'opt-out', e.seq, Number.isFinite(at) ? at / 1000 : 0);
     if (isHashedRecipient(e.recipient)) t.hashedCustomers.add(e.customer);
   }
 

@@ -14,6 +14,7 @@ import { openSqliteDatabase, SqliteStores } from './sqlite/sqlite-stores.js';
 import { MemoryChangeChannel, MemoryCounters, MemorySketches } from './memory/memory-counters.js';
 import { redactUrl } from '../config.js';
 import { newRecipientSecret } from './recipient-key.js';
+import { newInstallationKey, SecretBox } from './secret-box.js';
 
 export type CommittedHandler = (topic: ChangeTopic, event: ConsentEvent | EnforcementEvent) => void;
 
@@ -37,7 +38,7 @@ export interface OpenOptions {
   ipc?: boolean;
 }
 
-type Core = Omit<StorageLayer, 'kind' | 'counters' | 'sketches' | 'changes' | 'close' | 'recipientSecret'> & {
+type Core = Omit<StorageLayer, 'kind' | 'counters' | 'sketches' | 'changes' | 'close' | 'recipientSecret' | 'secrets'> & {
   close(): Promise<void>;
   metaGetOrSet(key: string, make: () => string): string | Promise<string>;
   recipientSecret: string;
@@ -76,6 +77,7 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
   const { kind, location, core, counters, sketches, changes, closeShared, countersScope } = await openDurable(config, log, opts.ipc === true);
   const recipientSecret = config.recipientKeySecret ?? (await core.metaGetOrSet('recipient-key', newRecipientSecret));
   core.recipientSecret = recipientSecret;
+  const secrets = new SecretBox(config.secretKey ?? (await core.metaGetOrSet('secret-key', newInstallationKey)));
 
   const handlers: CommittedHandler[] = [];
   let lastPublishWarning = 0;
@@ -153,11 +155,13 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
     },
     decisions: core.decisions,
     review: core.review,
+    webhookEvents: core.webhookEvents,
     counters,
     sketches,
     changes,
     data,
     recipientSecret,
+    secrets,
     onCommitted: (h) => { handlers.push(h); },
     close: async () => {
       if (closed) return;

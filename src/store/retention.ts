@@ -1,11 +1,26 @@
 // Retention: per customer, message bodies are nulled after bodyRetentionDays and decisions are
 // deleted after decisionRetentionDays (kept longer, without bodies); settled review-queue items
 // (which keep the whole request) are deleted after bodyRetentionDays. Items still held are never
-// purged. Runs on a timer in `serve`.
+// purged. The ids of provider webhook events already processed are kept
+// WEBHOOK_EVENT_RETENTION_DAYS for every customer. Runs on a timer in `serve`.
 
 import type { Stores } from './types.js';
 
 const DAY = 86_400_000;
+
+/**
+ * Days a processed webhook event id is kept for deduplication. The provider's signature carries no
+ * instant, so a replay older than this is processed again; its consent effect is still ordered by
+ * its instant (projection.ts), and a provider retries for minutes, not weeks.
+ */
+export const WEBHOOK_EVENT_RETENTION_DAYS = 30;
+
+type RetainedStores = Pick<Stores, 'tenancy' | 'decisions' | 'review'> & Partial<Pick<Stores, 'webhookEvents'>>;
+
+/** Deletes webhook event ids older than the retention window; returns how many. */
+export async function purgeWebhookEvents(stores: RetainedStores, now = Date.now()): Promise<number> {
+  return stores.webhookEvents === undefined ? 0 : stores.webhookEvents.purge(new Date(now - WEBHOOK_EVENT_RETENTION_DAYS * DAY).toISOString());
+}
 
 export interface RetentionResult { customer: string; bodiesPurged: number; decisionsDeleted: number; heldPurged: number }
 
@@ -32,7 +47,7 @@ export async function runRetention(stores: Pick<Stores, 'tenancy' | 'decisions' 
  * of that period, so the machine purges about once per interval instead of N times. The deletes
  * are idempotent, so an overlap costs a query, not data.
  */
-export function startRetentionJob(stores: Pick<Stores, 'tenancy' | 'decisions' | 'review'>, intervalMs: number, log: (m: string) => void = (m) => process.stderr.write(`warden retention: ${m}\n`), share: { of: number } = { of: 1 }): () => void {
+export function startRetentionJob(stores: RetainedStores, intervalMs: number, log: (m: string) => void = (m) => process.stderr.write(`warden retention: ${m}\n`), share: { of: number } = { of: 1 }): () => void {
   if (intervalMs <= 0) return () => undefined;
   if (share.of > 1) {
     const period = intervalMs * share.of;
@@ -48,6 +63,9 @@ export function startRetentionJob(stores: Pick<Stores, 'tenancy' | 'decisions' |
       const h = rs.reduce((n, r) => n + r.heldPurged, 0);
       if (b + d + h > 0) log(`purged ${b} bodies, ${d} decisions and ${h} settled held items`);
     }).catch((e: unknown) => log(`failed: ${(e as Error).message}`));
+    purgeWebhookEvents(stores).then((n) => {
+      if (n > 0) log(`purged ${n} webhook event ids older than ${WEBHOOK_EVENT_RETENTION_DAYS} days`);
+    }).catch((e: unknown) => log(`webhook event purge failed: ${(e as Error).message}`));
   };
   const timer = setInterval(tick, intervalMs);
   timer.unref();

@@ -4,6 +4,7 @@
 // of the events, held in memory by each node and kept current through the change channel.
 
 import type { Decision } from '../core/types.js';
+import type { SecretBox } from './secret-box.js';
 
 /** ISO-8601 instant, UTC. */
 export type Instant = string;
@@ -150,6 +151,12 @@ export interface CustomerSettings {
   helpReply?: string;
   stopReply?: string;
   allowedCountries?: string[];
+  /**
+   * The secret webhook relays to the customer's app are signed with (X-Twilio-Signature), sealed
+   * under the installation key (SecretBox). Absent: the customer's own auth token, which is what an
+   * app written for Twilio validates with.
+   */
+  signingSecret?: string;
 }
 
 export interface CredentialRecord {
@@ -159,6 +166,12 @@ export interface CredentialRecord {
   endUser?: string;
   /** scrypt hash of the secret: `scrypt$N$r$p$salt$hash` (base64). */
   secretHash: string;
+  /**
+   * Auth tokens only (never API-key secrets): the secret sealed under the installation key
+   * (AES-256-GCM, SecretBox), so webhook relays can be signed with it. Absent on credentials
+   * issued before Warden kept it.
+   */
+  secretSealed?: string;
   createdAt: Instant;
   revokedAt?: Instant;
 }
@@ -171,6 +184,22 @@ export interface TenancyStore {
   addCredential(c: CredentialRecord): Promise<void>;
   getCredential(id: string): Promise<CredentialRecord | null>;
   revokeCredential(id: string, at: Instant): Promise<void>;
+}
+
+// ---- Provider webhook events already processed ---------------------------------------------
+
+/**
+ * The ids of provider webhook events a customer has had processed (inbound: `inbound:MessageSid`;
+ * status callbacks: `status:Sid:Status`), so a replay or a provider retry changes nothing. Kept
+ * durably and shared by every node; old ids are purged after WEBHOOK_EVENT_RETENTION_DAYS.
+ */
+export interface WebhookEventStore {
+  /** Records the id if absent, atomically across nodes; true when this call recorded it (first delivery). */
+  claim(customer: string, eventId: string, at: Instant): Promise<boolean>;
+  /** Forgets a claim whose processing failed, so the provider's retry of the event is processed. */
+  release(customer: string, eventId: string): Promise<void>;
+  /** Retention: deletes ids first seen before the instant; returns how many. */
+  purge(olderThan: Instant): Promise<number>;
 }
 
 // ---- Decisions log -------------------------------------------------------------------------
@@ -398,6 +427,7 @@ export interface Stores {
   tenancy: TenancyStore;
   decisions: DecisionStore;
   review: ReviewStore;
+  webhookEvents: WebhookEventStore;
   counters: Counters;
   changes: ChangeChannel;
   close(): Promise<void>;
@@ -416,8 +446,8 @@ export interface DataExport {
   subject: DataSubject;
   generatedAt: Instant;
   customer: CustomerRecord | null;
-  /** Credentials without their secret hashes. */
-  credentials: Array<Omit<CredentialRecord, 'secretHash'>>;
+  /** Credentials without their secret hashes or sealed secrets. */
+  credentials: Array<Omit<CredentialRecord, 'secretHash' | 'secretSealed'>>;
   consent: ConsentEvent[];
   enforcement: EnforcementEvent[];
   reports: ReportEvent[];
@@ -444,4 +474,6 @@ export interface StorageLayer extends Stores {
   sketches: Sketches;
   /** HMAC key for recipients stored hashed (from config, or generated once and kept in the store). */
   recipientSecret: string;
+  /** Seals secrets Warden must be able to read back (auth tokens for signing relays) under the installation key. */
+  secrets: SecretBox;
 }

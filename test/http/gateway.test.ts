@@ -11,7 +11,9 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { ALLOW_LOOPBACK, startFixture, startCallbackReceiver, DEMO, ADMIN, BLOCKED_BODY, form, type CallbackReceiver, type Fixture } from './helpers.js';
 import { TWILIO_OAI_SUBSET } from '../../src/http/twilio/oai-subset.js';
 import { TWILIO_ERRORS, errorForClause } from '../../src/http/twilio/twilio-errors.js';
-import { verifySignature } from '../../src/http/twilio/signature.js';
+import { parse as parseQuery } from 'node:querystring';
+import twilio from 'twilio';
+import { computeSignature } from '../../src/http/twilio/signature.js';
 
 let fx: Fixture;
 // The review tests' StatusCallback receiver listens on loopback.
@@ -302,7 +304,7 @@ describe('review: held, then released or refused with a status callback', () => 
     assert.ok(cb, 'the app heard through its StatusCallback');
     const params = Object.fromEntries(new URLSearchParams(cb.body));
     assert.equal(params.MessageStatus, 'queued');
-    assert.ok(verifySignature(fx.sinkToken, cbUrl, params, cb.signature), 'the callback is signed');
+    assert.ok(twilio.validateRequest(DEMO.authToken, cb.signature ?? '', cbUrl, params), 'the callback is signed with the app\'s own auth token');
     assert.equal((await json(`Bearer ${ADMIN}`, `/v1/review/${sid}`, { action: 'release' })).statusCode, 409, 'settled once: a second release is a conflict');
     assert.ok(fx.gw.app.sink?.messages.has(rel.json().upstreamSid), 'released to the upstream');
   });
@@ -369,5 +371,47 @@ describe('no 5xx for any client input (fast-check)', () => {
         assert.ok(r.statusCode < 500, `${url} ${ct} -> ${r.statusCode} ${r.body}`);
       },
     ), { numRuns: 300 });
+  });
+
+  // The provider webhooks read only signed forms; to reach past the signature check the generated
+  // forms are signed (most of them) with the upstream token over the URL Warden reconstructs.
+  const hookPaths = [`/twilio/inbound/${DEMO.customer}`, `/twilio/status/${DEMO.customer}`, '/twilio/inbound/other', '/twilio/status/nobody', `/twilio/inbound/${'x'.repeat(300)}`];
+  const leaf = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
+  const nested = fc.letrec((tie) => ({
+    node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.constantFrom('MessageSid', 'Body', 'From', 'MessageStatus', '__proto__', 'constructor', 'a'), tie('node'), { maxKeys: 4 })),
+  })).node;
+  const deep = fc.integer({ min: 1, max: 20_000 }).map((n) => '['.repeat(n) + ']'.repeat(n));
+  const wide = fc.integer({ min: 1, max: 20_000 }).map((n) => JSON.stringify({ MessageSid: Array.from({ length: n }, (_, i) => i) }));
+  const jsonBody = fc.oneof(nested.map((v) => JSON.stringify(v)), deep, wide, fc.json());
+  const names = fc.oneof(
+    fc.constantFrom('MessageSid', 'SmsSid', 'CallSid', 'MessageStatus', 'CallStatus', 'Body', 'From', 'To', 'Timestamp', 'OptOutType', 'AccountSid', '__proto__', 'constructor', 'hasOwnProperty', '', 'a[b]', 'a.b', 'Body[]'),
+    fc.string({ maxLength: 12 }),
+  );
+  const values = fc.oneof(
+    fc.constantFrom('STOP', 'start', 'HELP', 'SM' + 'a'.repeat(32), 'delivered', 'Tue, 01 Dec 2026 10:00:00 +0000', '9999-12-31T00:00:00Z', '-1', '+14155550100', '\u0000', '%zz'),
+    fc.string({ maxLength: 40 }),
+  );
+  const formBody = fc.array(fc.tuple(names, values), { maxLength: 12 }).map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&'));
+  // A provider-shaped event (its own SID, a keyword or a status) with random and repeated extras.
+  const eventForm = fc.tuple(fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 32, maxLength: 32 }), fc.constantFrom('STOP', 'START', 'HELP', 'hello'), fc.constantFrom('sent', 'delivered'), formBody)
+    .map(([hex, body, status, extra]) => `MessageSid=SM${hex}&Body=${body}&MessageStatus=${status}&From=%2B14155550199${extra ? '&' + extra : ''}`);
+  const oddForm = fc.constantFrom('a=1&a=2&a=3&MessageSid=SM1&MessageSid=SM2', '&&&=&==', 'MessageSid', '%', 'Body=%E0%A4%A', '__proto__[x]=1&MessageSid=SMx', 'a=' + 'b'.repeat(70_000));
+  it('provider webhooks: JSON, nested and deep bodies, odd and repeated form keys, signed or not: never a 5xx', async () => {
+    const statuses = new Map<number, number>();
+    await fc.assert(fc.asyncProperty(
+      fc.constantFrom(...hookPaths),
+      fc.oneof(jsonBody.map((b) => ['application/json', b] as const), fc.oneof(formBody, eventForm, oddForm).map((b) => ['application/x-www-form-urlencoded', b] as const), fc.string().map((b) => ['text/plain', b] as const)),
+      fc.boolean(),
+      async (url, [ct, payload], signed) => {
+        const headers: Record<string, string> = { 'content-type': ct };
+        if (signed) headers['x-twilio-signature'] = computeSignature(fx.sinkToken, `http://localhost${url}`, parseQuery(payload) as Record<string, string | string[]>);
+        const r = await inject({ method: 'POST', url, headers, payload });
+        statuses.set(r.statusCode, (statuses.get(r.statusCode) ?? 0) + 1);
+        assert.ok(r.statusCode < 500, `${url} ${ct} ${payload.slice(0, 200)} -> ${r.statusCode} ${r.body.slice(0, 200)}`);
+      },
+    ), { numRuns: 400 });
+    // The property reached the handlers, not only the signature check.
+    assert.ok((statuses.get(200) ?? 0) + (statuses.get(204) ?? 0) > 0, JSON.stringify([...statuses]));
+    assert.ok((statuses.get(400) ?? 0) > 0, JSON.stringify([...statuses]));
   });
 });

@@ -89,3 +89,71 @@ export async function startCallbackReceiver(statusFor: (n: number) => number = (
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
+
+/** One request an app received from Warden, and whether the app's `twilio.webhook()` let it through. */
+export interface AppRequest {
+  path: string;
+  params: Record<string, string | string[]>;
+  signature: string | undefined;
+  /** The status the app's middleware answered: 200 when it validated, 403 (or 400) when not. */
+  status: number;
+}
+
+export interface TwilioApp {
+  /** Base URL of the app (no trailing slash). */
+  url: string;
+  requests: AppRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * An app written for Twilio: every request passes through the official package's `twilio.webhook()`
+ * middleware with the app's own auth token (as an Express app would mount it after
+ * `express.urlencoded()`), then answers `twiml` (default: an empty Response). Only node:http and
+ * the `twilio` package: the request and response objects carry what the middleware reads.
+ */
+export async function startTwilioApp(authToken: string, twiml = '<?xml version="1.0" encoding="UTF-8"?><Response/>'): Promise<TwilioApp> {
+  const { default: twilio } = await import('twilio');
+  const hook = twilio.webhook(authToken);
+  const requests: AppRequest[] = [];
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => { raw += c; });
+    req.on('end', () => {
+      const params: Record<string, string | string[]> = {};
+      for (const [k, v] of new URLSearchParams(raw)) {
+        const cur = params[k];
+        params[k] = cur === undefined ? v : Array.isArray(cur) ? [...cur, v] : [cur, v];
+      }
+      const entry: AppRequest = { path: req.url ?? '', params, signature: req.headers['x-twilio-signature'] as string | undefined, status: 0 };
+      requests.push(entry);
+      const request = { headers: req.headers, body: params, protocol: 'http', originalUrl: req.url ?? '/', header: (name: string) => req.headers[name.toLowerCase()] as string | undefined };
+      const response = {
+        type(t: string) { res.setHeader('content-type', t); return response; },
+        status(n: number) { res.statusCode = n; return response; },
+        send(b: string) { entry.status = res.statusCode; res.end(b); return response; },
+      };
+      hook(request as never, response as never, () => {
+        entry.status = 200;
+        res.setHeader('content-type', 'text/xml');
+        res.end(twiml);
+      });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const addr = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`,
+    requests,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Waits until `cond` holds (relays sent without waiting for the app: STOP and HELP auto-replies). */
+export async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -12,7 +12,7 @@ import type { InjectOptions } from 'fastify';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/serve.js';
 import { createCustomer, issueCredential } from '../../src/http/admin/tenancy.js';
-import { verifySignature } from '../../src/http/twilio/signature.js';
+import twilio from 'twilio';
 import { ADMIN, ALLOW_LOOPBACK, DEMO, form, sinkTokenOf, startCallbackReceiver, type CallbackReceiver } from './helpers.js';
 
 // A body the default pack holds for review (examples/sample-messages.jsonl).
@@ -107,7 +107,8 @@ describe('review hold survives a restart of the gateway', () => {
     assert.equal(cbs.length, 1, 'one status callback');
     const params = Object.fromEntries(new URLSearchParams(cbs[0].body));
     assert.deepEqual([params.MessageSid, params.MessageStatus, params.WardenUpstreamSid], [sid, 'queued', upstreamSid]);
-    assert.ok(verifySignature(sinkTokenOf(gw), cbUrl, params, cbs[0].signature), 'the callback is signed');
+    assert.ok(twilio.validateRequest(DEMO.authToken, cbs[0].signature ?? '', cbUrl, params), 'the callback is signed with the app\'s own auth token, also after a restart');
+    assert.equal(twilio.validateRequest(sinkTokenOf(gw), cbs[0].signature ?? '', cbUrl, params), false, 'not with the upstream token');
     assert.equal((await settle(sid, 'refuse')).statusCode, 409, 'settled: no second settlement');
 
     const stored = await gw.stores.review.get(sid);

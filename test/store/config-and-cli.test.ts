@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeConfig, loadConfig } from '../../src/config.js';
+import { credentialContext, signingSecretContext } from '../../src/store/secret-box.js';
 import { openStores } from '../../src/store/open-stores.js';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 
@@ -83,6 +84,53 @@ describe('configuration', () => {
     const logged = JSON.stringify(describeConfig(c));
     for (const secret of ['s3cret-pw', 'r3dis-pw', 'k3y-material']) assert.equal(logged.includes(secret), false, secret);
     assert.match(logged, /postgres:\/\/warden:\*\*\*@db:5432/);
+  });
+
+  it('the installation secret key: from WARDEN_SECRET_KEY, at least 16 characters, never logged', () => {
+    const c = loadConfig({ WARDEN_SECRET_KEY: 'installation-key-material' });
+    assert.equal(c.secretKey, 'installation-key-material');
+    assert.equal(JSON.stringify(describeConfig(c)).includes('installation-key-material'), false);
+    assert.equal(describeConfig(c).secretKey, '(set)');
+    assert.throws(() => loadConfig({ WARDEN_SECRET_KEY: 'too-short' }), /WARDEN_SECRET_KEY.*at least 16/);
+  });
+});
+
+describe('warden customers --signing-secret', () => {
+  it('seals the signing secret, shows it masked, removes it when empty; auth tokens are sealed, API keys only hashed', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-cli-')), 'data');
+    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'customers', ...args, '--data-dir', dataDir], { encoding: 'utf8' });
+    const added = run('add', 'acme', '--webhook', 'https://app.example/hook', '--signing-secret', 'acme-signing-secret');
+    assert.equal(added.status, 0, added.stderr);
+    assert.equal(JSON.parse(added.stdout).settings.signingSecret, '********');
+    assert.equal(added.stdout.includes('acme-signing-secret'), false);
+    const token = JSON.parse(run('credential', 'acme').stdout) as { id: string; secret: string };
+    const key = JSON.parse(run('credential', 'acme', '--api-key').stdout) as { id: string };
+    let s = await openStores({ ...DEFAULT_CONFIG, dataDir }, { log: () => undefined });
+    try {
+      const c = await s.tenancy.getCustomer('acme');
+      assert.equal(JSON.stringify(c).includes('acme-signing-secret'), false, 'sealed at rest');
+      assert.equal(s.secrets.open(c!.settings.signingSecret!, signingSecretContext('acme')), 'acme-signing-secret');
+      const cred = await s.tenancy.getCredential(token.id);
+      assert.equal(s.secrets.open(cred!.secretSealed!, credentialContext(token.id)), token.secret);
+      assert.equal((await s.tenancy.getCredential(key.id))?.secretSealed, undefined, 'API-key secrets stay hashed only');
+    } finally {
+      await s.close();
+    }
+    assert.equal(run('update', 'acme', '--signing-secret', '').status, 0);
+    s = await openStores({ ...DEFAULT_CONFIG, dataDir }, { log: () => undefined });
+    try {
+      assert.equal((await s.tenancy.getCustomer('acme'))?.settings.signingSecret, undefined);
+    } finally {
+      await s.close();
+    }
+    // Opened under another installation key, the sealed token does not open.
+    s = await openStores({ ...DEFAULT_CONFIG, dataDir, secretKey: 'another-installation-key' }, { log: () => undefined });
+    try {
+      const cred = await s.tenancy.getCredential(token.id);
+      assert.throws(() => s.secrets.open(cred!.secretSealed!, credentialContext(token.id)));
+    } finally {
+      await s.close();
+    }
   });
 });
 

@@ -480,4 +480,86 @@ export function runContract(backend: Backend): void {
       assert.equal(await s.audit.verify() !== null, true, 'chain was tampered earlier in this suite and stays broken');
     });
   });
+
+  describe(`webhook events, consent order and sealed secrets: ${backend.name}`, () => {
+    let s: OpenedStores;
+    before(async () => { s = await backend.open(); });
+    after(async () => { await s.close(); });
+
+    it('webhook events: a claim succeeds once per customer and id, even under concurrency and from a second node', async () => {
+      assert.equal(await s.webhookEvents.claim('w1', 'inbound:SM1', T0), true);
+      assert.equal(await s.webhookEvents.claim('w1', 'inbound:SM1', iso(5)), false, 'a replay is not new');
+      assert.equal(await s.webhookEvents.claim('w2', 'inbound:SM1', T0), true, 'another tenant\'s ids are its own');
+      const racing = await Promise.all(Array.from({ length: 25 }, () => s.webhookEvents.claim('w1', 'status:SM2:delivered', T0)));
+      assert.equal(racing.filter(Boolean).length, 1, 'of 25 concurrent claims exactly one wins');
+      const other = await backend.reopen(s);
+      try {
+        assert.equal(await other.webhookEvents.claim('w1', 'inbound:SM1', iso(9)), false, 'durable and shared: another node sees the claim');
+        assert.equal(await other.webhookEvents.claim('w1', 'inbound:SM3', iso(9)), true);
+      } finally {
+        await other.close();
+      }
+      assert.equal(await s.webhookEvents.claim('w1', 'inbound:SM3', iso(10)), false);
+    });
+
+    it('webhook events: a released claim can be taken again; retention purges old ids only; erasing a customer removes its ids', async () => {
+      assert.equal(await s.webhookEvents.claim('w3', 'inbound:SMr', T0), true);
+      await s.webhookEvents.release('w3', 'inbound:SMr');
+      assert.equal(await s.webhookEvents.claim('w3', 'inbound:SMr', T0), true, 'processing failed: the provider\'s retry is processed');
+      assert.equal(await s.webhookEvents.claim('w3', 'inbound:SMnew', iso(40 * 86_400_000)), true);
+      const purged = await s.webhookEvents.purge(iso(30 * 86_400_000));
+      assert.ok(purged >= 1);
+      assert.equal(await s.webhookEvents.claim('w3', 'inbound:SMr', iso(41 * 86_400_000)), true, 'a purged id is new again');
+      assert.equal(await s.webhookEvents.claim('w3', 'inbound:SMnew', iso(41 * 86_400_000)), false, 'a recent id is kept');
+      await s.tenancy.upsertCustomer(customer('w3'));
+      const r = await s.data.erase({ customer: 'w3' }, 'dpo');
+      assert.equal(r.deleted.webhookEvents, 2);
+      assert.equal(await s.webhookEvents.claim('w3', 'inbound:SMnew', iso(41 * 86_400_000)), true);
+    });
+
+    it('consent: an older event applied after a newer one changes nothing, live and after a rebuild', async () => {
+      const p = new StateProjection(s, { pollIntervalMs: 0 });
+      await p.ready;
+      const n = '+15554440000';
+      await s.consent.append({ customer: 'o1', recipient: n, kind: 'opt-out', source: 'keyword', evidence: 'STOP', at: iso(20_000) });
+      // A START sent before the STOP, recorded after it (a delayed or replayed event).
+      await s.consent.append({ customer: 'o1', recipient: n, kind: 'opt-in', source: 'keyword', evidence: 'START', at: iso(10_000) });
+      assert.equal(p.snapshot().optedOut?.('o1', n), true, 'the newer STOP stands');
+      const q = new StateProjection(s, { pollIntervalMs: 0 });
+      await q.ready;
+      assert.equal(q.snapshot().optedOut?.('o1', n), true, 'a rebuild orders by instant too');
+      await s.consent.append({ customer: 'o1', recipient: n, kind: 'opt-in', source: 'keyword', evidence: 'START', at: iso(30_000) });
+      assert.equal(p.snapshot().optedOut?.('o1', n), false, 'a newer START opts back in');
+      // Two events in one second: the later appended wins.
+      await s.consent.append({ customer: 'o1', recipient: n, kind: 'opt-out', source: 'keyword', at: iso(30_400) });
+      assert.equal(p.snapshot().optedOut?.('o1', n), true);
+      // Erasure keeps a suppression when the latest event by instant is an opt-out, whatever the seq order.
+      const m = '+15554440001';
+      await s.consent.append({ customer: 'o2', recipient: m, kind: 'opt-out', source: 'keyword', at: iso(20_000) });
+      await s.consent.append({ customer: 'o2', recipient: m, kind: 'opt-in', source: 'keyword', at: iso(10_000) });
+      assert.equal((await s.data.erase({ recipient: m }, 'dpo')).suppressionsKept, 1);
+      await p.close();
+      await q.close();
+    });
+
+    it('sealed secrets: another node opens what one sealed (the generated key is kept in the store); credentials keep them; exports never show them', async () => {
+      const sealed = s.secrets.seal('app-auth-token-1234', 'credential:AC1');
+      assert.doesNotMatch(sealed, /app-auth-token/);
+      assert.notEqual(s.secrets.seal('app-auth-token-1234', 'credential:AC1'), sealed, 'a fresh nonce each time');
+      assert.equal(s.secrets.open(sealed, 'credential:AC1'), 'app-auth-token-1234');
+      assert.throws(() => s.secrets.open(sealed, 'credential:AC2'), 'bound to its record');
+      const other = await backend.reopen(s);
+      try {
+        assert.equal(other.secrets.open(sealed, 'credential:AC1'), 'app-auth-token-1234');
+      } finally {
+        await other.close();
+      }
+      await s.tenancy.upsertCustomer(customer('sealed'));
+      await s.tenancy.addCredential({ id: 'ACsealed', customer: 'sealed', secretHash: 'scrypt$h', secretSealed: sealed, createdAt: T0 });
+      assert.equal((await s.tenancy.getCredential('ACsealed'))?.secretSealed, sealed);
+      const exp = await s.data.export({ customer: 'sealed' });
+      assert.equal(exp.credentials.length, 1);
+      assert.equal(JSON.stringify(exp).includes(sealed), false, 'no sealed secrets in exports');
+    });
+  });
 }

@@ -24,6 +24,21 @@ describe('opt-out table', () => {
     t.apply('x', '+1', true, 11); // applied twice: harmless
     assert.equal(t.optedOut, 50_001);
   });
+
+  it('orders by instant before seq: an older event with a higher seq changes nothing, also after growing', () => {
+    const t = new OptOutTable(16);
+    t.apply('x', '+1', true, 1, 2_000); // STOP sent at 2000 s
+    t.apply('x', '+1', false, 2, 1_000); // a START sent at 1000 s, recorded later
+    assert.equal(t.has('x', '+1'), true);
+    t.apply('x', '+1', false, 3, 2_000); // same second: the later seq wins
+    assert.equal(t.has('x', '+1'), false);
+    t.apply('x', '+1', true, 2, 2_000); // same second, lower seq: no change
+    assert.equal(t.has('x', '+1'), false);
+    for (let i = 0; i < 5_000; i++) t.apply('g', `+1${i}`, true, i + 10, 3_000);
+    t.apply('x', '+1', true, 9, 1_500); // the instant survived the table growing
+    assert.equal(t.has('x', '+1'), false);
+    assert.equal(t.optedOut, 5_000);
+  });
 });
 
 describe('state projection fails closed', () => {

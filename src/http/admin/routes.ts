@@ -29,6 +29,7 @@ const customerSchema = {
       properties: {
         bodyRetentionDays: { type: 'integer' }, decisionRetentionDays: { type: 'integer' }, hashRecipients: { type: 'boolean' },
         helpReply: { type: 'string' }, stopReply: { type: 'string' }, allowedCountries: { type: 'array', items: { type: 'string' } },
+        signingSecret: { type: 'string', maxLength: 200, description: 'Secret relays to the app are signed with (X-Twilio-Signature); default: the customer\'s auth token. Write-only (shown as ********); empty removes it.' },
       },
     },
     createdAt: { type: 'string' },
@@ -91,7 +92,7 @@ export async function registerAdmin(app: FastifyInstance, gw: Gateway): Promise<
     admin.post<{ Body: CustomerInput }>('/v1/admin/customers', { schema: { tags: ['admin'], summary: 'Create a customer', security, body: { ...customerInputSchema, required: ['id'] }, response: { 201: customerSchema, ...errors } } },
       async (req, reply) => {
         const c = await wrap(() => createCustomer(stores, req.body));
-        gw.auth.invalidate();
+        gw.tenancyChanged();
         return reply.code(201).send(redacted(c));
       });
 
@@ -106,7 +107,7 @@ export async function registerAdmin(app: FastifyInstance, gw: Gateway): Promise<
       schema: { tags: ['admin'], summary: 'Update a customer (fields given replace, settings merge)', security, body: customerPatchSchema, response: { 200: customerSchema, ...errors } },
     }, async (req) => {
       const c = await wrap(() => updateCustomer(stores, req.params.id, req.body));
-      gw.auth.invalidate();
+      gw.tenancyChanged();
       return redacted(c);
     });
 
@@ -126,7 +127,7 @@ export async function registerAdmin(app: FastifyInstance, gw: Gateway): Promise<
         const cred = await stores.tenancy.getCredential(req.params.id);
         if (cred === null) throw Object.assign(new Error(`no credential ${req.params.id}`), { statusCode: 404 });
         await stores.tenancy.revokeCredential(req.params.id, new Date().toISOString());
-        gw.auth.invalidate();
+        gw.tenancyChanged();
         return reply.code(204).send();
       });
 

@@ -1,9 +1,12 @@
 // Tenancy operations shared by the admin API and the `warden customers` CLI: create and update
-// customers, issue and revoke credentials. Secrets are returned once and stored only as scrypt
-// hashes.
+// customers, issue and revoke credentials. Secrets are returned once. They are verified against
+// scrypt hashes; an auth token is also kept sealed under the installation key (secret-box.ts),
+// because relays to the customer's app are signed with it as Twilio signs. API-key secrets are
+// only hashed. An explicit per-customer signing secret is sealed too.
 
 import { canonicalAddress } from '../../core/phone-number.js';
 import type { CredentialRecord, CustomerRecord, CustomerSettings, Stores } from '../../store/types.js';
+import { credentialContext, signingSecretContext, type SecretBox } from '../../store/secret-box.js';
 import { hashSecret, newSecret, newSid } from '../credentials.js';
 
 export interface CustomerInput {
@@ -15,6 +18,9 @@ export interface CustomerInput {
   webhookUrl?: string;
   settings?: CustomerSettings;
 }
+
+/** The stores tenancy writes to; `secrets` seals auth tokens and signing secrets (every opened storage layer has it). */
+export type TenancyStores = Stores & { secrets?: SecretBox };
 
 export class TenancyError extends Error {
   constructor(readonly statusCode: number, message: string) {
@@ -41,7 +47,24 @@ function canonicalSenders(senders: string[]): string[] {
   return senders.map((s) => canonicalAddress(s) ?? s);
 }
 
-export async function createCustomer(stores: Stores, input: CustomerInput): Promise<CustomerRecord> {
+/**
+ * Settings as stored: an explicit signing secret sealed for this customer (an empty one removes
+ * it, so relays are signed with the auth token again).
+ */
+function storedSettings(stores: TenancyStores, id: string, given: CustomerSettings, base: CustomerSettings = {}): CustomerSettings {
+  const out: CustomerSettings = { ...base, ...given };
+  if (given.signingSecret === undefined) return out;
+  if (given.signingSecret === '') {
+    delete out.signingSecret;
+    return out;
+  }
+  if (given.signingSecret.length < 8 || given.signingSecret.length > 200) throw new TenancyError(400, 'settings.signingSecret must be 8-200 characters (empty to remove it)');
+  if (stores.secrets === undefined) throw new TenancyError(400, 'these stores cannot seal a signing secret');
+  out.signingSecret = stores.secrets.seal(given.signingSecret, signingSecretContext(id));
+  return out;
+}
+
+export async function createCustomer(stores: TenancyStores, input: CustomerInput): Promise<CustomerRecord> {
   if (!ID.test(input.id)) throw new TenancyError(400, 'id must be 1-64 letters, digits, dot, dash or underscore');
   if (await stores.tenancy.getCustomer(input.id)) throw new TenancyError(409, `customer ${input.id} exists`);
   const accountSid = input.accountSid ?? newSid('AC');
@@ -58,7 +81,7 @@ export async function createCustomer(stores: Stores, input: CustomerInput): Prom
     accountSid,
     upstream,
     senders: canonicalSenders(input.senders ?? []),
-    settings: input.settings ?? {},
+    settings: storedSettings(stores, input.id, input.settings ?? {}),
     createdAt: new Date().toISOString(),
   };
   if (input.webhookUrl !== undefined) c.webhookUrl = input.webhookUrl;
@@ -66,7 +89,7 @@ export async function createCustomer(stores: Stores, input: CustomerInput): Prom
   return c;
 }
 
-export async function updateCustomer(stores: Stores, id: string, patch: Omit<CustomerInput, 'id' | 'accountSid'>): Promise<CustomerRecord> {
+export async function updateCustomer(stores: TenancyStores, id: string, patch: Omit<CustomerInput, 'id' | 'accountSid'>): Promise<CustomerRecord> {
   const c = await stores.tenancy.getCustomer(id);
   if (c === null) throw new TenancyError(404, `no customer ${id}`);
   const next: CustomerRecord = { ...c, upstream: { ...c.upstream }, settings: { ...c.settings } };
@@ -84,14 +107,18 @@ export async function updateCustomer(stores: Stores, id: string, patch: Omit<Cus
     checkUrl(patch.webhookUrl, 'webhookUrl');
     next.webhookUrl = patch.webhookUrl;
   }
-  if (patch.settings !== undefined) next.settings = { ...next.settings, ...patch.settings };
+  if (patch.settings !== undefined) next.settings = storedSettings(stores, id, patch.settings, next.settings);
   await stores.tenancy.upsertCustomer(next);
   return next;
 }
 
-/** A customer as the admin API shows it: the upstream auth token is never echoed. */
+/** A customer as the admin API shows it: neither the upstream auth token nor the signing secret is echoed. */
 export function redacted(c: CustomerRecord): CustomerRecord {
-  return { ...c, upstream: { ...c.upstream, ...(c.upstream.authToken ? { authToken: '********' } : {}) } };
+  return {
+    ...c,
+    upstream: { ...c.upstream, ...(c.upstream.authToken ? { authToken: '********' } : {}) },
+    settings: { ...c.settings, ...(c.settings?.signingSecret ? { signingSecret: '********' } : {}) },
+  };
 }
 
 export interface IssuedCredential {
@@ -103,10 +130,11 @@ export interface IssuedCredential {
 
 /**
  * Issues a credential. `auth-token` uses the customer's account SID (or the end user's subaccount
- * SID) as its ID, like Twilio; `api-key` gets a new SK SID. A given secret is used as is (demo
+ * SID) as its ID, like Twilio, and is kept sealed as well as hashed; `api-key` gets a new SK SID
+ * and is only hashed. A given secret is used as is (demo
  * seeding), otherwise a random one is generated.
  */
-export async function issueCredential(stores: Stores, customerId: string, opts: { kind: 'auth-token' | 'api-key'; endUser?: string; secret?: string; id?: string }): Promise<IssuedCredential> {
+export async function issueCredential(stores: TenancyStores, customerId: string, opts: { kind: 'auth-token' | 'api-key'; endUser?: string; secret?: string; id?: string }): Promise<IssuedCredential> {
   const c = await stores.tenancy.getCustomer(customerId);
   if (c === null) throw new TenancyError(404, `no customer ${customerId}`);
   if (opts.endUser !== undefined && !ID.test(opts.endUser) && !ACCOUNT_SID.test(opts.endUser)) throw new TenancyError(400, 'endUser must be an identifier or a subaccount SID');
@@ -117,6 +145,8 @@ export async function issueCredential(stores: Stores, customerId: string, opts: 
   }
   const secret = opts.secret ?? newSecret();
   const rec: CredentialRecord = { id, customer: c.id, secretHash: await hashSecret(secret), createdAt: new Date().toISOString() };
+  // An auth token is what the customer's app validates relays with: kept sealed so Warden can sign them.
+  if (opts.kind === 'auth-token' && stores.secrets !== undefined) rec.secretSealed = stores.secrets.seal(secret, credentialContext(id));
   if (opts.endUser !== undefined) rec.endUser = opts.endUser;
   await stores.tenancy.addCredential(rec);
   const out: IssuedCredential = { id, secret, customer: c.id };

@@ -36,9 +36,11 @@ export async function settleHeld(gw: Gateway, sid: string, action: 'release' | '
   if (isMessage) callback.SmsSid = sid;
   let result: SettleResult;
   const at = () => new Date().toISOString();
-  // The status callback the app is owed, signed as the provider signs its own.
+  // The status callback the app is owed, signed as the provider signs its own: with the
+  // customer's own auth token (or explicit signing secret), which is what the app validates with.
   let post: CallbackPost | undefined;
-  const owed = (fields: FormFields) => (current.statusCallback ? gw.callbacks.prepare(current.statusCallback, fields, customer.upstream.authToken) : undefined);
+  const signingSecret = current.statusCallback ? (await gw.signer.secretFor(customer)).secret : undefined;
+  const owed = (fields: FormFields) => (current.statusCallback ? gw.callbacks.prepare(current.statusCallback, fields, signingSecret) : undefined);
   if (action === 'release') {
     const held = await review.claim(sid, actor, at());
     if (held === null) throw new HeldConflict(sid, (await review.get(sid))?.state ?? 'settled');

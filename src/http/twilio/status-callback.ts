@@ -33,10 +33,14 @@ export class StatusCallbackOutbox {
 
   constructor(private readonly gw: Gateway, private readonly log: FastifyBaseLogger) {}
 
-  /** The signed request to commit with a settlement; the settling node holds it for its first attempt. */
-  prepare(url: string, fields: FormFields, authToken: string | undefined): CallbackPost {
+  /**
+   * The signed request to commit with a settlement; the settling node holds it for its first
+   * attempt. `signingSecret`: the customer's (RelaySigner.secretFor), so the app validates the
+   * callback with its own auth token as it would Twilio's.
+   */
+  prepare(url: string, fields: FormFields, signingSecret: string | undefined): CallbackPost {
     const post: CallbackPost = { body: encodeForm(fields), leaseUntil: new Date(Date.now() + this.gw.options.statusCallbackLeaseMs).toISOString() };
-    if (authToken) post.signature = computeSignature(authToken, url, fields);
+    if (signingSecret) post.signature = computeSignature(signingSecret, url, fields);
     return post;
   }
 

@@ -11,7 +11,7 @@ import type {
   AuditEntry, AuditEntryInput, AuditStore, ConsentEvent, ConsentEventInput, ConsentStore, CredentialRecord,
   CustomerRecord, DataExport, DataStore, DataSubject, DecisionRecord, DecisionStore, EnforcementEvent,
   EnforcementEventInput, EnforcementStore, ErasureReport, HeldItem, HeldItemInput, HeldQuery, PolicyStore,
-  ReportEvent, ReportEventInput, ReportStore, ReviewStore, TenancyStore,
+  ReportEvent, ReportEventInput, ReportStore, ReviewStore, TenancyStore, WebhookEventStore,
 } from '../types.js';
 import { GroupCommit } from '../group-commit.js';
 import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
@@ -81,6 +81,7 @@ export class PostgresStores {
   readonly tenancy: TenancyStore;
   readonly decisions: DecisionStore;
   readonly review: ReviewStore;
+  readonly webhookEvents: WebhookEventStore;
   readonly data: DataStore;
   recipientSecret = '';
   private readonly queues: Array<GroupCommit<never, unknown>> = [];
@@ -309,6 +310,12 @@ export class PostgresStores {
       }),
     };
 
+    this.webhookEvents = {
+      claim: async (customer, id, at) => (await pool.query('INSERT INTO webhook_events (customer, event_id, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [customer, id, isoTime(at)])).rowCount === 1,
+      release: async (customer, id) => { await pool.query('DELETE FROM webhook_events WHERE customer = $1 AND event_id = $2', [customer, id]); },
+      purge: async (olderThan) => (await pool.query('DELETE FROM webhook_events WHERE seen_at < $1', [isoTime(olderThan)])).rowCount ?? 0,
+    };
+
     this.data = {
       export: (s) => this.exportSubject(s),
       erase: (s, actor) => tx((c) => this.eraseSubject(c, s, actor, insertAudit)),
@@ -343,7 +350,7 @@ export class PostgresStores {
       const cust = await q('SELECT doc FROM customers WHERE id = $1', [s.customer]);
       out.customer = cust.length === 0 ? null : (cust[0].doc as CustomerRecord);
       out.credentials = (await q('SELECT doc FROM credentials WHERE customer = $1 ORDER BY id', [s.customer]))
-        .map((r) => { const { secretHash: _s, ...rest } = r.doc as CredentialRecord; return rest; });
+        .map((r) => { const { secretHash: _s, secretSealed: _x, ...rest } = r.doc as CredentialRecord; return rest; });
       out.enforcement = (await q('SELECT * FROM enforcement_events WHERE customer = $1 ORDER BY seq', [s.customer])).map(enforcementRow);
       out.reports = (await q('SELECT * FROM report_events WHERE customer = $1 ORDER BY seq', [s.customer])).map(reportRow);
     } else if (s.recipient !== undefined) {
@@ -363,7 +370,7 @@ export class PostgresStores {
     if (s.recipient !== undefined) {
       await lock(c, 'consent_events');
       const w = this.where(s, 'recipient');
-      const latest = (await c.query(`SELECT DISTINCT ON (customer) customer, kind FROM consent_events WHERE ${w.sql} ORDER BY customer, seq DESC`, w.args)).rows as Array<{ customer: string; kind: string }>;
+      const latest = (await c.query(`SELECT DISTINCT ON (customer) customer, kind FROM consent_events WHERE ${w.sql} ORDER BY customer, date_trunc('second', at) DESC, seq DESC`, w.args)).rows as Array<{ customer: string; kind: string }>;
       deleted.consent = count(await c.query(`DELETE FROM consent_events WHERE ${w.sql}`, w.args));
       deleted.decisions = count(await c.query(`DELETE FROM decisions WHERE ${w.sql}`, w.args));
       deleted.held = count(await c.query(`DELETE FROM review_queue WHERE ${w.sql}`, w.args));
@@ -383,7 +390,7 @@ export class PostgresStores {
       }
       deleted.reportsRedacted = redacted;
     } else if (s.customer !== undefined) {
-      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials']] as const) {
+      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials'], ['webhookEvents', 'webhook_events']] as const) {
         deleted[name] = count(await c.query(`DELETE FROM ${table} WHERE customer = $1`, [s.customer]));
       }
       deleted.customer = count(await c.query('DELETE FROM customers WHERE id = $1', [s.customer]));

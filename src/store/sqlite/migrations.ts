@@ -70,6 +70,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
     `,
   },
   statusCallbackColumns('TEXT'),
+  webhookEventsTable('TEXT'),
 ];
 
 /**
@@ -89,6 +90,23 @@ export function statusCallbackColumns(instantType: 'TEXT' | 'TIMESTAMPTZ'): Migr
       ALTER TABLE review_queue ADD COLUMN callback_next_at ${instantType};
       ALTER TABLE review_queue ADD COLUMN callback_error TEXT;
       CREATE INDEX review_callbacks_due ON review_queue (callback_next_at) WHERE callback_state = 'pending';
+    `,
+  };
+}
+
+/**
+ * Migration 5 for both backends: the provider webhook events each customer has had processed
+ * (WebhookEventStore), one row per event id; the primary key makes the claim atomic.
+ */
+export function webhookEventsTable(instantType: 'TEXT' | 'TIMESTAMPTZ'): Migration {
+  return {
+    version: 5,
+    name: 'provider webhook events processed, for deduplication',
+    sql: `
+      CREATE TABLE webhook_events (
+        customer TEXT NOT NULL, event_id TEXT NOT NULL, seen_at ${instantType} NOT NULL,
+        PRIMARY KEY (customer, event_id));
+      CREATE INDEX webhook_events_by_time ON webhook_events (seen_at);
     `,
   };
 }

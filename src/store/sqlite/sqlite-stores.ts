@@ -9,7 +9,7 @@ import type {
   AuditEntry, AuditEntryInput, AuditStore, CallbackPost, CallbackState, ConsentEvent, ConsentEventInput, ConsentStore, CredentialRecord,
   CustomerRecord, DataExport, DataStore, DataSubject, DecisionRecord, DecisionStore, EnforcementEvent,
   DueCallback, EnforcementEventInput, EnforcementStore, ErasureReport, HeldCallback, HeldItem, HeldItemInput, HeldQuery, HeldState,
-  PolicyStore, PolicyVersionRecord, ReportEvent, ReportEventInput, ReportStore, ReviewStore, TenancyStore,
+  PolicyStore, PolicyVersionRecord, ReportEvent, ReportEventInput, ReportStore, ReviewStore, TenancyStore, WebhookEventStore,
 } from '../types.js';
 import { GroupCommit } from '../group-commit.js';
 import { DecisionWriter } from './decision-writer.js';
@@ -178,6 +178,7 @@ export class SqliteStores {
   readonly tenancy: TenancyStore;
   readonly decisions: DecisionStore;
   readonly review: ReviewStore;
+  readonly webhookEvents: WebhookEventStore;
   readonly data: DataStore;
   private readonly writer: GroupCommit<() => unknown, { ok: unknown } | { err: unknown }>;
   private readonly decisionWriter: DecisionWriter;
@@ -409,6 +410,17 @@ export class SqliteStores {
       }),
     };
 
+    const ev = {
+      claim: db.prepare('INSERT INTO webhook_events (customer, event_id, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      release: db.prepare('DELETE FROM webhook_events WHERE customer = ? AND event_id = ?'),
+      purge: db.prepare('DELETE FROM webhook_events WHERE seen_at < ?'),
+    };
+    this.webhookEvents = {
+      claim: (customer, id, at) => write(() => ev.claim.run(customer, id, isoTime(at)).changes === 1),
+      release: (customer, id) => write(() => { ev.release.run(customer, id); }),
+      purge: (olderThan) => write(() => ev.purge.run(isoTime(olderThan)).changes),
+    };
+
     this.data = { export: (s) => this.exportSubject(s), erase: (s, actor) => write(() => this.eraseSubject(s, actor)) };
   }
 
@@ -449,7 +461,7 @@ export class SqliteStores {
       const cust = db.prepare('SELECT doc FROM customers WHERE id = ?').get(s.customer) as { doc: string } | undefined;
       out.customer = cust === undefined ? null : (JSON.parse(cust.doc) as CustomerRecord);
       out.credentials = (db.prepare('SELECT doc FROM credentials WHERE customer = ? ORDER BY id').all(s.customer) as Array<{ doc: string }>)
-        .map((r) => { const { secretHash: _s, ...rest } = JSON.parse(r.doc) as CredentialRecord; return rest; });
+        .map((r) => { const { secretHash: _s, secretSealed: _x, ...rest } = JSON.parse(r.doc) as CredentialRecord; return rest; });
       out.enforcement = (db.prepare('SELECT * FROM enforcement_events WHERE customer = ? ORDER BY seq').all(s.customer) as Row[]).map(enforcementRow);
       out.reports = (db.prepare('SELECT * FROM report_events WHERE customer = ? ORDER BY seq').all(s.customer) as Row[]).map(reportRow);
     } else if (s.recipient !== undefined) {
@@ -468,8 +480,10 @@ export class SqliteStores {
     const at = new Date().toISOString();
     if (s.recipient !== undefined) {
       const c = this.where(s, 'recipient');
-      // Customers for whom this number is currently opted out keep a hashed suppression entry.
-      const latest = db.prepare(`SELECT customer, kind FROM consent_events WHERE seq IN (SELECT max(seq) FROM consent_events WHERE ${c.sql} GROUP BY customer)`).all(...c.args) as Array<{ customer: string; kind: string }>;
+      // Customers for whom this number is currently opted out keep a hashed suppression entry. The
+      // current state is the latest event by instant (to the second), then seq, as the projection orders them.
+      const latest = db.prepare(`SELECT customer, kind FROM (SELECT customer, kind, row_number() OVER (PARTITION BY customer ORDER BY substr(at, 1, 19) DESC, seq DESC) AS n
+        FROM consent_events WHERE ${c.sql}) WHERE n = 1`).all(...c.args) as Array<{ customer: string; kind: string }>;
       deleted.consent = db.prepare(`DELETE FROM consent_events WHERE ${c.sql}`).run(...c.args).changes;
       deleted.decisions = db.prepare(`DELETE FROM decisions WHERE ${c.sql}`).run(...c.args).changes;
       deleted.held = db.prepare(`DELETE FROM review_queue WHERE ${c.sql}`).run(...c.args).changes;
@@ -489,7 +503,7 @@ export class SqliteStores {
       deleted.reportsRedacted = redacted;
     } else if (s.customer !== undefined) {
       const id = s.customer;
-      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials']] as const) {
+      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials'], ['webhookEvents', 'webhook_events']] as const) {
         deleted[name] = db.prepare(`DELETE FROM ${table} WHERE customer = ?`).run(id).changes;
       }
       deleted.customer = db.prepare('DELETE FROM customers WHERE id = ?').run(id).changes;
