@@ -153,6 +153,8 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
     },
     decisions: core.decisions,
     review: core.review,
+    messages: core.messages,
+    scheduler: core.scheduler,
     counters,
     sketches,
     changes,

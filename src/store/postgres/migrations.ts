@@ -1,7 +1,7 @@
 // Forward-only schema migrations for PostgreSQL, applied at start under an advisory lock so that
 // nodes starting together do not race. Never edit a released migration: add the next one.
 
-import { statusCallbackColumns, type Migration } from '../sqlite/migrations.js';
+import { messageMapAndScheduler, statusCallbackColumns, type Migration } from '../sqlite/migrations.js';
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
   {
@@ -64,4 +64,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
     `,
   },
   statusCallbackColumns('TIMESTAMPTZ'),
+  messageMapAndScheduler('TIMESTAMPTZ', 'JSONB'),
 ];

@@ -10,9 +10,10 @@ import pg from 'pg';
 import type {
   AuditEntry, AuditEntryInput, AuditStore, ConsentEvent, ConsentEventInput, ConsentStore, CredentialRecord,
   CustomerRecord, DataExport, DataStore, DataSubject, DecisionRecord, DecisionStore, EnforcementEvent,
-  EnforcementEventInput, EnforcementStore, ErasureReport, HeldItem, HeldItemInput, HeldQuery, PolicyStore,
-  ReportEvent, ReportEventInput, ReportStore, ReviewStore, TenancyStore,
+  EnforcementEventInput, EnforcementStore, ErasureReport, HeldItem, HeldItemInput, HeldQuery, MessageMapStore, PolicyStore,
+  ReportEvent, ReportEventInput, ReportStore, ReviewStore, SchedulerStore, TenancyStore,
 } from '../types.js';
+import { postgresMessageStores } from './postgres-messages.js';
 import { GroupCommit } from '../group-commit.js';
 import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
@@ -81,6 +82,8 @@ export class PostgresStores {
   readonly tenancy: TenancyStore;
   readonly decisions: DecisionStore;
   readonly review: ReviewStore;
+  readonly messages: MessageMapStore;
+  readonly scheduler: SchedulerStore;
   readonly data: DataStore;
   recipientSecret = '';
   private readonly queues: Array<GroupCommit<never, unknown>> = [];
@@ -308,6 +311,8 @@ export class PostgresStores {
         return h;
       }),
     };
+
+    ({ messages: this.messages, scheduler: this.scheduler } = postgresMessageStores(pool, isoTime));
 
     this.data = {
       export: (s) => this.exportSubject(s),

@@ -9,8 +9,9 @@ import type {
   AuditEntry, AuditEntryInput, AuditStore, CallbackPost, CallbackState, ConsentEvent, ConsentEventInput, ConsentStore, CredentialRecord,
   CustomerRecord, DataExport, DataStore, DataSubject, DecisionRecord, DecisionStore, EnforcementEvent,
   DueCallback, EnforcementEventInput, EnforcementStore, ErasureReport, HeldCallback, HeldItem, HeldItemInput, HeldQuery, HeldState,
-  PolicyStore, PolicyVersionRecord, ReportEvent, ReportEventInput, ReportStore, ReviewStore, TenancyStore,
+  MessageMapStore, PolicyStore, PolicyVersionRecord, ReportEvent, ReportEventInput, ReportStore, ReviewStore, SchedulerStore, TenancyStore,
 } from '../types.js';
+import { sqliteMessageStores } from './sqlite-messages.js';
 import { GroupCommit } from '../group-commit.js';
 import { DecisionWriter } from './decision-writer.js';
 import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
@@ -178,6 +179,8 @@ export class SqliteStores {
   readonly tenancy: TenancyStore;
   readonly decisions: DecisionStore;
   readonly review: ReviewStore;
+  readonly messages: MessageMapStore;
+  readonly scheduler: SchedulerStore;
   readonly data: DataStore;
   private readonly writer: GroupCommit<() => unknown, { ok: unknown } | { err: unknown }>;
   private readonly decisionWriter: DecisionWriter;
@@ -325,6 +328,8 @@ export class SqliteStores {
       purgeBodies: (customer, olderThan) => write(() => q.purgeBodies.run(customer, isoTime(olderThan)).changes),
       purgeDecisions: (customer, olderThan) => write(() => q.purgeDecisions.run(customer, isoTime(olderThan)).changes),
     };
+
+    ({ messages: this.messages, scheduler: this.scheduler } = sqliteMessageStores(db, write, isoTime));
 
     // The review queue gates what reaches the upstream: every change goes through the durable
     // writer (synchronous=FULL, group commit) and is acknowledged after commit. The claim is one
