@@ -14,6 +14,7 @@ import { storedRecipient } from '../store/recipient-key.js';
 import { Authenticator } from './credentials.js';
 import { DecisionLog, type MaskingOptions } from './decision-log.js';
 import { GatewayMetrics } from './metrics.js';
+import { JobScheduler } from './scheduler.js';
 import { StatusCallbackOutbox } from './twilio/status-callback.js';
 import { UpstreamClient } from './twilio/upstream.js';
 
@@ -54,6 +55,10 @@ export interface GatewayOptions {
   statusCallbackPollMs: number;
   /** How long a node holds a callback it is attempting (longer than an attempt can take). */
   statusCallbackLeaseMs: number;
+  /** How often each node looks in the durable scheduler for jobs that fell due (scheduled messages). */
+  schedulerPollMs: number;
+  /** How long a node holds a job it runs (longer than a forward can take). */
+  schedulerLeaseMs: number;
 }
 
 export const DEFAULT_OPTIONS: GatewayOptions = {
@@ -70,6 +75,8 @@ export const DEFAULT_OPTIONS: GatewayOptions = {
   statusCallbackRetryMs: [2_000, 20_000, 120_000],
   statusCallbackPollMs: 1_000,
   statusCallbackLeaseMs: 30_000,
+  schedulerPollMs: 1_000,
+  schedulerLeaseMs: 60_000,
 };
 
 export interface GatewayDeps {
@@ -102,6 +109,8 @@ export class Gateway {
   decisions!: DecisionLog;
   /** Status callbacks for settled held items, owed durably (see status-callback.ts). */
   callbacks!: StatusCallbackOutbox;
+  /** Jobs due at an instant (scheduled messages), run by one node each (see scheduler.ts). */
+  scheduler!: JobScheduler;
 
   constructor(readonly deps: GatewayDeps) {
     this.options = {
@@ -121,6 +130,7 @@ export class Gateway {
     const masking = { ...this.options.masking, hashKey: this.options.masking.hashKey ?? this.deps.stores.recipientSecret ?? randomBytes(32).toString('base64url') };
     this.decisions = new DecisionLog(this.deps.stores.decisions, log, masking, this.metrics, (h, to) => this.storedRecipient(h, to));
     this.callbacks = new StatusCallbackOutbox(this, log);
+    this.scheduler = new JobScheduler(this.deps.stores.scheduler, log, { pollMs: this.options.schedulerPollMs, leaseMs: this.options.schedulerLeaseMs, batch: 20 });
   }
 
   screen(message: Message): Decision {

@@ -150,6 +150,12 @@ export interface CustomerSettings {
   helpReply?: string;
   stopReply?: string;
   allowedCountries?: string[];
+  /**
+   * How a content refusal (30007) reaches the customer's apps on the Twilio API: `sync` (default) a
+   * 400 to the create request; `async` Twilio's own shape: accepted, then failed with error_code
+   * 30007 on fetch and in a status callback.
+   */
+  refusalMode?: 'sync' | 'async';
 }
 
 export interface CredentialRecord {

@@ -29,6 +29,7 @@ const customerSchema = {
       properties: {
         bodyRetentionDays: { type: 'integer' }, decisionRetentionDays: { type: 'integer' }, hashRecipients: { type: 'boolean' },
         helpReply: { type: 'string' }, stopReply: { type: 'string' }, allowedCountries: { type: 'array', items: { type: 'string' } },
+        refusalMode: { type: 'string', enum: ['sync', 'async'], description: "How a content refusal (30007) reaches the customer's apps: a 400 (sync, default) or accepted then failed (async)" },
       },
     },
     createdAt: { type: 'string' },
@@ -46,7 +47,7 @@ const customerInputSchema = {
       type: 'object', additionalProperties: false,
       properties: { baseUrl: { type: 'string', maxLength: 500 }, accountSid: { type: 'string', maxLength: 64 }, authToken: { type: 'string', maxLength: 200 } },
     },
-    senders: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 10000 },
+    senders: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 10000, description: 'E.164 numbers, Messaging Service SIDs (MG…), whatsapp:+… addresses, alphanumeric sender IDs' },
     webhookUrl: { type: 'string', maxLength: 500 },
     settings: customerSchema.properties.settings,
   },

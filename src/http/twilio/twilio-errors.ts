@@ -32,6 +32,10 @@ export const TWILIO_ERRORS = {
   region: { code: 21408, status: 400, message: 'Permission to send an SMS has not been enabled for the region indicated by the \'To\' number', when: "The destination country is not in the customer's allowedCountries, or a rule for country.requirements blocked it." },
   senderNotOwned: { code: 21606, status: 400, message: "The 'From' phone number provided is not a valid message-capable phone number for this account.", when: 'From (or MessagingServiceSid) is not one of the customer\'s owned senders, or a rule for identity.falsification* blocked it.' },
   contentFiltered: { code: 30007, status: 400, message: 'Message filtered: the content violates the Acceptable Use Policy', when: 'The policy blocked the message for its content (content.*, integrity.*, law.* other than opt-out, and every other clause without a more specific code).' },
+  invalidSchedule: { code: 20001, status: 400, message: 'Invalid parameter: ScheduleType', when: "CreateMessage with a ScheduleType other than 'fixed'." },
+  scheduleNeedsService: { code: 35111, status: 400, message: 'MessagingServiceSid is required to schedule a message', when: 'CreateMessage with ScheduleType=fixed but no MessagingServiceSid.' },
+  scheduleTimestamp: { code: 35114, status: 400, message: 'Scheduling does not support this timestamp', when: 'CreateMessage with ScheduleType=fixed whose SendAt is missing, not ISO 8601, or not 15 minutes to 35 days ahead.' },
+  notCancelable: { code: 30409, status: 400, message: 'This message cannot be canceled', when: 'UpdateMessage Status=canceled for a message Warden scheduled that is no longer scheduled (sent, sending or canceled).' },
   suspended: { code: 30002, status: 400, message: 'Account suspended', when: 'The customer or end user is suspended (reason clause account.suspended).' },
 } as const satisfies Record<string, TwilioErrorSpec>;
 

@@ -35,10 +35,15 @@ export async function verifiedCustomer(gw: Gateway, req: WebhookRequest): Promis
 /** Relays a provider event to the customer's webhook, re-signed with the upstream auth token. */
 export async function forwardToCustomer(gw: Gateway, log: FastifyBaseLogger, customer: CustomerRecord, fields: FormFields, kind: string): Promise<{ status: number; body: string } | null> {
   if (!customer.webhookUrl) return null;
+  return relayEvent(gw, log, customer, customer.webhookUrl, fields, kind);
+}
+
+/** Relays a provider event to one of the customer's URLs (its webhook, a message's StatusCallback), signed as the provider signs. */
+export async function relayEvent(gw: Gateway, log: FastifyBaseLogger, customer: CustomerRecord, url: string, fields: FormFields, kind: string): Promise<{ status: number; body: string } | null> {
   const headers: Record<string, string> = {};
-  if (customer.upstream.authToken) headers['x-twilio-signature'] = computeSignature(customer.upstream.authToken, customer.webhookUrl, fields);
+  if (customer.upstream.authToken) headers['x-twilio-signature'] = computeSignature(customer.upstream.authToken, url, fields);
   try {
-    const res = await gw.upstream.postForm(customer.webhookUrl, encodeForm(fields), headers, `webhook-${kind}`);
+    const res = await gw.upstream.postForm(url, encodeForm(fields), headers, `webhook-${kind}`);
     gw.metrics.webhooks.inc({ kind, outcome: res.status < 400 ? 'forwarded' : 'customer-error' });
     return res;
   } catch (e) {
