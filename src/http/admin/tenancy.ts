@@ -49,6 +49,7 @@ const SENDER_ID = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;
 export function canonicalSender(raw: string): string {
   const s = raw.trim();
   if (SERVICE_SID.test(s)) return `MG${s.slice(2).toLowerCase()}`;
+  if (/^MG[0-9a-fA-F]*$/.test(s)) throw new TenancyError(400, `sender "${s.slice(0, 64)}" looks like a Messaging Service SID but is not MG followed by 32 hex digits`);
   if (CHANNEL.test(s)) {
     const c = canonicalAddress(s);
     if (c === null || !/^[a-z]+:\+\d{6,15}$/.test(c)) throw new TenancyError(400, `sender "${s.slice(0, 64)}" is not a channel address with an E.164 number, such as whatsapp:+14155550100`);
