@@ -1,7 +1,7 @@
 // Rows of the message map and the scheduler's jobs, as both SQL backends return them, turned into
 // the store contract's records (src/store/types.ts). Shared so the two backends cannot drift.
 
-import type { JobState, MappedMessage, ScheduledJob } from './types.js';
+import type { JobState, MappedMessage, MappedMessageInput, ScheduledJob } from './types.js';
 
 type Row = Record<string, unknown>;
 const present = (v: unknown): boolean => v !== null && v !== undefined;
@@ -31,3 +31,12 @@ export function jobRow(r: Row): ScheduledJob {
 
 /** Most upstream SIDs one byUpstream call looks up (a list page is at most 1000). */
 export const BY_UPSTREAM_MAX = 1000;
+
+/** The recipient column (erasure by recipient): To as the app wrote it, like the review queue's. */
+export function mappedRecipient(m: MappedMessageInput): string {
+  const to = m.fields.To;
+  return (Array.isArray(to) ? to[0] : to) ?? '';
+}
+
+/** Erasure: a subject's scheduled jobs go with its mapped messages (a job's id is its message's SID). */
+export const MESSAGE_TABLES = [['messages', 'message_map'], ['scheduled', 'scheduled_jobs']] as const;

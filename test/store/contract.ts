@@ -288,6 +288,18 @@ export function runContract(backend: Backend): void {
       assert.equal(await s.scheduler.get('job-none'), null);
     });
 
+    it('erasure removes a recipient\'s mapped messages and their jobs, and a customer\'s', async () => {
+      await s.messages.put(mapped('SMerase1', { customer: 'mm-e', fields: { To: '+15557770001', Body: 'x' }, origin: 'scheduled', status: 'scheduled' }));
+      await s.scheduler.schedule({ id: 'SMerase1', topic: 't', customer: 'mm-e', dueAt: iso(0), payload: '{}' });
+      await s.messages.put(mapped('SMerase2', { customer: 'mm-e', fields: { To: '+15557770002', Body: 'y' } }));
+      const r = await s.data.erase({ recipient: '+15557770001' }, 'dpo');
+      assert.deepEqual([r.deleted.messages, r.deleted.scheduled], [1, 1]);
+      assert.equal(await s.messages.get('SMerase1'), null);
+      assert.equal(await s.scheduler.get('SMerase1'), null);
+      assert.equal((await s.data.erase({ customer: 'mm-e' }, 'dpo')).deleted.messages, 1);
+      assert.equal(await s.messages.get('SMerase2'), null);
+    });
+
     it('survives a restart', async () => {
       await s.scheduler.schedule({ id: 'job-restart', topic: 't', customer: 'mm-a', dueAt: iso(0), payload: '{}' });
       await s.messages.put(mapped('SMrestart'));

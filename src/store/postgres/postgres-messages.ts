@@ -2,7 +2,7 @@
 // UPDATE ... WHERE ... RETURNING; nodes taking due jobs at once skip each other's rows (SKIP LOCKED).
 
 import type pg from 'pg';
-import { BY_UPSTREAM_MAX, jobRow, mappedMessageRow } from '../message-rows.js';
+import { BY_UPSTREAM_MAX, jobRow, mappedMessageRow, mappedRecipient } from '../message-rows.js';
 import type { MappedMessageInput, MessageMapStore, SchedulerStore } from '../types.js';
 
 type Row = Record<string, unknown>;
@@ -12,9 +12,9 @@ export function postgresMessageStores(pool: pg.Pool, isoTime: (at: string) => st
   const one = async (sql: string, args: unknown[]) => (await all(sql, args))[0];
   const messages: MessageMapStore = {
     put: async (x: MappedMessageInput) => mappedMessageRow(await one(`INSERT INTO message_map (sid, customer, account_sid, kind, origin, upstream_sid, status_callback,
-        created_at, updated_at, status, error_code, send_at, fields) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12) RETURNING *`,
+        created_at, updated_at, status, error_code, send_at, fields, recipient) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13) RETURNING *`,
     [x.sid, x.customer, x.accountSid, x.kind, x.origin, x.upstreamSid ?? null, x.statusCallback ?? null, isoTime(x.createdAt), x.status, x.errorCode ?? null,
-      x.sendAt !== undefined ? isoTime(x.sendAt) : null, JSON.stringify(x.fields)]) as Row),
+      x.sendAt !== undefined ? isoTime(x.sendAt) : null, JSON.stringify(x.fields), mappedRecipient(x)]) as Row),
     get: async (sid, customer) => {
       const r = await one('SELECT * FROM message_map WHERE sid = $1 AND ($2::text IS NULL OR customer = $2)', [sid, customer ?? null]);
       return r === undefined ? null : mappedMessageRow(r);

@@ -14,6 +14,7 @@ import type {
   ReportEvent, ReportEventInput, ReportStore, ReviewStore, SchedulerStore, TenancyStore,
 } from '../types.js';
 import { postgresMessageStores } from './postgres-messages.js';
+import { MESSAGE_TABLES } from '../message-rows.js';
 import { GroupCommit } from '../group-commit.js';
 import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
@@ -372,6 +373,8 @@ export class PostgresStores {
       deleted.consent = count(await c.query(`DELETE FROM consent_events WHERE ${w.sql}`, w.args));
       deleted.decisions = count(await c.query(`DELETE FROM decisions WHERE ${w.sql}`, w.args));
       deleted.held = count(await c.query(`DELETE FROM review_queue WHERE ${w.sql}`, w.args));
+      deleted.scheduled = count(await c.query(`DELETE FROM scheduled_jobs WHERE id IN (SELECT sid FROM message_map WHERE ${w.sql})`, w.args));
+      deleted.messages = count(await c.query(`DELETE FROM message_map WHERE ${w.sql}`, w.args));
       const hashed = hashRecipient(this.recipientSecret, s.recipient);
       let seq = await nextSeq(c, 'consent_events');
       for (const l of latest) {
@@ -388,7 +391,7 @@ export class PostgresStores {
       }
       deleted.reportsRedacted = redacted;
     } else if (s.customer !== undefined) {
-      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials']] as const) {
+      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials'], ...MESSAGE_TABLES] as const) {
         deleted[name] = count(await c.query(`DELETE FROM ${table} WHERE customer = $1`, [s.customer]));
       }
       deleted.customer = count(await c.query('DELETE FROM customers WHERE id = $1', [s.customer]));

@@ -104,11 +104,12 @@ export function messageMapAndScheduler(instantType: 'TEXT' | 'TIMESTAMPTZ', json
     name: 'message map and durable scheduler',
     sql: `
       CREATE TABLE message_map (
-        sid TEXT PRIMARY KEY, customer TEXT NOT NULL, account_sid TEXT NOT NULL, kind TEXT NOT NULL,
+        sid TEXT PRIMARY KEY, customer TEXT NOT NULL, account_sid TEXT NOT NULL, kind TEXT NOT NULL, recipient TEXT NOT NULL,
         origin TEXT NOT NULL CHECK (origin IN ('forwarded', 'held', 'scheduled', 'refused')),
         upstream_sid TEXT, status_callback TEXT, created_at ${instantType} NOT NULL, updated_at ${instantType} NOT NULL,
         status TEXT NOT NULL, error_code INTEGER, send_at ${instantType}, fields ${jsonType} NOT NULL);
       CREATE INDEX message_map_by_upstream ON message_map (customer, upstream_sid);
+      CREATE INDEX message_map_by_recipient ON message_map (recipient);
       CREATE INDEX message_map_owned ON message_map (customer, account_sid, created_at) WHERE upstream_sid IS NULL AND origin <> 'forwarded';
       CREATE TABLE scheduled_jobs (
         id TEXT PRIMARY KEY, topic TEXT NOT NULL, customer TEXT NOT NULL, due_at ${instantType} NOT NULL, payload TEXT NOT NULL,

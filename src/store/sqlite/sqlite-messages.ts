@@ -3,7 +3,7 @@
 // so of two processes sharing the file only one wins it.
 
 import type Database from 'better-sqlite3';
-import { BY_UPSTREAM_MAX, jobRow, mappedMessageRow } from '../message-rows.js';
+import { BY_UPSTREAM_MAX, jobRow, mappedMessageRow, mappedRecipient } from '../message-rows.js';
 import type { MappedMessageInput, MessageMapStore, SchedulerStore } from '../types.js';
 
 type Row = Record<string, unknown>;
@@ -11,8 +11,8 @@ type Write = <T>(op: () => T) => Promise<T>;
 
 export function sqliteMessageStores(db: Database.Database, write: Write, isoTime: (at: string) => string): { messages: MessageMapStore; scheduler: SchedulerStore } {
   const m = {
-    insert: db.prepare(`INSERT INTO message_map (sid, customer, account_sid, kind, origin, upstream_sid, status_callback, created_at, updated_at, status, error_code, send_at, fields)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`),
+    insert: db.prepare(`INSERT INTO message_map (sid, customer, account_sid, kind, recipient, origin, upstream_sid, status_callback, created_at, updated_at, status, error_code, send_at, fields)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`),
     get: db.prepare('SELECT * FROM message_map WHERE sid = ?'),
     setAny: db.prepare(`UPDATE message_map SET status = ?, upstream_sid = coalesce(?, upstream_sid), error_code = coalesce(?, error_code), updated_at = ?
       WHERE sid = ? RETURNING *`),
@@ -29,7 +29,7 @@ export function sqliteMessageStores(db: Database.Database, write: Write, isoTime
     get: db.prepare('SELECT * FROM scheduled_jobs WHERE id = ?'),
   };
   const messages: MessageMapStore = {
-    put: (x: MappedMessageInput) => write(() => mappedMessageRow(m.insert.get(x.sid, x.customer, x.accountSid, x.kind, x.origin, x.upstreamSid ?? null,
+    put: (x: MappedMessageInput) => write(() => mappedMessageRow(m.insert.get(x.sid, x.customer, x.accountSid, x.kind, mappedRecipient(x), x.origin, x.upstreamSid ?? null,
       x.statusCallback ?? null, isoTime(x.createdAt), isoTime(x.createdAt), x.status, x.errorCode ?? null, x.sendAt !== undefined ? isoTime(x.sendAt) : null,
       JSON.stringify(x.fields)) as Row)),
     get: async (sid, customer) => {

@@ -12,6 +12,7 @@ import type {
   MessageMapStore, PolicyStore, PolicyVersionRecord, ReportEvent, ReportEventInput, ReportStore, ReviewStore, SchedulerStore, TenancyStore,
 } from '../types.js';
 import { sqliteMessageStores } from './sqlite-messages.js';
+import { MESSAGE_TABLES } from '../message-rows.js';
 import { GroupCommit } from '../group-commit.js';
 import { DecisionWriter } from './decision-writer.js';
 import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
@@ -478,6 +479,8 @@ export class SqliteStores {
       deleted.consent = db.prepare(`DELETE FROM consent_events WHERE ${c.sql}`).run(...c.args).changes;
       deleted.decisions = db.prepare(`DELETE FROM decisions WHERE ${c.sql}`).run(...c.args).changes;
       deleted.held = db.prepare(`DELETE FROM review_queue WHERE ${c.sql}`).run(...c.args).changes;
+      deleted.scheduled = db.prepare(`DELETE FROM scheduled_jobs WHERE id IN (SELECT sid FROM message_map WHERE ${c.sql})`).run(...c.args).changes;
+      deleted.messages = db.prepare(`DELETE FROM message_map WHERE ${c.sql}`).run(...c.args).changes;
       const hashed = hashRecipient(this.recipientSecret, s.recipient);
       for (const l of latest) {
         if (l.kind !== 'opt-out') continue;
@@ -494,7 +497,7 @@ export class SqliteStores {
       deleted.reportsRedacted = redacted;
     } else if (s.customer !== undefined) {
       const id = s.customer;
-      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials']] as const) {
+      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials'], ...MESSAGE_TABLES] as const) {
         deleted[name] = db.prepare(`DELETE FROM ${table} WHERE customer = ?`).run(id).changes;
       }
       deleted.customer = db.prepare('DELETE FROM customers WHERE id = ?').run(id).changes;
