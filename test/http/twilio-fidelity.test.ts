@@ -143,6 +143,16 @@ describe('scheduled messages', () => {
     assert.ok(cbs.every((c) => c.p.MessageSid === m.sid));
   });
 
+  it('a job taken again after its node died mid-forward does not send twice', async () => {
+    const m = await client.messages.create({ to: '+14155550193', messagingServiceSid: SERVICE, body: 'Reminder: pick-up at 5', scheduleType: 'fixed', sendAt: sendAt() });
+    // The node that took it moved it to sending and stopped before the upstream answered.
+    assert.ok(await gateway.deps.stores.messages.transition(m.sid, ['scheduled'], { status: 'sending', at: new Date().toISOString() }));
+    await gateway.scheduler.poll(Date.now() + 2 * 3_600_000);
+    assert.ok(![...(fx.gw.app.sink?.messages.values() ?? [])].some((x) => x.to === '+14155550193'), 'not sent again');
+    assert.equal((await client.messages(m.sid).fetch()).status, 'sending', 'left for an operator to check');
+    assert.equal((await gateway.deps.stores.scheduler.get(m.sid))?.state, 'done');
+  });
+
   it("refuses what Twilio refuses: SendAt too soon or too far (35114), no Messaging Service (35111), another ScheduleType", async () => {
     await assert.rejects(client.messages.create({ to: '+14155550185', messagingServiceSid: SERVICE, body: 'x', scheduleType: 'fixed', sendAt: new Date(Date.now() + 60_000) }), (e: { code?: number }) => e.code === 35114);
     await assert.rejects(client.messages.create({ to: '+14155550185', messagingServiceSid: SERVICE, body: 'x', scheduleType: 'fixed', sendAt: new Date(Date.now() + 40 * 86_400_000) }), (e: { code?: number }) => e.code === 35114);

@@ -70,7 +70,9 @@ export async function settleHeld(gw: Gateway, sid: string, action: 'release' | '
     post = owed(callback);
     await review.released(sid, { by: actor, at: at(), upstreamStatus: res.status, ...(upstreamSid ? { upstreamSid } : {}), ...(errorCode !== undefined ? { errorCode } : {}), ...(post ? { callback: post } : {}) });
     // From now on the app's SID names the upstream's message (fetch, lists, status callbacks).
-    await gw.deps.stores.messages.transition(sid, null, { status, ...(upstreamSid ? { upstreamSid } : {}), ...(errorCode !== undefined ? { errorCode } : {}), at: at() });
+    // (Fetch falls back to the review queue's upstream SID should this write fail.)
+    await gw.deps.stores.messages.transition(sid, null, { status, ...(upstreamSid ? { upstreamSid } : {}), ...(errorCode !== undefined ? { errorCode } : {}), at: at() })
+      .catch(() => null);
     result = { status, upstreamStatus: res.status };
     if (upstreamSid) result.upstreamSid = upstreamSid;
   } else {

@@ -24,7 +24,12 @@ export function fetchResource(gw: Gateway) {
     const principal = await authenticate(gw, req, req.params.AccountSid);
     const customer = principal.customer;
     const mapped = SID.test(req.params.Sid) ? await gw.deps.stores.messages.get(req.params.Sid, customer.id) : null;
-    const owned = mapped !== null && mapped.origin !== 'forwarded' && mapped.accountSid === req.params.AccountSid ? mapped : null;
+    let owned = mapped !== null && mapped.origin !== 'forwarded' && mapped.accountSid === req.params.AccountSid ? mapped : null;
+    const held = await gw.deps.stores.review.get(req.params.Sid, customer.id);
+    // A release recorded in the review queue but not in the map (held before the map existed).
+    if (owned?.upstreamSid === undefined && held?.state === 'released' && held.upstreamSid !== undefined) {
+      owned = { sid: held.sid, customer: held.customer, accountSid: held.accountSid, kind: held.kind, origin: 'held', upstreamSid: held.upstreamSid, createdAt: held.heldAt, updatedAt: held.settledAt ?? held.heldAt, status: 'queued', fields: held.fields };
+    }
     if (owned?.upstreamSid !== undefined) {
       // Forwarded after Warden answered it (released, or sent at SendAt): the upstream's, under Warden's SID.
       const res = await gw.upstream.send({
@@ -36,7 +41,6 @@ export function fetchResource(gw: Gateway) {
       try { body = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>; } catch { return relay(reply, res); }
       return { ...asAppResource(body, owned), account_sid: owned.accountSid };
     }
-    const held = await gw.deps.stores.review.get(req.params.Sid, customer.id);
     if (held === null || held.state === 'released') return owned !== null ? ownedResource(owned) : forward(req, reply);
     const isMessage = held.kind === 'message';
     const created = new Date(held.heldAt);

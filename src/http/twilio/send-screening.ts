@@ -147,7 +147,14 @@ export async function screenAndSend(gw: Gateway, req: FastifyRequest, reply: Fas
   });
   // The upstream's SID is the app's: recorded so the decision names it and status callbacks find the app's URL.
   const upstreamSid = res.status < 300 ? sidOf(res) : undefined;
-  if (upstreamSid !== undefined) await gw.deps.stores.messages.put({ ...owned('forwarded', 'queued', { upstreamSid }), fields: {} });
+  if (upstreamSid !== undefined) {
+    try {
+      await gw.deps.stores.messages.put({ ...owned('forwarded', 'queued', { upstreamSid }), fields: {} });
+    } catch (e) {
+      // Sent already: the app gets its answer; only the relay of its status callbacks is lost.
+      req.log.error({ err: e, sid: upstreamSid }, 'could not record a forwarded message in the message map');
+    }
+  }
   return relay(reply, res);
 }
 
