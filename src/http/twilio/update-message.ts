@@ -42,8 +42,9 @@ export function updateMessage(gw: Gateway) {
       await gw.deps.stores.scheduler.cancel(owned.sid);
       return ownedResource(canceled);
     }
-    // Warden forwarded it as an immediate send: it was never scheduled upstream.
-    if (owned !== null && status === 'canceled') throw new TwilioRefusal('notCancelable', `its status is ${owned.status}`);
+    // Warden sent it at SendAt as an immediate send: it was never scheduled upstream. (A held
+    // message is the upstream's to cancel once released: it was forwarded with its schedule.)
+    if (owned !== null && owned.origin === 'scheduled' && status === 'canceled') throw new TwilioRefusal('notCancelable', `its status is ${owned.status}`);
     const res = await gw.upstream.send({
       customer, operation: 'update-message', method: 'POST',
       path: `/2010-04-01/Accounts/${upstreamAccount(req.params.AccountSid, customer)}/Messages/${owned?.upstreamSid ?? req.params.Sid}.json`,
