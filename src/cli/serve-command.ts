@@ -61,10 +61,11 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
     .option('--upstream <url>', 'upstream API base URL', 'https://api.twilio.com')
     .option('--upstream-account-sid <sid>')
     .option('--upstream-auth-token <token>')
-    .option('--senders <list>', 'comma-separated owned senders and messaging service SIDs')
-    .option('--webhook <url>', 'customer webhook for inbound messages and status callbacks')
+    .option('--senders <list>', 'comma-separated owned senders: E.164 numbers, Messaging Service SIDs (MG…), whatsapp:+… addresses, sender IDs')
+    .option('--webhook <url>', 'customer webhook for inbound messages')
     .option('--allowed-countries <list>', 'comma-separated ISO country codes')
     .option('--signing-secret <secret>', 'sign relays to the webhook with this instead of the customer\'s auth token')
+    .option('--refusal-mode <mode>', 'how a content refusal reaches the apps: sync (a 400, default) or async (accepted, then failed with 30007)')
     .action((id: string, o: Record<string, string | undefined>) => run(async (s) => {
       const input: CustomerInput = { id, upstream: { baseUrl: o.upstream as string } };
       if (o.name) input.name = o.name;
@@ -75,6 +76,7 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
       if (o.webhook) input.webhookUrl = o.webhook;
       if (o.allowedCountries) input.settings = { allowedCountries: list(o.allowedCountries) };
       if (o.signingSecret) input.settings = { ...input.settings, signingSecret: o.signingSecret };
+      if (o.refusalMode) input.settings = { ...input.settings, refusalMode: o.refusalMode as 'sync' | 'async' };
       return redacted(await createCustomer(s, input));
     })(o));
 
@@ -91,8 +93,9 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
     .option('--upstream <url>')
     .option('--upstream-account-sid <sid>')
     .option('--upstream-auth-token <token>')
-    .option('--senders <list>')
+    .option('--senders <list>', 'comma-separated owned senders: E.164 numbers, Messaging Service SIDs (MG…), whatsapp:+… addresses, sender IDs')
     .option('--webhook <url>')
+    .option('--refusal-mode <mode>', 'sync or async')
     .option('--allowed-countries <list>')
     .option('--help-reply <text>')
     .option('--stop-reply <text>')
@@ -115,6 +118,7 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
       if (o.stopReply !== undefined) settings.stopReply = o.stopReply;
       if (o.hashRecipients !== undefined) settings.hashRecipients = o.hashRecipients === 'true';
       if (o.signingSecret !== undefined) settings.signingSecret = o.signingSecret;
+      if (o.refusalMode !== undefined) settings.refusalMode = o.refusalMode as 'sync' | 'async';
       if (Object.keys(settings).length > 0) patch.settings = settings;
       return redacted(await updateCustomer(s, id, patch));
     })(o));

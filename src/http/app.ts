@@ -201,11 +201,12 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
   await app.register(async (scope) => registerTwilio(scope, gw));
   const sinkState = gw.options.sink ? new SinkState(gw.options.sinkToken) : null;
   app.decorate('sink', sinkState);
-  if (sinkState !== null) await app.register(async (scope) => { await registerSink(scope, { state: sinkState, log: app.log, egress: gw.egress }); }, { prefix: '/sink' });
+  if (sinkState !== null) await app.register(async (scope) => { await registerSink(scope, { state: sinkState, log: app.log, egress: gw.sinkEgress ?? gw.egress }); }, { prefix: '/sink' });
 
   app.addHook('onClose', async () => {
     await gw.decisions.flush();
     await gw.upstream.close();
+    await gw.sinkEgress?.close();
   });
   return app;
 }

@@ -19,6 +19,7 @@ import { GatewayMetrics } from './metrics.js';
 import { EgressClient } from './egress/egress-client.js';
 import { EgressPolicy, type ListenAddress } from './egress/egress-policy.js';
 import { RelaySigner } from './twilio/relay-signing.js';
+import { JobScheduler } from './scheduler.js';
 import { StatusCallbackOutbox } from './twilio/status-callback.js';
 import { UpstreamClient } from './twilio/upstream.js';
 
@@ -70,6 +71,10 @@ export interface GatewayOptions {
    * socket stays denied, except the mounted sink under /sink.
    */
   egressAllow: string[];
+  /** How often each node looks in the durable scheduler for jobs that fell due (scheduled messages). */
+  schedulerPollMs: number;
+  /** How long a node holds a job it runs (longer than a forward can take). */
+  schedulerLeaseMs: number;
 }
 
 export const DEFAULT_OPTIONS: GatewayOptions = {
@@ -87,6 +92,8 @@ export const DEFAULT_OPTIONS: GatewayOptions = {
   statusCallbackPollMs: 1_000,
   statusCallbackLeaseMs: 30_000,
   egressAllow: [],
+  schedulerPollMs: 1_000,
+  schedulerLeaseMs: 60_000,
 };
 
 export interface GatewayDeps {
@@ -118,12 +125,16 @@ export class Gateway {
   readonly auth: Authenticator;
   /** Every outbound request goes through this client and its egress policy. */
   readonly egress: EgressClient;
+  /** The mounted sink's client (see the constructor); null without the sink. */
+  readonly sinkEgress: EgressClient | null;
   readonly upstream: UpstreamClient;
   decisions!: DecisionLog;
   /** Status callbacks for settled held items, owed durably (see status-callback.ts). */
   callbacks!: StatusCallbackOutbox;
   /** The secret each customer's relays are signed with (see relay-signing.ts). */
   signer!: RelaySigner;
+  /** Jobs due at an instant (scheduled messages), run by one node each (see scheduler.ts). */
+  scheduler!: JobScheduler;
 
   constructor(readonly deps: GatewayDeps) {
     this.options = {
@@ -144,6 +155,9 @@ export class Gateway {
       },
     });
     this.upstream = new UpstreamClient(this.egress, this.metrics);
+    // The mounted sink stands in for the provider, which calls Warden's provider webhooks: its own
+    // client may reach this process under /twilio only (status callbacks), nothing else of it.
+    this.sinkEgress = this.options.sink ? new EgressClient({ policy, ownPrefix: '/twilio', connections: 16 }) : null;
   }
 
   private server: Server | null = null;
@@ -167,6 +181,7 @@ export class Gateway {
     const masking = { ...this.options.masking, hashKey: this.options.masking.hashKey ?? this.deps.stores.recipientSecret ?? randomBytes(32).toString('base64url') };
     this.decisions = new DecisionLog(this.deps.stores.decisions, log, masking, this.metrics, (h, to) => this.storedRecipient(h, to));
     this.callbacks = new StatusCallbackOutbox(this, log);
+    this.scheduler = new JobScheduler(this.deps.stores.scheduler, log, { pollMs: this.options.schedulerPollMs, leaseMs: this.options.schedulerLeaseMs, batch: 20 });
     this.signer = new RelaySigner(this.deps.stores.tenancy, this.deps.stores.secrets, (detail, msg) => log.warn(detail, msg), this.options.credentialTtlMs);
   }
 

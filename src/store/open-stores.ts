@@ -156,6 +156,8 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
     decisions: core.decisions,
     review: core.review,
     webhookEvents: core.webhookEvents,
+    messages: core.messages,
+    scheduler: core.scheduler,
     counters,
     sketches,
     changes,

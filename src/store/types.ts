@@ -157,6 +157,12 @@ export interface CustomerSettings {
    * app written for Twilio validates with.
    */
   signingSecret?: string;
+  /**
+   * How a content refusal (30007) reaches the customer's apps on the Twilio API: `sync` (default) a
+   * 400 to the create request; `async` Twilio's own shape: accepted, then failed with error_code
+   * 30007 on fetch and in a status callback.
+   */
+  refusalMode?: 'sync' | 'async';
 }
 
 export interface CredentialRecord {
@@ -377,6 +383,98 @@ export interface ReviewStore {
   requeueCallback(sid: string, by: string, at: Instant): Promise<HeldItem | null>;
 }
 
+// ---- Message map: the one SID the app sees for each message Warden sent or keeps ------------
+
+/**
+ * Where a message's SID comes from. A forwarded message keeps the upstream's SID (the app is
+ * given the upstream's answer unchanged); a message Warden answered itself (held for review,
+ * scheduled, refused after acceptance) keeps Warden's SID for life, mapped to the upstream's once
+ * it is forwarded.
+ */
+export type MessageOrigin = 'forwarded' | 'held' | 'scheduled' | 'refused';
+
+export interface MappedMessageInput {
+  /** Warden's SID: what the decision names, and the app's SID unless the origin is `forwarded`. */
+  sid: string;
+  customer: string;
+  /** AccountSid from the path the app used. */
+  accountSid: string;
+  kind: HeldKind;
+  origin: MessageOrigin;
+  /** Set once the upstream answered the forward. */
+  upstreamSid?: string;
+  /** The app's own StatusCallback; Warden gives the upstream its own URL and relays here. */
+  statusCallback?: string;
+  /** Fixed at acceptance: the resource's date_created, on every fetch. */
+  createdAt: Instant;
+  /** The status Warden last knew: accepted, scheduled, canceled, sending, queued, failed... */
+  status: string;
+  errorCode?: number;
+  /** When a scheduled message is due. */
+  sendAt?: Instant;
+  /** The app's parameters, to answer fetch and list while Warden owns the message (empty for forwarded ones). */
+  fields: HeldFields;
+}
+
+export interface MappedMessage extends MappedMessageInput {
+  updatedAt: Instant;
+}
+
+export interface MessageMapStore {
+  /** Records a message durably; resolves after commit. A SID is recorded once. */
+  put(m: MappedMessageInput): Promise<MappedMessage>;
+  /** One message by Warden's SID; with `customer`, null unless it is that customer's. */
+  get(sid: string, customer?: string): Promise<MappedMessage | null>;
+  /** The customer's messages whose upstream SID is one of these (a list page's rewrite). */
+  byUpstream(customer: string, upstreamSids: string[]): Promise<MappedMessage[]>;
+  /**
+   * Atomically sets status (and upstream SID, error code) when the current status is one of
+   * `from` (any status when `from` is null); null when it is not: the compare-and-set that makes a
+   * scheduled send and its cancel exclusive, and a release happen once.
+   */
+  transition(sid: string, from: string[] | null, patch: { status: string; upstreamSid?: string; errorCode?: number; at: Instant }): Promise<MappedMessage | null>;
+  /** The messages Warden answers for itself (not forwarded, not yet mapped upstream) of one account, newest first. */
+  owned(customer: string, accountSid: string, limit: number): Promise<MappedMessage[]>;
+}
+
+// ---- Durable scheduler: work due at an instant, taken by exactly one node at a time --------
+
+/**
+ * pending -> running (taken by a node, held until its lease ends) -> done; pending -> canceled.
+ * A running job whose lease ran out (its node died) is taken again: consumers make the effect
+ * idempotent or guarded (scheduled sends guard with MessageMapStore.transition).
+ */
+export type JobState = 'pending' | 'running' | 'done' | 'canceled';
+
+export interface ScheduledJobInput {
+  id: string;
+  /** What the job is for (the consumer that runs it), e.g. `send-message`. */
+  topic: string;
+  customer: string;
+  dueAt: Instant;
+  /** The consumer's own data, as JSON text. */
+  payload: string;
+}
+
+export interface ScheduledJob extends ScheduledJobInput {
+  state: JobState;
+  /** Times taken, this one included. */
+  attempts: number;
+  leaseUntil?: Instant;
+}
+
+export interface SchedulerStore {
+  /** Records a job durably; resolves after commit. */
+  schedule(job: ScheduledJobInput): Promise<void>;
+  /** pending -> canceled; false when the job is not pending (absent, running, done). */
+  cancel(id: string): Promise<boolean>;
+  /** Takes up to `limit` jobs due at `now` (pending, or running with an expired lease), leased until `leaseUntil`. Oldest due first. */
+  takeDue(now: Instant, leaseUntil: Instant, limit: number): Promise<ScheduledJob[]>;
+  /** running -> done. */
+  complete(id: string): Promise<void>;
+  get(id: string): Promise<ScheduledJob | null>;
+}
+
 // ---- Fast shared state ---------------------------------------------------------------------
 
 export interface RateLimitResult {
@@ -428,6 +526,8 @@ export interface Stores {
   decisions: DecisionStore;
   review: ReviewStore;
   webhookEvents: WebhookEventStore;
+  messages: MessageMapStore;
+  scheduler: SchedulerStore;
   counters: Counters;
   changes: ChangeChannel;
   close(): Promise<void>;

@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OpenedStores } from '../../src/store/open-stores.js';
-import type { ChangeTopic, CustomerRecord, DecisionRecord, HeldItemInput } from '../../src/store/types.js';
+import type { ChangeTopic, CustomerRecord, DecisionRecord, HeldItemInput, MappedMessageInput } from '../../src/store/types.js';
 import { StateProjection } from '../../src/state/projection.js';
 import { hashRecipient, storedRecipient } from '../../src/store/recipient-key.js';
 import { runRetention } from '../../src/store/retention.js';
@@ -213,6 +213,102 @@ export function runContract(backend: Backend): void {
         assert.deepEqual([...taken].sort(), [...sids].sort());
       } finally {
         await a.close();
+      }
+    });
+  });
+
+  describe(`message map and scheduler: ${backend.name}`, () => {
+    let s: OpenedStores;
+    before(async () => { s = await backend.open(); });
+    after(async () => { await s.close(); });
+    const mapped = (sid: string, extra: Partial<MappedMessageInput> = {}): MappedMessageInput => ({
+      sid, customer: 'mm-a', accountSid: 'ACmma', kind: 'message', origin: 'held', createdAt: iso(0), status: 'accepted',
+      fields: { To: '+15551230000', Body: 'hi', MediaUrl: ['https://x.example/a.jpg'] }, statusCallback: 'https://app.example/s', ...extra,
+    });
+
+    it('put and get round-trip; another customer sees nothing; a SID is recorded once', async () => {
+      const m = mapped('SMmap1', { sendAt: iso(3_600_000), origin: 'scheduled', status: 'scheduled' });
+      const put = await s.messages.put(m);
+      assert.deepEqual(put, { ...m, updatedAt: iso(0) });
+      assert.deepEqual(await s.messages.get('SMmap1'), put);
+      assert.deepEqual((await s.messages.get('SMmap1', 'mm-a'))?.fields.MediaUrl, ['https://x.example/a.jpg']);
+      assert.equal(await s.messages.get('SMmap1', 'mm-b'), null);
+      assert.equal(await s.messages.get('SMnone'), null);
+      await assert.rejects(s.messages.put(m));
+    });
+
+    it('transition is a compare-and-set: of concurrent sends and cancels exactly one wins', async () => {
+      await s.messages.put(mapped('SMmap2', { origin: 'scheduled', status: 'scheduled' }));
+      const racers = await Promise.all(Array.from({ length: 10 }, (_, i) => s.messages.transition('SMmap2', ['scheduled'], { status: i % 2 ? 'canceled' : 'sending', at: iso(10) })));
+      const won = racers.filter((r) => r !== null);
+      assert.equal(won.length, 1);
+      const after1 = await s.messages.transition('SMmap2', null, { status: 'queued', upstreamSid: 'SMupstream2', at: iso(20) });
+      assert.equal(after1?.upstreamSid, 'SMupstream2');
+      assert.equal(after1?.updatedAt, iso(20));
+      assert.equal(after1?.createdAt, iso(0), 'created stays fixed');
+      const failed = await s.messages.transition('SMmap2', null, { status: 'failed', errorCode: 30007, at: iso(30) });
+      assert.equal(failed?.upstreamSid, 'SMupstream2', 'an absent upstream SID keeps the one recorded');
+      assert.equal(failed?.errorCode, 30007);
+      assert.equal(await s.messages.transition('SMnope', null, { status: 'x', at: iso(1) }), null);
+    });
+
+    it('byUpstream finds mapped messages of one customer; owned lists what Warden answers for, newest first', async () => {
+      await s.messages.put(mapped('SMown1', { customer: 'mm-c', createdAt: iso(100) }));
+      await s.messages.put(mapped('SMown2', { customer: 'mm-c', createdAt: iso(200), origin: 'refused', status: 'failed', errorCode: 30007 }));
+      await s.messages.put(mapped('SMfwd1', { customer: 'mm-c', origin: 'forwarded', status: 'sent', upstreamSid: 'SMfwd1', fields: {} }));
+      await s.messages.put(mapped('SMrel1', { customer: 'mm-c', createdAt: iso(300) }));
+      await s.messages.put(mapped('SMother', { customer: 'mm-c', accountSid: 'ACsub', createdAt: iso(400) }));
+      await s.messages.transition('SMrel1', null, { status: 'queued', upstreamSid: 'SMupRel1', at: iso(301) });
+      assert.deepEqual((await s.messages.owned('mm-c', 'ACmma', 10)).map((m) => m.sid), ['SMown2', 'SMown1']);
+      assert.deepEqual((await s.messages.owned('mm-c', 'ACmma', 1)).map((m) => m.sid), ['SMown2']);
+      assert.deepEqual((await s.messages.byUpstream('mm-c', ['SMupRel1', 'SMfwd1', 'SMnone'])).map((m) => m.sid).sort(), ['SMfwd1', 'SMrel1']);
+      assert.deepEqual(await s.messages.byUpstream('mm-a', ['SMupRel1']), [], 'another customer sees none');
+      assert.deepEqual(await s.messages.byUpstream('mm-c', []), []);
+    });
+
+    it('scheduler: due jobs are taken once, leased, completed; a pending job can be canceled; a lapsed lease is taken again', async () => {
+      await s.scheduler.schedule({ id: 'job-late', topic: 't', customer: 'mm-a', dueAt: iso(5000), payload: '{"a":1}' });
+      await s.scheduler.schedule({ id: 'job-due', topic: 't', customer: 'mm-a', dueAt: iso(1000), payload: '{"b":2}' });
+      await s.scheduler.schedule({ id: 'job-cancel', topic: 't', customer: 'mm-a', dueAt: iso(1000), payload: '{}' });
+      assert.equal(await s.scheduler.cancel('job-cancel'), true);
+      assert.equal(await s.scheduler.cancel('job-cancel'), false, 'canceled once');
+      assert.deepEqual(await s.scheduler.takeDue(iso(999), iso(2000), 10), [], 'nothing due yet');
+      const takes = await Promise.all(Array.from({ length: 6 }, () => s.scheduler.takeDue(iso(1500), iso(2500), 10)));
+      const taken = takes.flat();
+      assert.deepEqual(taken.map((j) => j.id), ['job-due'], 'one node takes it');
+      assert.deepEqual({ ...taken[0] }, { id: 'job-due', topic: 't', customer: 'mm-a', dueAt: iso(1000), payload: '{"b":2}', state: 'running', attempts: 1, leaseUntil: iso(2500) });
+      assert.equal(await s.scheduler.cancel('job-due'), false, 'a running job is not canceled');
+      assert.deepEqual(await s.scheduler.takeDue(iso(2400), iso(3000), 10), [], 'leased');
+      const again = await s.scheduler.takeDue(iso(2600), iso(9000), 10);
+      assert.deepEqual(again.map((j) => [j.id, j.attempts]), [['job-due', 2]], 'its node died: taken again');
+      await s.scheduler.complete('job-due');
+      assert.equal((await s.scheduler.get('job-due'))?.state, 'done');
+      assert.deepEqual((await s.scheduler.takeDue(iso(99_999), iso(100_000), 10)).map((j) => j.id), ['job-late']);
+      assert.equal((await s.scheduler.get('job-cancel'))?.state, 'canceled');
+      assert.equal(await s.scheduler.get('job-none'), null);
+    });
+
+    it('erasure removes a recipient\'s mapped messages and their jobs, and a customer\'s', async () => {
+      await s.messages.put(mapped('SMerase1', { customer: 'mm-e', fields: { To: '+15557770001', Body: 'x' }, origin: 'scheduled', status: 'scheduled' }));
+      await s.scheduler.schedule({ id: 'SMerase1', topic: 't', customer: 'mm-e', dueAt: iso(0), payload: '{}' });
+      await s.messages.put(mapped('SMerase2', { customer: 'mm-e', fields: { To: '+15557770002', Body: 'y' } }));
+      const r = await s.data.erase({ recipient: '+15557770001' }, 'dpo');
+      assert.deepEqual([r.deleted.messages, r.deleted.scheduled], [1, 1]);
+      assert.equal(await s.messages.get('SMerase1'), null);
+      assert.equal(await s.scheduler.get('SMerase1'), null);
+      assert.equal((await s.data.erase({ customer: 'mm-e' }, 'dpo')).deleted.messages, 1);
+      assert.equal(await s.messages.get('SMerase2'), null);
+    });
+
+    it('survives a restart', async () => {
+      await s.scheduler.schedule({ id: 'job-restart', topic: 't', customer: 'mm-a', dueAt: iso(0), payload: '{}' });
+      await s.messages.put(mapped('SMrestart'));
+      const other = await backend.reopen(s);
+      try {
+        assert.equal((await other.scheduler.get('job-restart'))?.state, 'pending');
+        assert.equal((await other.messages.get('SMrestart'))?.status, 'accepted');
+      } finally {
+        await other.close();
       }
     });
   });

@@ -42,9 +42,37 @@ function checkUrl(u: string, field: string): void {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TenancyError(400, `${field} must be an absolute http(s) URL`);
 }
 
-/** Owned sender numbers in E.164 as sends are compared (sender IDs and service SIDs as written). */
+const SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
+const CHANNEL = /^(whatsapp|messenger|rcs):/i;
+/** Alphanumeric sender IDs: letters, digits and spaces, at most 11, at least one letter. */
+const SENDER_ID = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;
+
+/**
+ * One registered sender in the form sends are compared in: a phone number in E.164, a Messaging
+ * Service SID (`MG` and 32 hex digits, hex lowercased as Twilio writes it), a channel address
+ * with its number in E.164 (`whatsapp:+14155550100`), or an alphanumeric sender ID as written.
+ */
+export function canonicalSender(raw: string): string {
+  const s = raw.trim();
+  if (SERVICE_SID.test(s)) return `MG${s.slice(2).toLowerCase()}`;
+  if (/^MG[0-9a-fA-F]*$/.test(s)) throw new TenancyError(400, `sender "${s.slice(0, 64)}" looks like a Messaging Service SID but is not MG followed by 32 hex digits`);
+  if (CHANNEL.test(s)) {
+    const c = canonicalAddress(s);
+    if (c === null || !/^[a-z]+:\+\d{6,15}$/.test(c)) throw new TenancyError(400, `sender "${s.slice(0, 64)}" is not a channel address with an E.164 number, such as whatsapp:+14155550100`);
+    return c;
+  }
+  const number = /^[+\d\s().-]+$/.test(s) ? canonicalAddress(s) : null;
+  if (number !== null) return number;
+  if (SENDER_ID.test(s)) return s;
+  throw new TenancyError(400, `sender "${s.slice(0, 64)}" is neither an E.164 number, a Messaging Service SID (MG…), a whatsapp:+… address, nor an alphanumeric sender ID`);
+}
+
 function canonicalSenders(senders: string[]): string[] {
-  return senders.map((s) => canonicalAddress(s) ?? s);
+  return [...new Set(senders.map(canonicalSender))];
+}
+
+function checkSettings(settings: CustomerSettings | undefined): void {
+  if (settings?.refusalMode !== undefined && settings.refusalMode !== 'sync' && settings.refusalMode !== 'async') throw new TenancyError(400, "settings.refusalMode must be 'sync' or 'async'");
 }
 
 /**
@@ -75,6 +103,7 @@ export async function createCustomer(stores: TenancyStores, input: CustomerInput
   if (input.upstream?.accountSid !== undefined) upstream.accountSid = input.upstream.accountSid;
   if (input.upstream?.authToken !== undefined) upstream.authToken = input.upstream.authToken;
   if (input.webhookUrl !== undefined) checkUrl(input.webhookUrl, 'webhookUrl');
+  checkSettings(input.settings);
   const c: CustomerRecord = {
     id: input.id,
     name: input.name ?? input.id,
@@ -107,6 +136,7 @@ export async function updateCustomer(stores: TenancyStores, id: string, patch: O
     checkUrl(patch.webhookUrl, 'webhookUrl');
     next.webhookUrl = patch.webhookUrl;
   }
+  checkSettings(patch.settings);
   if (patch.settings !== undefined) next.settings = storedSettings(stores, id, patch.settings, next.settings);
   await stores.tenancy.upsertCustomer(next);
   return next;

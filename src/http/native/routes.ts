@@ -9,6 +9,7 @@ import { isHashedRecipient } from '../../store/recipient-key.js';
 import type { Decision, Message } from '../../core/types.js';
 import { newSid, type Principal } from '../credentials.js';
 import type { Gateway } from '../gateway.js';
+import { appSid } from '../twilio/message-map.js';
 import { endOfLoopTurn } from '../reply-coalescing.js';
 import { consentEventSchema, decisionRecordSchema, decisionSchema, errorSchema, messageSchema } from './schemas.js';
 
@@ -113,7 +114,9 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
     const p = await principal(gw, req);
     const rec = await gw.decisions.get(p.customer.id, req.params.id);
     if (rec === null) throw new HttpError(404, `no decision ${req.params.id}`);
-    return rec;
+    // A Twilio send: the SID the app was given (the upstream's for a forwarded message, Warden's otherwise).
+    const m = await stores.messages.get(rec.messageId, p.customer.id);
+    return m !== null ? { ...rec, messageSid: appSid(m) } : rec;
   });
 
   app.get<{ Querystring: { limit?: string; before?: string } }>('/v1/decisions', {

@@ -61,6 +61,7 @@ export const decisionRecordSchema = {
     customer: { type: 'string' },
     endUser: { type: 'string' },
     messageId: { type: 'string' },
+    messageSid: { type: 'string', description: 'For a Twilio send Warden accepted: the message SID the app was given' },
     channel: { type: 'string' },
     action: { type: 'string' },
     score: { type: 'number' },

@@ -1,5 +1,6 @@
 // Settling a message or call held for review: released (forwarded upstream as the app sent it)
 // or refused (failed with the refusal's error code), and the app told through its StatusCallback.
+// The message keeps the SID the app was given: the message map records the upstream's beside it.
 // Used by the admin review routes; the review queue's atomic claim makes one settlement win.
 
 import type { CallbackPost } from '../../store/types.js';
@@ -63,7 +64,6 @@ export async function settleHeld(gw: Gateway, sid: string, action: 'release' | '
     const status = ok ? 'queued' : 'failed';
     callback[isMessage ? 'MessageStatus' : 'CallStatus'] = status;
     if (isMessage) callback.SmsStatus = status;
-    if (upstreamSid) callback.WardenUpstreamSid = upstreamSid;
     if (!ok) {
       try { errorCode = (JSON.parse(res.body.toString('utf8') || '{}') as { code?: number }).code; } catch { /* not JSON */ }
       errorCode = typeof errorCode === 'number' ? errorCode : 30001;
@@ -71,6 +71,10 @@ export async function settleHeld(gw: Gateway, sid: string, action: 'release' | '
     }
     post = owed(callback);
     await review.released(sid, { by: actor, at: at(), upstreamStatus: res.status, ...(upstreamSid ? { upstreamSid } : {}), ...(errorCode !== undefined ? { errorCode } : {}), ...(post ? { callback: post } : {}) });
+    // From now on the app's SID names the upstream's message (fetch, lists, status callbacks).
+    // (Fetch falls back to the review queue's upstream SID should this write fail.)
+    await gw.deps.stores.messages.transition(sid, null, { status, ...(upstreamSid ? { upstreamSid } : {}), ...(errorCode !== undefined ? { errorCode } : {}), at: at() })
+      .catch(() => null);
     result = { status, upstreamStatus: res.status };
     if (upstreamSid) result.upstreamSid = upstreamSid;
   } else {
@@ -81,6 +85,7 @@ export async function settleHeld(gw: Gateway, sid: string, action: 'release' | '
     post = owed(callback);
     const refused = await review.refuse(sid, actor, at(), code, post);
     if (refused === null) throw new HeldConflict(sid, (await review.get(sid))?.state ?? 'settled');
+    await gw.deps.stores.messages.transition(sid, null, { status: isMessage ? 'failed' : 'canceled', errorCode: code, at: at() });
     result = { status: isMessage ? 'failed' : 'canceled', errorCode: code };
   }
   // Committed with the settlement above; the first attempt is this node's.

@@ -6,10 +6,11 @@
 //
 //   operation           method  path under /2010-04-01/Accounts/{AccountSid}    handling
 //   CreateMessage       POST    /Messages.json                                   screened
-//   UpdateMessage       POST    /Messages/{Sid}.json                             redact or cancel only
+//   UpdateMessage       POST    /Messages/{Sid}.json                             redact or cancel only (Warden's scheduled ones canceled here)
 //   CreateCall          POST    /Calls.json                                      screened
 //   UpdateCall          POST    /Calls/{Sid}.json                                Twiml screened
-//   FetchMessage/Call   GET     /Messages/{Sid}.json, /Calls/{Sid}.json          held ones Warden's, else passed through
+//   FetchMessage/Call   GET     /Messages/{Sid}.json, /Calls/{Sid}.json          Warden's own (held, scheduled, refused) or mapped, else passed through
+//   ListMessage         GET     /Messages.json                                   passed through, SIDs mapped, Warden's own merged into page 0
 //   reads               GET     PASSTHROUGH_READS                                passed through
 //   deletions           DELETE  PASSTHROUGH_DELETES                              passed through
 //   message feedback    POST    /Messages/{Sid}/Feedback.json                    Outcome only, passed through
@@ -24,6 +25,8 @@ import { fetchResource } from './fetch-resource.js';
 import { inboundWebhook } from './inbound-webhook.js';
 import { TWILIO_OAI_SUBSET } from './oai-subset.js';
 import { FEEDBACK, PASSTHROUGH_DELETES, PASSTHROUGH_READS, passthrough } from './passthrough.js';
+import { listMessages } from './list-messages.js';
+import { sendScheduledMessage, SEND_MESSAGE_TOPIC } from './scheduled-send.js';
 import { statusWebhook } from './status-webhook.js';
 import { twilioError } from './twilio-errors.js';
 import { updateCall } from './update-call.js';
@@ -61,8 +64,9 @@ function notInTable(req: FastifyRequest, reply: FastifyReply): FastifyReply {
 }
 
 export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise<void> {
-  app.addHook('onReady', async () => gw.callbacks.start());
-  app.addHook('onClose', async () => gw.callbacks.close());
+  gw.scheduler.on(SEND_MESSAGE_TOPIC, sendScheduledMessage(gw, app.log));
+  app.addHook('onReady', async () => { gw.callbacks.start(); gw.scheduler.start(); });
+  app.addHook('onClose', async () => { await gw.scheduler.close(); await gw.callbacks.close(); });
   app.addSchema({
     $id: 'twilioError',
     type: 'object',
@@ -76,6 +80,7 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
   app.post(`${ACCOUNT}/Calls/:Sid.json`, { ...write, ...hidden }, updateCall(gw));
   app.get(`${ACCOUNT}/Messages/:Sid.json`, hidden, fetchResource(gw));
   app.get(`${ACCOUNT}/Calls/:Sid.json`, hidden, fetchResource(gw));
+  app.get(`${ACCOUNT}/Messages.json`, hidden, listMessages(gw));
   for (const url of PASSTHROUGH_READS) app.get(url, hidden, passthrough(gw, 'read'));
   for (const url of PASSTHROUGH_DELETES) app.delete(url, hidden, passthrough(gw, 'delete'));
   app.post(FEEDBACK, { ...write, ...hidden }, passthrough(gw, 'feedback'));

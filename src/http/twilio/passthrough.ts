@@ -19,7 +19,6 @@ const ACCOUNT = '/2010-04-01/Accounts/:AccountSid';
 /** GET operations passed through: Twilio's fetch and list calls for resources that carry no outbound content. */
 export const PASSTHROUGH_READS = [
   '/2010-04-01/Accounts/:AccountSid.json',
-  `${ACCOUNT}/Messages.json`,
   `${ACCOUNT}/Messages/:Sid/Media.json`,
   `${ACCOUNT}/Messages/:Sid/Media/:MediaSid.json`,
   `${ACCOUNT}/Calls.json`,

@@ -62,11 +62,16 @@ export async function releaseEvent(gw: Gateway, log: FastifyBaseLogger, customer
 /** Relays a provider event to the customer's webhook, signed with the customer's signing secret over that URL. */
 export async function forwardToCustomer(gw: Gateway, log: FastifyBaseLogger, customer: CustomerRecord, fields: FormFields, kind: string): Promise<{ status: number; body: string } | null> {
   if (!customer.webhookUrl) return null;
+  return relayEvent(gw, log, customer, customer.webhookUrl, fields, kind);
+}
+
+/** Relays a provider event to one of the customer's URLs (its webhook, a message's StatusCallback), signed as the provider signs. */
+export async function relayEvent(gw: Gateway, log: FastifyBaseLogger, customer: CustomerRecord, url: string, fields: FormFields, kind: string): Promise<{ status: number; body: string } | null> {
   const headers: Record<string, string> = {};
-  const signature = await gw.signer.sign(customer, customer.webhookUrl, fields);
+  const signature = await gw.signer.sign(customer, url, fields);
   if (signature !== undefined) headers['x-twilio-signature'] = signature;
   try {
-    const res = await gw.upstream.postForm(customer.webhookUrl, encodeForm(fields), headers, `webhook-${kind}`);
+    const res = await gw.upstream.postForm(url, encodeForm(fields), headers, `webhook-${kind}`);
     gw.metrics.webhooks.inc({ kind, outcome: res.status < 400 ? 'forwarded' : 'customer-error' });
     return res;
   } catch (e) {

@@ -1,7 +1,7 @@
 // Forward-only schema migrations for PostgreSQL, applied at start under an advisory lock so that
 // nodes starting together do not race. Never edit a released migration: add the next one.
 
-import { statusCallbackColumns, webhookEventsTable, type Migration } from '../sqlite/migrations.js';
+import { messageMapAndScheduler, statusCallbackColumns, webhookEventsTable, type Migration } from '../sqlite/migrations.js';
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
   {
@@ -65,4 +65,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   },
   statusCallbackColumns('TIMESTAMPTZ'),
   webhookEventsTable('TIMESTAMPTZ'),
+  messageMapAndScheduler('TIMESTAMPTZ', 'JSONB'),
 ];

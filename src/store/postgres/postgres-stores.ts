@@ -10,9 +10,11 @@ import pg from 'pg';
 import type {
   AuditEntry, AuditEntryInput, AuditStore, ConsentEvent, ConsentEventInput, ConsentStore, CredentialRecord,
   CustomerRecord, DataExport, DataStore, DataSubject, DecisionRecord, DecisionStore, EnforcementEvent,
-  EnforcementEventInput, EnforcementStore, ErasureReport, HeldItem, HeldItemInput, HeldQuery, PolicyStore,
-  ReportEvent, ReportEventInput, ReportStore, ReviewStore, TenancyStore, WebhookEventStore,
+  EnforcementEventInput, EnforcementStore, ErasureReport, HeldItem, HeldItemInput, HeldQuery, MessageMapStore, PolicyStore,
+  ReportEvent, ReportEventInput, ReportStore, ReviewStore, SchedulerStore, TenancyStore, WebhookEventStore,
 } from '../types.js';
+import { postgresMessageStores } from './postgres-messages.js';
+import { MESSAGE_TABLES } from '../message-rows.js';
 import { GroupCommit } from '../group-commit.js';
 import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
@@ -82,6 +84,8 @@ export class PostgresStores {
   readonly decisions: DecisionStore;
   readonly review: ReviewStore;
   readonly webhookEvents: WebhookEventStore;
+  readonly messages: MessageMapStore;
+  readonly scheduler: SchedulerStore;
   readonly data: DataStore;
   recipientSecret = '';
   private readonly queues: Array<GroupCommit<never, unknown>> = [];
@@ -315,6 +319,7 @@ export class PostgresStores {
       release: async (customer, id) => { await pool.query('DELETE FROM webhook_events WHERE customer = $1 AND event_id = $2', [customer, id]); },
       purge: async (olderThan) => (await pool.query('DELETE FROM webhook_events WHERE seen_at < $1', [isoTime(olderThan)])).rowCount ?? 0,
     };
+    ({ messages: this.messages, scheduler: this.scheduler } = postgresMessageStores(pool, isoTime));
 
     this.data = {
       export: (s) => this.exportSubject(s),
@@ -374,6 +379,8 @@ export class PostgresStores {
       deleted.consent = count(await c.query(`DELETE FROM consent_events WHERE ${w.sql}`, w.args));
       deleted.decisions = count(await c.query(`DELETE FROM decisions WHERE ${w.sql}`, w.args));
       deleted.held = count(await c.query(`DELETE FROM review_queue WHERE ${w.sql}`, w.args));
+      deleted.scheduled = count(await c.query(`DELETE FROM scheduled_jobs WHERE id IN (SELECT sid FROM message_map WHERE ${w.sql})`, w.args));
+      deleted.messages = count(await c.query(`DELETE FROM message_map WHERE ${w.sql}`, w.args));
       const hashed = hashRecipient(this.recipientSecret, s.recipient);
       let seq = await nextSeq(c, 'consent_events');
       for (const l of latest) {
@@ -390,7 +397,7 @@ export class PostgresStores {
       }
       deleted.reportsRedacted = redacted;
     } else if (s.customer !== undefined) {
-      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials'], ['webhookEvents', 'webhook_events']] as const) {
+      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials'], ['webhookEvents', 'webhook_events'], ...MESSAGE_TABLES] as const) {
         deleted[name] = count(await c.query(`DELETE FROM ${table} WHERE customer = $1`, [s.customer]));
       }
       deleted.customer = count(await c.query('DELETE FROM customers WHERE id = $1', [s.customer]));

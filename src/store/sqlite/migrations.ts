@@ -71,6 +71,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   },
   statusCallbackColumns('TEXT'),
   webhookEventsTable('TEXT'),
+  messageMapAndScheduler('TEXT', 'TEXT'),
 ];
 
 /**
@@ -107,6 +108,32 @@ export function webhookEventsTable(instantType: 'TEXT' | 'TIMESTAMPTZ'): Migrati
         customer TEXT NOT NULL, event_id TEXT NOT NULL, seen_at ${instantType} NOT NULL,
         PRIMARY KEY (customer, event_id));
       CREATE INDEX webhook_events_by_time ON webhook_events (seen_at);
+    `,
+  };
+}
+
+/**
+ * Migration 6 for both backends: the message map (the one SID the app sees per message, and the
+ * app's own StatusCallback) and the durable scheduler's jobs.
+ */
+export function messageMapAndScheduler(instantType: 'TEXT' | 'TIMESTAMPTZ', jsonType: 'TEXT' | 'JSONB'): Migration {
+  return {
+    version: 6,
+    name: 'message map and durable scheduler',
+    sql: `
+      CREATE TABLE message_map (
+        sid TEXT PRIMARY KEY, customer TEXT NOT NULL, account_sid TEXT NOT NULL, kind TEXT NOT NULL, recipient TEXT NOT NULL,
+        origin TEXT NOT NULL CHECK (origin IN ('forwarded', 'held', 'scheduled', 'refused')),
+        upstream_sid TEXT, status_callback TEXT, created_at ${instantType} NOT NULL, updated_at ${instantType} NOT NULL,
+        status TEXT NOT NULL, error_code INTEGER, send_at ${instantType}, fields ${jsonType} NOT NULL);
+      CREATE INDEX message_map_by_upstream ON message_map (customer, upstream_sid);
+      CREATE INDEX message_map_by_recipient ON message_map (recipient);
+      CREATE INDEX message_map_owned ON message_map (customer, account_sid, created_at) WHERE upstream_sid IS NULL AND origin <> 'forwarded';
+      CREATE TABLE scheduled_jobs (
+        id TEXT PRIMARY KEY, topic TEXT NOT NULL, customer TEXT NOT NULL, due_at ${instantType} NOT NULL, payload TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done', 'canceled')),
+        attempts INTEGER NOT NULL DEFAULT 0, lease_until ${instantType});
+      CREATE INDEX scheduled_jobs_due ON scheduled_jobs (due_at) WHERE state IN ('pending', 'running');
     `,
   };
 }

@@ -9,8 +9,10 @@ import type {
   AuditEntry, AuditEntryInput, AuditStore, CallbackPost, CallbackState, ConsentEvent, ConsentEventInput, ConsentStore, CredentialRecord,
   CustomerRecord, DataExport, DataStore, DataSubject, DecisionRecord, DecisionStore, EnforcementEvent,
   DueCallback, EnforcementEventInput, EnforcementStore, ErasureReport, HeldCallback, HeldItem, HeldItemInput, HeldQuery, HeldState,
-  PolicyStore, PolicyVersionRecord, ReportEvent, ReportEventInput, ReportStore, ReviewStore, TenancyStore, WebhookEventStore,
+  MessageMapStore, PolicyStore, PolicyVersionRecord, ReportEvent, ReportEventInput, ReportStore, ReviewStore, SchedulerStore, TenancyStore, WebhookEventStore,
 } from '../types.js';
+import { sqliteMessageStores } from './sqlite-messages.js';
+import { MESSAGE_TABLES } from '../message-rows.js';
 import { GroupCommit } from '../group-commit.js';
 import { DecisionWriter } from './decision-writer.js';
 import { chain, GENESIS_HASH, verifyPaged } from '../audit-hash.js';
@@ -179,6 +181,8 @@ export class SqliteStores {
   readonly decisions: DecisionStore;
   readonly review: ReviewStore;
   readonly webhookEvents: WebhookEventStore;
+  readonly messages: MessageMapStore;
+  readonly scheduler: SchedulerStore;
   readonly data: DataStore;
   private readonly writer: GroupCommit<() => unknown, { ok: unknown } | { err: unknown }>;
   private readonly decisionWriter: DecisionWriter;
@@ -326,6 +330,8 @@ export class SqliteStores {
       purgeBodies: (customer, olderThan) => write(() => q.purgeBodies.run(customer, isoTime(olderThan)).changes),
       purgeDecisions: (customer, olderThan) => write(() => q.purgeDecisions.run(customer, isoTime(olderThan)).changes),
     };
+
+    ({ messages: this.messages, scheduler: this.scheduler } = sqliteMessageStores(db, write, isoTime));
 
     // The review queue gates what reaches the upstream: every change goes through the durable
     // writer (synchronous=FULL, group commit) and is acknowledged after commit. The claim is one
@@ -487,6 +493,8 @@ export class SqliteStores {
       deleted.consent = db.prepare(`DELETE FROM consent_events WHERE ${c.sql}`).run(...c.args).changes;
       deleted.decisions = db.prepare(`DELETE FROM decisions WHERE ${c.sql}`).run(...c.args).changes;
       deleted.held = db.prepare(`DELETE FROM review_queue WHERE ${c.sql}`).run(...c.args).changes;
+      deleted.scheduled = db.prepare(`DELETE FROM scheduled_jobs WHERE id IN (SELECT sid FROM message_map WHERE ${c.sql})`).run(...c.args).changes;
+      deleted.messages = db.prepare(`DELETE FROM message_map WHERE ${c.sql}`).run(...c.args).changes;
       const hashed = hashRecipient(this.recipientSecret, s.recipient);
       for (const l of latest) {
         if (l.kind !== 'opt-out') continue;
@@ -503,7 +511,7 @@ export class SqliteStores {
       deleted.reportsRedacted = redacted;
     } else if (s.customer !== undefined) {
       const id = s.customer;
-      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials'], ['webhookEvents', 'webhook_events']] as const) {
+      for (const [name, table] of [['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'], ['held', 'review_queue'], ['credentials', 'credentials'], ['webhookEvents', 'webhook_events'], ...MESSAGE_TABLES] as const) {
         deleted[name] = db.prepare(`DELETE FROM ${table} WHERE customer = ?`).run(id).changes;
       }
       deleted.customer = db.prepare('DELETE FROM customers WHERE id = ?').run(id).changes;
