@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalise } from '../../src/core/normalise.js';
-import { extractUrls, hostSuffixes } from '../../src/core/urls.js';
+import { extractUrls } from '../../src/core/urls.js';
 import { brandLookalike, makeBrand } from '../../src/core/brands.js';
 
 const urls = (text: string) => extractUrls(normalise(text));
@@ -74,11 +74,6 @@ test('evidence span points at the original text', () => {
   const text = 'Ｃｌｉｃｋ bit.ly/ABC now';
   const [u] = urls(text);
   assert.equal(text.slice(u.start, u.end), 'bit.ly/ABC');
-});
-
-test('host suffixes stop before the TLD', () => {
-  assert.deepEqual(hostSuffixes('a.b.example.com'), ['a.b.example.com', 'b.example.com', 'example.com']);
-  assert.deepEqual(hostSuffixes('example.com'), ['example.com']);
 });
 
 test('brand look-alikes', () => {
