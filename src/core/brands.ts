@@ -32,6 +32,12 @@ export function makeBrand(name: string, domains: readonly string[]): Brand {
   return { name, skeleton: skeletonOf(name), domains: new DomainSet(domains) };
 }
 
+/**
+ * Longest host name DNS can resolve. A longer "host" is no link anyone can open, so its labels
+ * are not read one by one (a hostile one has thousands); the reading of the whole host still is.
+ */
+const MAX_DNS_NAME = 253;
+
 /** Returns the brand a host imitates, or null when the host is genuine or unrelated. */
 export function brandLookalike(hostUnicode: string, host: string, brands: readonly Brand[]): Brand | null {
   if (brands.length === 0) return null;
@@ -45,6 +51,7 @@ export function brandLookalike(hostUnicode: string, host: string, brands: readon
     if (brand.domains.match(host) !== undefined) continue;
     if (bodies.some((b) => b.includes(brand.skeleton))) return brand;
     // One substituted letter in a label of the brand's length ("paypai", "arnazon").
+    if (host.length > MAX_DNS_NAME) continue;
     labelSkeletons ??= labels.map(skeletonOf);
     for (const sk of labelSkeletons) {
       if (sk.length === brand.skeleton.length && hamming1(sk, brand.skeleton)) return brand;

@@ -88,6 +88,9 @@ test('brand look-alikes', () => {
   assert.equal(check('paypai.com/x'), 'paypal');
   assert.equal(check('www.paypal.com/x'), null);
   assert.equal(check('example.com/x'), null);
+  // A host longer than DNS allows (thousands of labels) is still read whole for the brand name.
+  assert.equal(check(`http://paypal.${'a.'.repeat(2000)}evil.ru/x`), 'paypal');
+  assert.equal(check(`http://${'a.'.repeat(2000)}paypal.com/x`), null);
 });
 
 test('the link scanner stays linear on adversarial input at the largest body size', () => {
