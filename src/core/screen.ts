@@ -154,8 +154,9 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
       if (urls.length <= MAX_LINKS) urls.push(...extractUrls(normalise(u), `mediaUrls[${i}]`, MAX_LINKS + 1 - urls.length));
     });
   }
-  const tooManyLinks = urls.length > MAX_LINKS;
-  if (tooManyLinks) urls.length = MAX_LINKS;
+  // The first link left unchecked, as the evidence of the reason below.
+  const unchecked = urls.length > MAX_LINKS ? urls[MAX_LINKS] : undefined;
+  if (unchecked !== undefined) urls.length = MAX_LINKS;
   for (const url of urls) {
     for (const d of policy.domainRules) {
       if (hits.has(d.rule)) continue;
@@ -188,10 +189,11 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
   for (const r of hits.values()) {
     if (ctx.includeHelperRules || r.weight !== 0 || r.action !== undefined || r.shadow) reasons.push(r);
   }
-  if (tooManyLinks) {
+  if (unchecked !== undefined) {
     reasons.push({
       clause: 'integrity.bypass', rule: 'core.too-many-links', weight: 0, action: 'review',
       detail: `more than ${MAX_LINKS} links: only the first ${MAX_LINKS} were checked, so a person reviews the message`,
+      evidence: urlEvidence(unchecked),
     });
   }
 
