@@ -3,6 +3,9 @@
 // the same JSONL without screening). Uses the SMS texts in ../shared/data when present, and
 // generated SMS otherwise.
 //
+// Then the worst-case bodies: one adversarial family per screening stage (bench/adversarial.ts)
+// at 1,600 and 10,000 characters, next to an ordinary SMS.
+//
 //   npm run bench                 # default: 100,000 messages
 //   npm run bench -- --messages 200000 --data ../shared/data
 
@@ -16,6 +19,7 @@ import { parseMessage } from '../src/core/message-input.js';
 import { loadPack } from '../src/policy/load-pack.js';
 import { readLabelledCsv } from '../src/eval/labelled-csv.js';
 import { loadCorpusTexts, option, percentile } from './corpus.js';
+import { ADVERSARIAL, ORDINARY_SMS } from './adversarial.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -117,6 +121,34 @@ console.log(row('screen(): parse + screen + stringify', full));
 console.log(row('screen() alone (message objects)', core));
 console.log(row('screen() alone, rules only (no classifier)', coreRules));
 console.log(row('screen() alone, caches cold (2 MB swept)', coreCold));
+
+// Worst-case bodies: screen() of each adversarial family at the SMS length and at the body limit.
+// Each sample screens 5 bodies with fresh letters (no cache answers a repeated body); of 15
+// samples, after warm-up at both lengths, the fastest and the median are printed (on a shared
+// machine other processes only ever add to a sample, so the fastest is the steadier figure).
+function worstCase(make: (n: number, v: number) => string, n: number): { min: number; median: number } {
+  let v = 1;
+  const sample = () => {
+    const batch = Array.from({ length: 5 }, () => ({ ...coreOnly[0], body: make(n, v++) }));
+    const t = process.hrtime.bigint();
+    for (const m of batch) screen(m, ctx);
+    return Number(process.hrtime.bigint() - t) / 1e6 / batch.length;
+  };
+  for (let w = 0; w < 4; w++) sample();
+  const xs = Array.from({ length: 15 }, sample).sort((a, b) => a - b);
+  return { min: xs[0], median: xs[7] };
+}
+console.log('\nWorst-case bodies: screen() per message, ms (fastest of 15 samples of 5 bodies; median in brackets)');
+console.log(`${'family'.padEnd(26)} ${'stage'.padEnd(40)} ${'1,600 chars'.padStart(16)} ${'10,000 chars'.padStart(16)}`);
+const wc = (r: { min: number; median: number }) => `${r.min.toFixed(3)} (${r.median.toFixed(3)})`.padStart(16);
+const ordinary = worstCase(() => ORDINARY_SMS, ORDINARY_SMS.length);
+console.log(`${'ordinary SMS'.padEnd(26)} ${`${ORDINARY_SMS.length} chars`.padEnd(40)} ${wc(ordinary)}`);
+for (const f of ADVERSARIAL) {
+  const make = (n: number, v: number) => f.make(n, v);
+  worstCase(make, 10_000); // warm the long paths too
+  console.log(`${f.name.padEnd(26)} ${f.stage.padEnd(40)} ${wc(worstCase(make, 1_600))} ${wc(worstCase(make, 10_000))}`);
+}
+console.log('Target: <= 1 ms at 1,600 characters for every family.');
 
 // End to end through the CLI, start-up included.
 const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));

@@ -154,6 +154,13 @@ const VARIANTS = (() => {
 /** Every known form (lexicon words and their variants), then glued words and misses as they are met: one lookup per word. */
 const KNOWN: ReadonlyMap<string, Lexeme> = new Map([...VARIANTS].filter((e): e is [string, Lexeme] => e[1] !== null).concat([...LEXICON]));
 let lookupCache = new Map<string, Lexeme | null>(KNOWN);
+// A glued word splits where its left part is a group or glue word and its right part a lexicon
+// word, so only splits within those lengths are tried: a 10,000-letter word costs a few look-ups,
+// not one slice and hash of every prefix (which was quadratic in the word).
+const LONGEST_LEFT = Math.max(...[...GROUP_WORDS, ...GLUE_LEFT].map((w) => w.length));
+const LONGEST_RIGHT = Math.max(...[...LEXICON.keys()].map((w) => w.length));
+/** Longer forms are not remembered: they cannot be glued words, and each would hold its length in memory. */
+const LONGEST_CACHED = LONGEST_LEFT + LONGEST_RIGHT;
 
 /** The lexicon entry a word form stands for: itself, a one-edit variant, or the second half of a glued pair. */
 export function lexeme(form: string): Lexeme | null {
@@ -161,7 +168,8 @@ export function lexeme(form: string): Lexeme | null {
   if (r !== undefined) return r;
   r = null;
   if (form.length >= 5 && !NOT_VARIANTS.has(form)) {
-    for (let k = 1; k <= form.length - 4 && r === null; k++) {
+    const last = Math.min(form.length - 4, LONGEST_LEFT);
+    for (let k = Math.max(1, form.length - LONGEST_RIGHT); k <= last && r === null; k++) {
       const left = form.slice(0, k);
       const leftGroup = GROUP_WORDS.has(left);
       if (!leftGroup && !GLUE_LEFT.has(left)) continue;
@@ -169,6 +177,7 @@ export function lexeme(form: string): Lexeme | null {
       if (right !== undefined) r = leftGroup ? { ...right, group: true } : right;
     }
   }
+  if (form.length > LONGEST_CACHED) return r;
   if (lookupCache.size >= 200_000) lookupCache = new Map<string, Lexeme | null>(KNOWN);
   lookupCache.set(form, r);
   return r;

@@ -132,6 +132,8 @@ export class HashedLinearModel implements ContentModel {
    * id * (heads + 1), which keeps them together in memory instead of one small array per word.
    */
   private readonly wordIds = new Map<string, number>();
+  /** Characters of the forms in wordIds: long hostile words must not make the cache hold gigabytes. */
+  private wordChars = 0;
   private wordSums = new Int32Array(4096 * 5);
   private wordLex: Array<Lexeme | null> = [];
   private wordFlagsOf = new Uint8Array(4096);
@@ -161,6 +163,7 @@ export class HashedLinearModel implements ContentModel {
     this.wordLex[id] = lexeme(form);
     this.wordFlagsOf[id] = wordFlags(form);
     this.wordIds.set(form, id);
+    this.wordChars += form.length;
     return id;
   }
 
@@ -178,7 +181,10 @@ export class HashedLinearModel implements ContentModel {
     if (this.buf.flags.length < tokens.length) this.buf.flags = new Uint8Array(tokens.length * 2);
     if (this.tokenIds.length < tokens.length) this.tokenIds = new Int32Array(tokens.length * 2);
     // Forget the words only between messages, so the ids of this message's tokens stay valid for strongest().
-    if (this.wordIds.size + tokens.length > 200_000) this.wordIds.clear();
+    if (this.wordIds.size + tokens.length > 200_000 || this.wordChars + text.folded.length > 4_000_000) {
+      this.wordIds.clear();
+      this.wordChars = 0;
+    }
     const flags = this.buf.flags;
     const ids = this.tokenIds;
     let grams = 0;

@@ -2,7 +2,7 @@
 // "rnicrosoft.com", "amazon.com.account-check.ru". A host that is not one of the brand's own
 // domains but whose letters read as the brand name is a strong impersonation signal.
 
-import { hostSuffixes } from './urls.js';
+import { DomainSet } from './domain-set.js';
 import { phraseTokens } from './normalise.js';
 
 export interface Brand {
@@ -10,7 +10,7 @@ export interface Brand {
   /** Canonical skeleton of the brand name, e.g. "paypal" -> "paypal" squeezed to "paypal". */
   skeleton: string;
   /** The brand's own registrable domains; links under them are genuine. */
-  domains: ReadonlySet<string>;
+  domains: DomainSet;
 }
 
 /**
@@ -29,13 +29,18 @@ export function skeletonOf(text: string): string {
 }
 
 export function makeBrand(name: string, domains: readonly string[]): Brand {
-  return { name, skeleton: skeletonOf(name), domains: new Set(domains.map((d) => d.toLowerCase())) };
+  return { name, skeleton: skeletonOf(name), domains: new DomainSet(domains) };
 }
+
+/**
+ * Longest host name DNS can resolve. A longer "host" is no link anyone can open, so its labels
+ * are not read one by one (a hostile one has thousands); the reading of the whole host still is.
+ */
+const MAX_DNS_NAME = 253;
 
 /** Returns the brand a host imitates, or null when the host is genuine or unrelated. */
 export function brandLookalike(hostUnicode: string, host: string, brands: readonly Brand[]): Brand | null {
   if (brands.length === 0) return null;
-  const suffixes = hostSuffixes(host);
   // Skeleton of everything left of the TLD, so "paypal.com.evil.ru" and "pay-pal-login.xyz" both count.
   const labels = hostUnicode.split('.').slice(0, -1);
   const bodies = skeletonsOf(labels.join(' '));
@@ -43,9 +48,10 @@ export function brandLookalike(hostUnicode: string, host: string, brands: readon
   let labelSkeletons: string[] | null = null;
   for (const brand of brands) {
     if (brand.skeleton.length < 4) continue;
-    if (suffixes.some((s) => brand.domains.has(s))) continue;
+    if (brand.domains.match(host) !== undefined) continue;
     if (bodies.some((b) => b.includes(brand.skeleton))) return brand;
     // One substituted letter in a label of the brand's length ("paypai", "arnazon").
+    if (host.length > MAX_DNS_NAME) continue;
     labelSkeletons ??= labels.map(skeletonOf);
     for (const sk of labelSkeletons) {
       if (sk.length === brand.skeleton.length && hamming1(sk, brand.skeleton)) return brand;

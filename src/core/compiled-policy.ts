@@ -5,6 +5,7 @@ import type { Action, Channel } from './types.js';
 import type { PhraseMatcher } from './phrase-matcher.js';
 import type { RegexSet } from './regex-set.js';
 import type { Brand } from './brands.js';
+import type { DomainSet } from './domain-set.js';
 import type { EvasionSignals, NormalisedText } from './normalise.js';
 
 export type RuleKind = 'phrase' | 'regex' | 'domain' | 'url' | 'sender' | 'evasion' | 'composite';
@@ -57,7 +58,7 @@ export interface CompiledPolicy {
   rules: readonly CompiledRule[];
   phrases: PhraseMatcher;
   regexes: RegexSet;
-  domainRules: ReadonlyArray<{ rule: number; list: ReadonlySet<string>; listName: string }>;
+  domainRules: ReadonlyArray<{ rule: number; list: DomainSet; listName: string }>;
   urlRules: ReadonlyArray<{ rule: number; feature: UrlFeature }>;
   senderRules: ReadonlyArray<{ rule: number; test: (from: string) => boolean }>;
   evasionRules: ReadonlyArray<{ rule: number; signal: keyof EvasionSignals; min: number }>;

@@ -5,7 +5,7 @@ import { uuidv7 } from './ids.js';
 import { ACTION_SEVERITY, type Action, type Decision, type Effect, type Evidence, type Message, type Reason } from './types.js';
 import type { CompiledPolicy, CompiledRule, UrlFeature } from './compiled-policy.js';
 import { normalise, originalSpan, type NormalisedText } from './normalise.js';
-import { extractUrls, hostSuffixes, type FoundUrl } from './urls.js';
+import { extractUrls, type FoundUrl } from './urls.js';
 import { brandLookalike } from './brands.js';
 
 /**
@@ -27,6 +27,15 @@ export interface ScreeningContext {
   /** Also report weight-0 building-block rules (pack tests use this). */
   includeHelperRules?: boolean;
 }
+
+/**
+ * Links examined one by one in a message (body and media together). Every link costs its own
+ * checks (lists, brand look-alikes, URL features), so without a bound a 10,000-character body of
+ * short links costs a thousand times one link. Ordinary messages carry a handful; a message with
+ * more is held for review with a reason saying so, so the links past the bound are never a way
+ * past the screen.
+ */
+export const MAX_LINKS = 32;
 
 const EXECUTABLE = /\.(?:apk|exe|scr|bat|cmd|msi|jar|vbs|ps1|dmg|pkg|ipa|xapk|hta|lnk)(?:[?#]|$)/i;
 
@@ -53,14 +62,19 @@ function urlEvidence(url: FoundUrl): Evidence {
   return e;
 }
 
-/** Leetspeak words outside links: "t.co/1jL4hi8" is a link path, not an attempt to hide a word. */
+/**
+ * Leetspeak words outside links: "t.co/1jL4hi8" is a link path, not an attempt to hide a word.
+ * Tokens and links both run in text order, so one walk over both finds which words lie in links.
+ */
 function leetOutsideLinks(text: NormalisedText, urls: readonly FoundUrl[]): number {
   if (urls.length === 0 || text.signals.leet === 0) return text.signals.leet;
   let count = 0;
+  let u = 0;
   for (const t of text.tokens) {
     if (t.leet !== true) continue;
     const at = originalSpan(text, t.start, t.end).start;
-    if (!urls.some((u) => at >= u.start && at < u.end)) count++;
+    while (u < urls.length && urls[u].end <= at) u++;
+    if (!(u < urls.length && at >= urls[u].start)) count++;
   }
   return count;
 }
@@ -126,7 +140,8 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
   policy.phrases.match(text, (h) => hit(h.rule, rules[h.rule].description, spanOf(h.start, h.end)));
   policy.regexes.match(text.folded, (h) => hit(h.rule, rules[h.rule].description, spanOf(h.start, h.end)));
 
-  const bodyUrls = extractUrls(text);
+  // One past the bound, to know that the bound was passed.
+  const bodyUrls = extractUrls(text, undefined, MAX_LINKS + 1);
   for (const r of policy.evasionRules) {
     const count = r.signal === 'leet' ? leetOutsideLinks(text, bodyUrls) : text.signals[r.signal];
     if (count >= r.min) hit(r.rule, `${rules[r.rule].description} (${count} found)`);
@@ -135,15 +150,18 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
   // Copy the body's links only when media links join them.
   const urls = message.mediaUrls === undefined ? bodyUrls : bodyUrls.slice();
   if (message.mediaUrls !== undefined) {
-    message.mediaUrls.forEach((u, i) => urls.push(...extractUrls(normalise(u), `mediaUrls[${i}]`)));
+    message.mediaUrls.forEach((u, i) => {
+      if (urls.length <= MAX_LINKS) urls.push(...extractUrls(normalise(u), `mediaUrls[${i}]`, MAX_LINKS + 1 - urls.length));
+    });
   }
+  // The first link left unchecked, as the evidence of the reason below.
+  const unchecked = urls.length > MAX_LINKS ? urls[MAX_LINKS] : undefined;
+  if (unchecked !== undefined) urls.length = MAX_LINKS;
   for (const url of urls) {
-    if (policy.domainRules.length > 0) {
-      const suffixes = hostSuffixes(url.host);
-      for (const d of policy.domainRules) {
-        const listed = suffixes.find((s) => d.list.has(s));
-        if (listed !== undefined) hit(d.rule, `${rules[d.rule].description}: ${listed} is on list ${d.listName}`, urlEvidence(url));
-      }
+    for (const d of policy.domainRules) {
+      if (hits.has(d.rule)) continue;
+      const listed = d.list.match(url.host);
+      if (listed !== undefined) hit(d.rule, `${rules[d.rule].description}: ${listed} is on list ${d.listName}`, urlEvidence(url));
     }
     for (const u of policy.urlRules) {
       if (hits.has(u.rule)) continue;
@@ -170,6 +188,13 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
   const reasons: Reason[] = [];
   for (const r of hits.values()) {
     if (ctx.includeHelperRules || r.weight !== 0 || r.action !== undefined || r.shadow) reasons.push(r);
+  }
+  if (unchecked !== undefined) {
+    reasons.push({
+      clause: 'integrity.bypass', rule: 'core.too-many-links', weight: 0, action: 'review',
+      detail: `more than ${MAX_LINKS} links: only the first ${MAX_LINKS} were checked, so a person reviews the message`,
+      evidence: urlEvidence(unchecked),
+    });
   }
 
   for (const model of policy.models) {

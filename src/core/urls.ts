@@ -61,18 +61,19 @@ function isIpv4(host: string): boolean {
   return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
 }
 
-export function extractUrls(n: NormalisedText, field?: string): FoundUrl[] {
+/** Links in the text, in order; with `limit`, the scan stops once that many are found. */
+export function extractUrls(n: NormalisedText, field?: string, limit = Infinity): FoundUrl[] {
   const text = n.folded;
   const found: FoundUrl[] = [];
   MAYBE_LINK.lastIndex = 0;
   let spot: RegExpExecArray | null;
   let scannedTo = 0;
-  while ((spot = MAYBE_LINK.exec(text)) !== null) {
+  while (found.length < limit && (spot = MAYBE_LINK.exec(text)) !== null) {
     let from = spot.index;
     while (from > scannedTo && !isSpace(text.charCodeAt(from - 1))) from--;
     let to = spot.index + spot[0].length;
     while (to < text.length && !isSpace(text.charCodeAt(to))) to++;
-    scanChunk(n, from, to, field, found);
+    scanChunk(n, from, to, field, found, limit);
     // The next spot is looked for after this chunk.
     scannedTo = to;
     MAYBE_LINK.lastIndex = to;
@@ -84,12 +85,12 @@ export function extractUrls(n: NormalisedText, field?: string): FoundUrl[] {
  * Candidates inside text[from, to), a run without white space: `from` follows white space (or the
  * start), so the scanner's look-behind reads the same there as in the whole text.
  */
-function scanChunk(n: NormalisedText, from: number, to: number, field: string | undefined, found: FoundUrl[]): void {
+function scanChunk(n: NormalisedText, from: number, to: number, field: string | undefined, found: FoundUrl[], limit: number): void {
   // A slice, so a chunk without a candidate does not send the scanner on through the rest of the text.
   const chunk = n.folded.slice(from, to);
   URL_CANDIDATE.lastIndex = 0;
   let m: RegExpExecArray | null;
-  while ((m = URL_CANDIDATE.exec(chunk)) !== null) {
+  while (found.length < limit && (m = URL_CANDIDATE.exec(chunk)) !== null) {
     const index = from + m.index;
     const [whole, scheme, user, hostRaw, portRaw] = m;
     let pathRaw = m[5] ?? '';
@@ -139,17 +140,4 @@ function scanChunk(n: NormalisedText, from: number, to: number, field: string | 
       ...(field !== undefined ? { field } : {}),
     });
   }
-}
-
-/** The host and each parent domain above it ("a.b.c.com" -> a.b.c.com, b.c.com, c.com). */
-export function hostSuffixes(host: string): string[] {
-  const out = [host];
-  let i = host.indexOf('.');
-  while (i >= 0) {
-    const rest = host.slice(i + 1);
-    if (rest.indexOf('.') < 0) break; // stop before the bare TLD
-    out.push(rest);
-    i = host.indexOf('.', i + 1);
-  }
-  return out;
 }

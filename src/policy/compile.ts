@@ -6,6 +6,7 @@ import { DOUBLED, PhraseMatcher, WILDCARD } from '../core/phrase-matcher.js';
 import { RegexSet, regexShapeError } from '../core/regex-set.js';
 import { phraseForms, phraseTokens } from '../core/normalise.js';
 import { makeBrand } from '../core/brands.js';
+import { DomainSet } from '../core/domain-set.js';
 import { expandPhrase } from './phrase-template.js';
 import { screen } from '../core/screen.js';
 import type { Channel, Message } from '../core/types.js';
@@ -164,7 +165,7 @@ export function compilePack(source: PackSource, options: CompileOptions): Compil
       case 'domain': {
         const list = source.lists.get(spec.list!);
         if (list === undefined) at(spec.source, `rule ${spec.id}: unknown list ${spec.list}`);
-        else domainRules.push({ rule: index, list, listName: spec.list! });
+        else domainRules.push({ rule: index, list: new DomainSet(list), listName: spec.list! });
         break;
       }
       case 'url':

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { screen } from '../../src/core/screen.js';
+import { MAX_LINKS, screen } from '../../src/core/screen.js';
 import { loadPack } from '../../src/policy/load-pack.js';
 import { policyFrom, msg } from '../helpers.js';
 
@@ -202,4 +202,23 @@ rules:
   const spam = screen(msg('URGENT! You have WON a FREE prize, call 09061701461 to claim'), { policy: def });
   assert.equal(spam.action, 'block');
   assert.equal(spam.reasons.find((r) => r.weight < 0), undefined);
+});
+
+test('default pack: links past the per-message bound are no way past the screen', () => {
+  const { policy: def } = loadPack();
+  const harmless = Array.from({ length: MAX_LINKS }, (_, i) => `https://example${i}.com/a`).join(' ');
+  // The known-bad link comes after every link that is checked one by one.
+  const d = screen(msg(`${harmless} https://bit.ly/x`), { policy: def });
+  const r = d.reasons.find((x) => x.rule === 'core.too-many-links');
+  assert.ok(r, 'more links than the bound is itself a reason');
+  assert.equal(r.clause, 'integrity.bypass');
+  assert.equal(r.evidence?.text, 'https://bit.ly/x', 'the evidence is the first link left unchecked');
+  assert.notEqual(d.action, 'allow');
+  // Within the bound, every link is checked and no such reason is given.
+  const within = screen(msg(`${harmless.split(' ').slice(1).join(' ')} https://bit.ly/x`), { policy: def });
+  assert.equal(within.reasons.find((x) => x.rule === 'core.too-many-links'), undefined);
+  assert.ok(within.reasons.find((x) => x.rule === 'link.public-shortener'), 'the last link within the bound is checked');
+  // Media URLs count towards the bound too.
+  const media = screen(msg(harmless, { channel: 'mms', mediaUrls: ['https://example.org/p.jpg'] }), { policy: def });
+  assert.equal(media.reasons.find((x) => x.rule === 'core.too-many-links')?.evidence?.field, 'mediaUrls[0]');
 });

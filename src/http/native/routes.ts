@@ -1,4 +1,5 @@
-// The native API: screening (one message or a batch of up to 1,000), decisions, consent. Every
+// The native API: screening (one message, or a batch of up to 1,000 messages and 1,000,000
+// characters screened in time slices so other requests are served meanwhile), decisions, consent. Every
 // route authenticates with the customer's credentials (HTTP Basic, like the Twilio API) and sees
 // only that customer's data: the customer is taken from the credentials, never from the body.
 
@@ -11,9 +12,24 @@ import { newSid, type Principal } from '../credentials.js';
 import type { Gateway } from '../gateway.js';
 import { appSid } from '../twilio/message-map.js';
 import { endOfLoopTurn } from '../reply-coalescing.js';
+import { inSlices } from './batch.js';
 import { consentEventSchema, decisionRecordSchema, decisionSchema, errorSchema, messageSchema } from './schemas.js';
 
 export const MAX_BATCH = 1000;
+/**
+ * Characters of message bodies and media URLs in one batch. Screening costs about the text's
+ * length, so this bounds a batch's work where the count alone does not (1,000 bodies of 10,000
+ * characters are ten million characters): 1,000 messages of 1,000 characters each, or 100 of
+ * the longest bodies.
+ */
+export const MAX_BATCH_CHARS = 1_000_000;
+
+/** Characters that screening reads in one message. */
+function screenedChars(m: Message): number {
+  let n = m.body?.length ?? 0;
+  if (m.mediaUrls !== undefined) for (const u of m.mediaUrls) n += u.length;
+  return n;
+}
 
 class HttpError extends Error {
   constructor(readonly statusCode: number, message: string) {
@@ -67,11 +83,11 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
   app.post('/v1/screen', {
     schema: {
       tags: ['screening'],
-      summary: 'Screen one message, or a batch of up to 1,000 ({"messages": [...]})',
+      summary: 'Screen one message, or a batch of up to 1,000 messages and 1,000,000 characters ({"messages": [...]})',
       security,
       body: {
         type: 'object',
-        description: 'A message, or {"messages": [message, ...]} with 1 to 1,000 messages.',
+        description: 'A message, or {"messages": [message, ...]} with 1 to 1,000 messages holding at most 1,000,000 characters of bodies and media URLs together (more: 413).',
         properties: { ...messageSchema.properties, messages: { type: 'array', items: messageSchema, minItems: 1, maxItems: MAX_BATCH } },
       },
       response: {
@@ -91,7 +107,13 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
     if (Array.isArray(body.messages)) {
       // Every message is checked before any is screened: a batch is refused whole, and a refused
       // batch leaves no decisions counted that were never answered.
-      const results = body.messages.map((m, i) => messageOf(m, p, i)).map(screenOne);
+      const messages = body.messages.map((m, i) => messageOf(m, p, i));
+      let chars = 0;
+      for (const m of messages) chars += screenedChars(m);
+      if (chars > MAX_BATCH_CHARS) {
+        throw new HttpError(413, `batch holds ${chars.toLocaleString('en-US')} characters of bodies and media URLs; the limit is ${MAX_BATCH_CHARS.toLocaleString('en-US')}: send it as several batches`);
+      }
+      const results = await inSlices(messages, screenOne);
       const waits = results.map((r) => gw.decisions.record(r.decision, r.message, customer, gw.options.awaitDecisionLog)).filter((w) => w !== null);
       if (waits.length > 0) await Promise.all(waits);
       if (gw.options.coalesceReplies) await endOfLoopTurn();
