@@ -5,13 +5,11 @@
 // node:cluster (src/cluster/primary.ts) and each worker runs startGateway on the shared port.
 
 import cluster from 'node:cluster';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { WorkerMetrics } from './cluster/metrics.js';
 import { loadConfig, type WardenConfig } from './config.js';
+import { adminToken } from './admin-token.js';
 import { openStores, type OpenedStores } from './store/open-stores.js';
 import { StateProjection } from './state/projection.js';
 import { startRetentionJob } from './store/retention.js';
@@ -67,29 +65,6 @@ export async function seedDemo(stores: Stores, sinkBaseUrl: string): Promise<boo
   return wrote;
 }
 
-/** The admin token: WARDEN_ADMIN_TOKEN, else one generated once and kept in dataDir/admin-token. */
-export function adminToken(config: WardenConfig, env: NodeJS.ProcessEnv = process.env): string {
-  if (env.WARDEN_ADMIN_TOKEN) return env.WARDEN_ADMIN_TOKEN;
-  const file = join(config.dataDir, 'admin-token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(config.dataDir, { recursive: true });
-  const token = randomBytes(24).toString('base64url');
-  // Written whole under a temporary name, then linked into place: link() fails when the file
-  // exists, so with several processes starting at once one token wins and every process reads it.
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, token + '\n', { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  try {
-    linkSync(tmp, file);
-    return token;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    return readFileSync(file, 'utf8').trim();
-  } finally {
-    unlinkSync(tmp);
-  }
-}
-
 export interface ServeOptions {
   config?: WardenConfig;
   packDir?: string;
@@ -112,7 +87,7 @@ export interface RunningGateway {
 
 export async function startGateway(opts: ServeOptions = {}): Promise<RunningGateway> {
   const config = opts.config ?? loadConfig();
-  const baseLog = opts.logger === false ? pino({ level: 'silent' }) : (opts.logger ?? pino({ level: process.env.WARDEN_LOG_LEVEL ?? 'info' }));
+  const baseLog = opts.logger === false ? pino({ level: 'silent' }) : (opts.logger ?? pino({ level: config.logLevel ?? 'info' }));
   // A cluster worker (`warden serve --workers N`): every log line carries the worker id (and pino's pid).
   const worker = cluster.isWorker && cluster.worker !== undefined ? cluster.worker.id : undefined;
   const log = worker !== undefined ? baseLog.child({ worker }) : baseLog;
@@ -150,7 +125,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
     options: {
       sink: demo,
       adminToken: adminToken(config),
-      ...(process.env.WARDEN_PUBLIC_URL ? { publicUrl: process.env.WARDEN_PUBLIC_URL } : {}),
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
       ...(config.sendLimit !== undefined ? { customerSendLimit: config.sendLimit } : {}),
       ...(config.statusCallbackRetryMs !== undefined ? { statusCallbackRetryMs: config.statusCallbackRetryMs } : {}),
       ...(config.statusCallbackLeaseMs !== undefined ? { statusCallbackLeaseMs: config.statusCallbackLeaseMs } : {}),

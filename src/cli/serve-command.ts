@@ -1,14 +1,16 @@
-// `warden serve` and `warden customers …`: thin adapters over src/serve.ts and the tenancy
-// operations the admin API uses.
+// `warden serve`, `warden config` and `warden customers …`: thin adapters over src/serve.ts, the
+// declared settings (src/config.ts) and the tenancy operations the admin API uses.
 
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { effectiveConfig, processConfig } from '../config.js';
 import { openStores } from '../store/open-stores.js';
 import { serveForever } from '../serve.js';
 import { TenancyError, createCustomer, issueCredential, redacted, updateCustomer, type CustomerInput } from '../http/admin/tenancy.js';
 
-function configArgs(o: { port?: string; host?: string; dataDir?: string; config?: string }): string[] {
+function configArgs(o: { port?: string; host?: string; dataDir?: string; config?: string; publicUrl?: string; workers?: string }): string[] {
   const a: string[] = [];
+  if (o.publicUrl !== undefined) a.push('--public-url', o.publicUrl);
+  if (o.workers !== undefined) a.push('--workers', o.workers);
   if (o.port !== undefined) a.push('--port', o.port);
   if (o.host !== undefined) a.push('--host', o.host);
   if (o.dataDir !== undefined) a.push('--data-dir', o.dataDir);
@@ -32,13 +34,20 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
     .option('--public-url <url>', 'URL at which providers reach this gateway (webhook signatures)')
     .option('--workers <n>', 'gateway processes sharing the port: a number or "auto" (one per core) (WARDEN_WORKERS, default 1); more than 1 needs --no-sink')
     .action(async (o: { port?: string; host?: string; dataDir?: string; config?: string; pack: string; sink: boolean; publicUrl?: string; workers?: string }) => {
-      const config = loadConfig(process.env, [...configArgs(o), ...(o.workers !== undefined ? ['--workers', o.workers] : [])]);
-      await serveForever({ config, packDir: o.pack, demo: o.sink, gateway: o.publicUrl ? { publicUrl: o.publicUrl } : {} });
+      await serveForever({ config: processConfig(configArgs(o)), packDir: o.pack, demo: o.sink });
+    });
+
+  withConfigOptions(program.command('config'))
+    .description('print the effective configuration (environment, file and flags), secrets masked')
+    .option('--workers <n>', 'as for serve')
+    .option('--public-url <url>', 'as for serve')
+    .action((o: { port?: string; host?: string; dataDir?: string; config?: string; publicUrl?: string; workers?: string }) => {
+      process.stdout.write(JSON.stringify(effectiveConfig(processConfig(configArgs(o))), null, 2) + '\n');
     });
 
   const customers = program.command('customers').description('manage customers and their credentials');
   const run = (f: (stores: Awaited<ReturnType<typeof openStores>>) => Promise<unknown>) => async (o: { port?: string; host?: string; dataDir?: string; config?: string }) => {
-    const stores = await openStores(loadConfig(process.env, configArgs(o)), { log: () => undefined });
+    const stores = await openStores(processConfig(configArgs(o)), { log: () => undefined });
     try {
       const out = await f(stores);
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');
