@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import { WorkerMetrics } from './cluster/metrics.js';
 import { loadConfig, type WardenConfig } from './config.js';
 import { adminToken } from './admin-token.js';
+import { WorkerIpc } from './cluster/ipc.js';
 import { openStores, type OpenedStores } from './store/open-stores.js';
 import { StateProjection } from './state/projection.js';
 import { startRetentionJob } from './store/retention.js';
@@ -96,7 +97,10 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   // Without Redis, a worker takes counters and change notifications from the primary over IPC.
   // The PostgreSQL pool size is the machine's: the workers share it.
   const storeConfig = workers > 1 ? { ...config, poolSize: Math.max(2, Math.ceil(config.poolSize / workers)) } : config;
-  const stores = await openStores(storeConfig, { log: (m) => log.info({ component: 'store' }, m), ipc: worker !== undefined });
+  const stores = await openStores(storeConfig, {
+    log: (m) => log.info({ component: 'store' }, m),
+    ...(worker !== undefined ? { machineShared: () => new WorkerIpc() } : {}),
+  });
   const projection = new StateProjection(
     { consent: stores.consent, enforcement: stores.enforcement, changes: stores.changes, recipientSecret: stores.recipientSecret, onCommitted: (h) => stores.onCommitted(h) },
     { pollIntervalMs: config.pollIntervalMs, log: (m) => log.warn({ component: 'state' }, m) },
