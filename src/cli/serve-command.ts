@@ -45,20 +45,31 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
       process.stdout.write(JSON.stringify(effectiveConfig(processConfig(configArgs(o))), null, 2) + '\n');
     });
 
+  registerCustomerCommands(program);
+}
+
+type ConfigFlags = { port?: string; host?: string; dataDir?: string; config?: string };
+type Run = (f: (stores: Awaited<ReturnType<typeof openStores>>) => Promise<unknown>) => (o: ConfigFlags) => Promise<void>;
+
+/** Runs one customers subcommand on the stores the flags select and prints its result as JSON. */
+const run: Run = (f) => async (o) => {
+  const stores = await openStores(processConfig(configArgs(o)), { log: () => undefined });
+  try {
+    const out = await f(stores);
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  } catch (e) {
+    process.stderr.write(`warden: ${(e as Error).message}\n`);
+    process.exitCode = e instanceof TenancyError && e.statusCode === 404 ? 3 : 1;
+  } finally {
+    await stores.close();
+  }
+};
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+/** `warden customers list|add|show|update|credential|revoke`, on the stores the configuration selects. */
+function registerCustomerCommands(program: Command): void {
   const customers = program.command('customers').description('manage customers and their credentials');
-  const run = (f: (stores: Awaited<ReturnType<typeof openStores>>) => Promise<unknown>) => async (o: { port?: string; host?: string; dataDir?: string; config?: string }) => {
-    const stores = await openStores(processConfig(configArgs(o)), { log: () => undefined });
-    try {
-      const out = await f(stores);
-      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-    } catch (e) {
-      process.stderr.write(`warden: ${(e as Error).message}\n`);
-      process.exitCode = e instanceof TenancyError && e.statusCode === 404 ? 3 : 1;
-    } finally {
-      await stores.close();
-    }
-  };
-  const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
   withConfigOptions(customers.command('list')).description('list customers').action((o) => run(async (s) => (await s.tenancy.listCustomers()).map(redacted))(o));
 
@@ -91,6 +102,28 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
     return redacted(c);
   })(o));
 
+  registerCustomerUpdate(customers);
+
+  withConfigOptions(customers.command('credential'))
+    .description('issue a credential (the secret is printed once)')
+    .argument('<id>', 'customer')
+    .option('--api-key', 'an SK… API key (default: the account auth token)')
+    .option('--end-user <id>', 'end user (e.g. subaccount SID) the credential acts as')
+    .action((id: string, o: { apiKey?: boolean; endUser?: string; dataDir?: string; config?: string }) => run(async (s) =>
+      issueCredential(s, id, { kind: o.apiKey ? 'api-key' : 'auth-token', ...(o.endUser ? { endUser: o.endUser } : {}) }))(o));
+
+  withConfigOptions(customers.command('revoke'))
+    .description('revoke a credential')
+    .argument('<credential-id>')
+    .action((cid: string, o) => run(async (s) => {
+      if ((await s.tenancy.getCredential(cid)) === null) throw new TenancyError(404, `no credential ${cid}`);
+      await s.tenancy.revokeCredential(cid, new Date().toISOString());
+      return { revoked: cid };
+    })(o));
+}
+
+/** `warden customers update`: given fields replace, settings merge. */
+function registerCustomerUpdate(customers: Command): void {
   withConfigOptions(customers.command('update'))
     .description('change a customer (given fields replace; settings merge)')
     .argument('<id>')
@@ -122,22 +155,5 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
       if (o.hashRecipients !== undefined) settings.hashRecipients = o.hashRecipients === 'true';
       if (Object.keys(settings).length > 0) patch.settings = settings;
       return redacted(await updateCustomer(s, id, patch));
-    })(o));
-
-  withConfigOptions(customers.command('credential'))
-    .description('issue a credential (the secret is printed once)')
-    .argument('<id>', 'customer')
-    .option('--api-key', 'an SK… API key (default: the account auth token)')
-    .option('--end-user <id>', 'end user (e.g. subaccount SID) the credential acts as')
-    .action((id: string, o: { apiKey?: boolean; endUser?: string; dataDir?: string; config?: string }) => run(async (s) =>
-      issueCredential(s, id, { kind: o.apiKey ? 'api-key' : 'auth-token', ...(o.endUser ? { endUser: o.endUser } : {}) }))(o));
-
-  withConfigOptions(customers.command('revoke'))
-    .description('revoke a credential')
-    .argument('<credential-id>')
-    .action((cid: string, o) => run(async (s) => {
-      if ((await s.tenancy.getCredential(cid)) === null) throw new TenancyError(404, `no credential ${cid}`);
-      await s.tenancy.revokeCredential(cid, new Date().toISOString());
-      return { revoked: cid };
     })(o));
 }
