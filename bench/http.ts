@@ -93,7 +93,6 @@ async function gatewayMain(): Promise<void> {
   const { DEFAULT_CONFIG } = await import('../src/config.js');
   const { pino } = await import('pino');
   const workers = Number(process.env.BENCH_WORKERS ?? 1);
-  process.env.WARDEN_ADMIN_TOKEN = 'bench';
   const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
   // The sink upstream listens on loopback, which the egress policy refuses unless allowed.
   const gateway = { rateLimit: false as const, customerSendLimit: false as const, defaultMetrics: true, egressAllow: ['127.0.0.1/32'] };
@@ -111,12 +110,12 @@ async function gatewayMain(): Promise<void> {
     const port = await freePort();
     process.env.BENCH_PORT = String(port);
     process.env.BENCH_DATA_DIR = dataDir;
-    void serveForever({ config: { ...DEFAULT_CONFIG, dataDir, port, host: '127.0.0.1', workers }, demo: false, gateway, logger });
+    void serveForever({ config: { ...DEFAULT_CONFIG, dataDir, port, host: '127.0.0.1', workers, adminToken: 'bench' }, demo: false, gateway, logger });
     await waitReady(`http://127.0.0.1:${port}/readyz`);
     process.send?.({ port, sink: sinkPort } satisfies Ports);
   } else {
     const dataDir = process.env.BENCH_DATA_DIR!;
-    await serveForever({ config: { ...DEFAULT_CONFIG, dataDir, port: Number(process.env.BENCH_PORT), host: '127.0.0.1', workers }, demo: false, gateway, logger });
+    await serveForever({ config: { ...DEFAULT_CONFIG, dataDir, port: Number(process.env.BENCH_PORT), host: '127.0.0.1', workers, adminToken: 'bench' }, demo: false, gateway, logger });
   }
 }
 

@@ -5,13 +5,12 @@
 // node:cluster (src/cluster/primary.ts) and each worker runs startGateway on the shared port.
 
 import cluster from 'node:cluster';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { WorkerMetrics } from './cluster/metrics.js';
 import { loadConfig, type WardenConfig } from './config.js';
+import { adminToken, sinkToken } from './installation-tokens.js';
+import { WorkerIpc } from './cluster/ipc.js';
 import { openStores, type OpenedStores } from './store/open-stores.js';
 import { StateProjection } from './state/projection.js';
 import { startRetentionJob } from './store/retention.js';
@@ -66,41 +65,6 @@ export async function seedDemo(stores: TenancyStores, sinkBaseUrl: string, sinkT
   return wrote;
 }
 
-/** The admin token: WARDEN_ADMIN_TOKEN, else one generated once and kept in dataDir/admin-token. */
-export function adminToken(config: WardenConfig, env: NodeJS.ProcessEnv = process.env): string {
-  return env.WARDEN_ADMIN_TOKEN || keptToken(config, 'admin-token');
-}
-
-/**
- * The built-in sink's token: WARDEN_SINK_TOKEN, else one generated once and kept in
- * dataDir/sink-token, so the demo customer seeded with it keeps reaching the sink after a restart.
- */
-export function sinkToken(config: WardenConfig, env: NodeJS.ProcessEnv = process.env): string {
-  return env.WARDEN_SINK_TOKEN || keptToken(config, 'sink-token');
-}
-
-/** A random token kept in dataDir/`name` (mode 0600), created by the first process that needs it. */
-function keptToken(config: WardenConfig, name: string): string {
-  const file = join(config.dataDir, name);
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(config.dataDir, { recursive: true });
-  const token = randomBytes(24).toString('base64url');
-  // Written whole under a temporary name, then linked into place: link() fails when the file
-  // exists, so with several processes starting at once one token wins and every process reads it.
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, token + '\n', { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  try {
-    linkSync(tmp, file);
-    return token;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    return readFileSync(file, 'utf8').trim();
-  } finally {
-    unlinkSync(tmp);
-  }
-}
-
 /**
  * A demo customer seeded earlier (by a process with another sink token, or before the sink had
  * one) whose upstream is this process's own sink gets this sink's token: no other token opens it.
@@ -136,7 +100,7 @@ export interface RunningGateway {
 
 export async function startGateway(opts: ServeOptions = {}): Promise<RunningGateway> {
   const config = opts.config ?? loadConfig();
-  const baseLog = opts.logger === false ? pino({ level: 'silent' }) : (opts.logger ?? pino({ level: process.env.WARDEN_LOG_LEVEL ?? 'info' }));
+  const baseLog = opts.logger === false ? pino({ level: 'silent' }) : (opts.logger ?? pino({ level: config.logLevel ?? 'info' }));
   // A cluster worker (`warden serve --workers N`): every log line carries the worker id (and pino's pid).
   const worker = cluster.isWorker && cluster.worker !== undefined ? cluster.worker.id : undefined;
   const log = worker !== undefined ? baseLog.child({ worker }) : baseLog;
@@ -145,7 +109,10 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   // Without Redis, a worker takes counters and change notifications from the primary over IPC.
   // The PostgreSQL pool size is the machine's: the workers share it.
   const storeConfig = workers > 1 ? { ...config, poolSize: Math.max(2, Math.ceil(config.poolSize / workers)) } : config;
-  const stores = await openStores(storeConfig, { log: (m) => log.info({ component: 'store' }, m), ipc: worker !== undefined });
+  const stores = await openStores(storeConfig, {
+    log: (m) => log.info({ component: 'store' }, m),
+    ...(worker !== undefined ? { machineShared: () => new WorkerIpc() } : {}),
+  });
   const projection = new StateProjection(
     { consent: stores.consent, enforcement: stores.enforcement, changes: stores.changes, recipientSecret: stores.recipientSecret, onCommitted: (h) => stores.onCommitted(h) },
     { pollIntervalMs: config.pollIntervalMs, log: (m) => log.warn({ component: 'state' }, m) },
@@ -175,7 +142,7 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
     options: {
       sink: demo,
       adminToken: adminToken(config),
-      ...(process.env.WARDEN_PUBLIC_URL ? { publicUrl: process.env.WARDEN_PUBLIC_URL } : {}),
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
       ...(config.sendLimit !== undefined ? { customerSendLimit: config.sendLimit } : {}),
       ...(config.statusCallbackRetryMs !== undefined ? { statusCallbackRetryMs: config.statusCallbackRetryMs } : {}),
       ...(config.statusCallbackLeaseMs !== undefined ? { statusCallbackLeaseMs: config.statusCallbackLeaseMs } : {}),

@@ -1,6 +1,6 @@
 // The classifier's quality figures on labelled rows, from a per-row "flagged" decision (any
 // label at or above its operating point for the model alone; action >= review for a pipeline).
-// The same function produces the figures stored in the model file, stated in the README and
+// The same function produces the figures stored in the model file, stated in docs/classifier.md and
 // checked by the quality gate.
 
 import type { DatasetId } from './data.js';
@@ -33,7 +33,7 @@ function rate(rows: readonly ScoredRow[], pred: (r: ScoredRow) => boolean): numb
 
 const r4 = (x: number) => Math.round(x * 10000) / 10000;
 
-/** Headline figures by dataset. Keys are stable: the README and the quality gate name them. */
+/** Headline figures by dataset. Keys are stable: docs/classifier.md and the quality gate name them. */
 export function computeFigures(rows: readonly ScoredRow[]): Figures {
   const f: Figures = {};
   const of = (d: DatasetId, label?: string) => rows.filter((r) => r.dataset === d && (label === undefined || r.label === label));

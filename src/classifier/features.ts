@@ -323,6 +323,7 @@ function writtenInCapitals(text: NormalisedText, tok: { start: number; end: numb
  * Extracts the hashed features of `text` into `buf` (reset first). With `explainMode`, also
  * records each feature's span in `folded` (for evidence) and, when `true`, a readable name.
  */
+// eslint-disable-next-line max-lines-per-function, limits/max-lines-per-function -- one pass over the words on the hot path: every feature family reads the same per-word state, which split functions would have to pass between them
 export function extractFeatures(text: NormalisedText, bits: number, buf: FeatureBuffer, explainMode: boolean | 'spans' = false, charNgrams = true, lexFilled = false): number {
   // 'spans': spans only (decision evidence); true: spans and readable names (tests, debugging).
   const explain = explainMode !== false;

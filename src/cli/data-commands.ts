@@ -3,7 +3,7 @@
 
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { osUser, processConfig } from '../config.js';
 import { canonicalAddress } from '../core/phone-number.js';
 import { openStores } from '../store/open-stores.js';
 import type { DataSubject } from '../store/types.js';
@@ -49,7 +49,7 @@ function subjectOf(opts: DataOpts): DataSubject {
 }
 
 async function withStores<T>(opts: DataOpts, fn: (s: Awaited<ReturnType<typeof openStores>>) => Promise<T>): Promise<T> {
-  const stores = await openStores(loadConfig(process.env, argvOf(opts)));
+  const stores = await openStores(processConfig(argvOf(opts)));
   try {
     return await fn(stores);
   } finally {
@@ -78,7 +78,7 @@ export function registerDataCommands(program: Command): void {
   storageOptions(data.command('erase'))
     .description('erase everything held about the subject (opt-outs are kept as keyed-hash suppressions)')
     .option('--yes', 'confirm the erasure')
-    .option('--actor <name>', 'who asked, for the audit log', process.env.USER ?? 'cli')
+    .option('--actor <name>', 'who asked, for the audit log', osUser() ?? 'cli')
     .action(async (opts: DataOpts) => {
       const subject = subjectOf(opts);
       if (opts.yes !== true) throw new Error('erasure cannot be undone: add --yes to confirm');

@@ -1,14 +1,16 @@
-// `warden serve` and `warden customers …`: thin adapters over src/serve.ts and the tenancy
-// operations the admin API uses.
+// `warden serve`, `warden config` and `warden customers …`: thin adapters over src/serve.ts, the
+// declared settings (src/config.ts) and the tenancy operations the admin API uses.
 
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { effectiveConfig, processConfig } from '../config.js';
 import { openStores } from '../store/open-stores.js';
 import { serveForever } from '../serve.js';
 import { TenancyError, createCustomer, issueCredential, redacted, updateCustomer, type CustomerInput } from '../http/admin/tenancy.js';
 
-function configArgs(o: { port?: string; host?: string; dataDir?: string; config?: string }): string[] {
+function configArgs(o: { port?: string; host?: string; dataDir?: string; config?: string; publicUrl?: string; workers?: string }): string[] {
   const a: string[] = [];
+  if (o.publicUrl !== undefined) a.push('--public-url', o.publicUrl);
+  if (o.workers !== undefined) a.push('--workers', o.workers);
   if (o.port !== undefined) a.push('--port', o.port);
   if (o.host !== undefined) a.push('--host', o.host);
   if (o.dataDir !== undefined) a.push('--data-dir', o.dataDir);
@@ -32,24 +34,42 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
     .option('--public-url <url>', 'URL at which providers reach this gateway (webhook signatures)')
     .option('--workers <n>', 'gateway processes sharing the port: a number or "auto" (one per core) (WARDEN_WORKERS, default 1); more than 1 needs --no-sink')
     .action(async (o: { port?: string; host?: string; dataDir?: string; config?: string; pack: string; sink: boolean; publicUrl?: string; workers?: string }) => {
-      const config = loadConfig(process.env, [...configArgs(o), ...(o.workers !== undefined ? ['--workers', o.workers] : [])]);
-      await serveForever({ config, packDir: o.pack, demo: o.sink, gateway: o.publicUrl ? { publicUrl: o.publicUrl } : {} });
+      await serveForever({ config: processConfig(configArgs(o)), packDir: o.pack, demo: o.sink });
     });
 
+  withConfigOptions(program.command('config'))
+    .description('print the effective configuration (environment, file and flags), secrets masked')
+    .option('--workers <n>', 'as for serve')
+    .option('--public-url <url>', 'as for serve')
+    .action((o: { port?: string; host?: string; dataDir?: string; config?: string; publicUrl?: string; workers?: string }) => {
+      process.stdout.write(JSON.stringify(effectiveConfig(processConfig(configArgs(o))), null, 2) + '\n');
+    });
+
+  registerCustomerCommands(program);
+}
+
+type ConfigFlags = { port?: string; host?: string; dataDir?: string; config?: string };
+type Run = (f: (stores: Awaited<ReturnType<typeof openStores>>) => Promise<unknown>) => (o: ConfigFlags) => Promise<void>;
+
+/** Runs one customers subcommand on the stores the flags select and prints its result as JSON. */
+const run: Run = (f) => async (o) => {
+  const stores = await openStores(processConfig(configArgs(o)), { log: () => undefined });
+  try {
+    const out = await f(stores);
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  } catch (e) {
+    process.stderr.write(`warden: ${(e as Error).message}\n`);
+    process.exitCode = e instanceof TenancyError && e.statusCode === 404 ? 3 : 1;
+  } finally {
+    await stores.close();
+  }
+};
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+/** `warden customers list|add|show|update|credential|revoke`, on the stores the configuration selects. */
+function registerCustomerCommands(program: Command): void {
   const customers = program.command('customers').description('manage customers and their credentials');
-  const run = (f: (stores: Awaited<ReturnType<typeof openStores>>) => Promise<unknown>) => async (o: { port?: string; host?: string; dataDir?: string; config?: string }) => {
-    const stores = await openStores(loadConfig(process.env, configArgs(o)), { log: () => undefined });
-    try {
-      const out = await f(stores);
-      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-    } catch (e) {
-      process.stderr.write(`warden: ${(e as Error).message}\n`);
-      process.exitCode = e instanceof TenancyError && e.statusCode === 404 ? 3 : 1;
-    } finally {
-      await stores.close();
-    }
-  };
-  const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
   withConfigOptions(customers.command('list')).description('list customers').action((o) => run(async (s) => (await s.tenancy.listCustomers()).map(redacted))(o));
 
@@ -86,6 +106,28 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
     return redacted(c);
   })(o));
 
+  registerCustomerUpdate(customers);
+
+  withConfigOptions(customers.command('credential'))
+    .description('issue a credential (the secret is printed once)')
+    .argument('<id>', 'customer')
+    .option('--api-key', 'an SK… API key (default: the account auth token)')
+    .option('--end-user <id>', 'end user (e.g. subaccount SID) the credential acts as')
+    .action((id: string, o: { apiKey?: boolean; endUser?: string; dataDir?: string; config?: string }) => run(async (s) =>
+      issueCredential(s, id, { kind: o.apiKey ? 'api-key' : 'auth-token', ...(o.endUser ? { endUser: o.endUser } : {}) }))(o));
+
+  withConfigOptions(customers.command('revoke'))
+    .description('revoke a credential')
+    .argument('<credential-id>')
+    .action((cid: string, o) => run(async (s) => {
+      if ((await s.tenancy.getCredential(cid)) === null) throw new TenancyError(404, `no credential ${cid}`);
+      await s.tenancy.revokeCredential(cid, new Date().toISOString());
+      return { revoked: cid };
+    })(o));
+}
+
+/** `warden customers update`: given fields replace, settings merge. */
+function registerCustomerUpdate(customers: Command): void {
   withConfigOptions(customers.command('update'))
     .description('change a customer (given fields replace; settings merge)')
     .argument('<id>')
@@ -121,22 +163,5 @@ export function registerServeCommands(program: Command, defaultPack: string): vo
       if (o.refusalMode !== undefined) settings.refusalMode = o.refusalMode as 'sync' | 'async';
       if (Object.keys(settings).length > 0) patch.settings = settings;
       return redacted(await updateCustomer(s, id, patch));
-    })(o));
-
-  withConfigOptions(customers.command('credential'))
-    .description('issue a credential (the secret is printed once)')
-    .argument('<id>', 'customer')
-    .option('--api-key', 'an SK… API key (default: the account auth token)')
-    .option('--end-user <id>', 'end user (e.g. subaccount SID) the credential acts as')
-    .action((id: string, o: { apiKey?: boolean; endUser?: string; dataDir?: string; config?: string }) => run(async (s) =>
-      issueCredential(s, id, { kind: o.apiKey ? 'api-key' : 'auth-token', ...(o.endUser ? { endUser: o.endUser } : {}) }))(o));
-
-  withConfigOptions(customers.command('revoke'))
-    .description('revoke a credential')
-    .argument('<credential-id>')
-    .action((cid: string, o) => run(async (s) => {
-      if ((await s.tenancy.getCredential(cid)) === null) throw new TenancyError(404, `no credential ${cid}`);
-      await s.tenancy.revokeCredential(cid, new Date().toISOString());
-      return { revoked: cid };
     })(o));
 }

@@ -13,9 +13,9 @@
 
 import cluster, { type Worker } from 'node:cluster';
 import { pino, type Logger } from 'pino';
-import { loadConfig, describeConfig } from '../config.js';
+import { loadConfig, describeConfig, type WardenConfig } from '../config.js';
 import { openStores } from '../store/open-stores.js';
-import { adminToken, type ServeOptions } from '../serve.js';
+import { adminToken } from '../installation-tokens.js';
 import { PrimarySharedState } from './ipc.js';
 import { PrimaryMetrics } from './metrics.js';
 
@@ -29,15 +29,22 @@ export interface PrimaryOptions {
   shutdownTimeoutMs?: number;
 }
 
+/** What the primary needs of `warden serve`'s options (src/serve.ts ServeOptions has these). */
+export interface PrimaryServeOptions {
+  config?: WardenConfig;
+  demo?: boolean;
+  logger?: Logger | false;
+}
+
 export const DEMO_SINK_REFUSAL = 'the built-in demo sink (/sink) keeps its messages in the memory of one process and cannot be shared '
   + 'by several workers: run `warden serve --workers N --no-sink` with customers whose upstream is a real API '
   + '(or a separate sink), or run the demo with --workers 1';
 
-export async function runPrimary(opts: ServeOptions, p: PrimaryOptions = {}): Promise<void> {
+export async function runPrimary(opts: PrimaryServeOptions, p: PrimaryOptions = {}): Promise<void> {
   const config = opts.config ?? loadConfig();
   const n = config.workers;
   if (opts.demo ?? true) throw new Error(`--workers ${n}: ${DEMO_SINK_REFUSAL}`);
-  const log: Logger = (opts.logger === false ? pino({ level: 'silent' }) : (opts.logger ?? pino({ level: process.env.WARDEN_LOG_LEVEL ?? 'info' }))).child({ role: 'primary' });
+  const log: Logger = (opts.logger === false ? pino({ level: 'silent' }) : (opts.logger ?? pino({ level: config.logLevel ?? 'info' }))).child({ role: 'primary' });
   const backoffMs = p.backoffMs ?? 100;
   const maxBackoffMs = p.maxBackoffMs ?? 10_000;
   const stableAfterMs = p.stableAfterMs ?? 10_000;
@@ -82,7 +89,7 @@ export async function runPrimary(opts: ServeOptions, p: PrimaryOptions = {}): Pr
   const prepared = await openStores(config, { log: (m) => log.info({ component: 'store' }, m) });
   const location = prepared.location;
   await prepared.close();
-  if (process.env.WARDEN_ADMIN_TOKEN === undefined || process.env.WARDEN_ADMIN_TOKEN === '') adminToken(config);
+  if (config.adminToken === undefined) adminToken(config);
   if (stopping) { maybeDone(); return; }
 
   const shared = config.redisUrl === undefined ? new PrimarySharedState(live) : null;

@@ -7,7 +7,7 @@
 // that costs the writer tens of microseconds of CPU. Sent in a burst (libuv's check phase, which
 // runs right after the poll phase that read the requests) the client stays awake across the
 // burst. Under light load a turn holds one request and the delay is nil; under load it is at
-// most one turn's work. Measured with `npm run bench:http` (README).
+// most one turn's work. Measured with `npm run bench:http` (docs/performance.md).
 
 let turn: Promise<void> | null = null;
 

@@ -85,6 +85,7 @@ function senderTest(spec: RuleSpec): (from: string) => boolean {
   }
 }
 
+// eslint-disable-next-line max-lines-per-function, limits/max-lines-per-function -- one pass that checks and compiles every rule so that all of a pack's problems are reported together; each rule kind is a few lines of its switch
 export function compilePack(source: PackSource, options: CompileOptions): CompiledPolicy {
   const problems: PackProblem[] = [];
   const at = (loc: SourceLocation, message: string) => problems.push({ ...loc, message });

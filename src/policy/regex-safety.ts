@@ -4,16 +4,15 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { RegexSafetyCheck } from './compile.js';
+import { regexCacheDir } from '../config.js';
 
 const CACHE_VERSION = 'recheck-4.5:u:v1';
 
 function cacheFile(): string {
-  const dir = process.env.WARDEN_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'warden');
-  return join(dir, 'regex-safety.json');
+  return join(regexCacheDir(), 'regex-safety.json');
 }
 
 let memory: Map<string, string | null> | null = null;

@@ -2,7 +2,8 @@
 //   databaseUrl unset  -> SQLite in dataDir (created on first start), counters and channel in process
 //   databaseUrl set    -> PostgreSQL (pooled); with redisUrl, counters and change channel in Redis
 // In a worker of `warden serve --workers N` without Redis, counters, sketches and the change
-// channel are the primary process's, reached over the cluster IPC channel (src/cluster/ipc.ts).
+// channel are the primary process's, reached over the cluster IPC channel: the caller passes
+// them in (machineShared; src/cluster/ipc.ts), so the stores do not depend on the cluster.
 // Appends of consent and enforcement events are announced after commit: to this node's projection
 // synchronously (before the caller is acknowledged) and to every node through the change channel.
 
@@ -32,11 +33,14 @@ export interface OpenedStores extends StorageLayer {
 export interface OpenOptions {
   log?: (msg: string) => void;
   /**
-   * This process is a cluster worker: without Redis, take counters, sketches and the change
-   * channel from the primary over IPC instead of in process.
+   * This process is a cluster worker: without Redis, counters, sketches and the change channel
+   * are the ones this returns (the primary's, over IPC) instead of in process.
    */
-  ipc?: boolean;
+  machineShared?: () => MachineShared;
 }
+
+/** What the workers of one machine share without Redis (src/cluster/ipc.ts WorkerIpc). */
+export interface MachineShared { counters: Counters; sketches: Sketches; changes: ChangeChannel }
 
 type Core = Omit<StorageLayer, 'kind' | 'counters' | 'sketches' | 'changes' | 'close' | 'recipientSecret' | 'secrets'> & {
   close(): Promise<void>;
@@ -46,26 +50,25 @@ type Core = Omit<StorageLayer, 'kind' | 'counters' | 'sketches' | 'changes' | 'c
 
 type Shared = { counters: Counters; sketches: Sketches; changes: ChangeChannel; closeShared: () => Promise<void>; countersScope: CountersScope };
 
-async function localShared(ipc: boolean): Promise<Shared> {
-  if (ipc) {
-    const { WorkerIpc } = await import('../cluster/ipc.js');
-    const w = new WorkerIpc();
+function localShared(machine: OpenOptions['machineShared']): Shared {
+  if (machine !== undefined) {
+    const w = machine();
     return { counters: w.counters, sketches: w.sketches, changes: w.changes, closeShared: async () => undefined, countersScope: 'machine' };
   }
   return { counters: new MemoryCounters(), sketches: new MemorySketches(), changes: new MemoryChangeChannel(), closeShared: async () => undefined, countersScope: 'process' };
 }
 
-async function openDurable(config: WardenConfig, log: (m: string) => void, ipc: boolean): Promise<{ kind: 'sqlite' | 'postgres'; location: string; core: Core } & Shared> {
+async function openDurable(config: WardenConfig, log: (m: string) => void, machine: OpenOptions['machineShared']): Promise<{ kind: 'sqlite' | 'postgres'; location: string; core: Core } & Shared> {
   if (config.databaseUrl === undefined) {
     const s = new SqliteStores(openSqliteDatabase(config.dataDir));
-    return { kind: 'sqlite', location: s.db.name, core: s, ...(await localShared(ipc)) };
+    return { kind: 'sqlite', location: s.db.name, core: s, ...localShared(machine) };
   }
   const { PostgresStores } = await import('./postgres/postgres-stores.js');
   const pg = await PostgresStores.open(config.databaseUrl, { poolSize: config.poolSize, schema: config.databaseSchema });
   const location = `${redactUrl(config.databaseUrl)} (schema ${config.databaseSchema})`;
   if (config.redisUrl === undefined) {
-    log(`PostgreSQL without Redis: counters and change channel are per node${ipc ? ' (shared by this node\'s workers through the primary process)' : ''} (fine for one node; set WARDEN_REDIS_URL for several)`);
-    return { kind: 'postgres', location, core: pg, ...(await localShared(ipc)) };
+    log(`PostgreSQL without Redis: counters and change channel are per node${machine !== undefined ? ' (shared by this node\'s workers through the primary process)' : ''} (fine for one node; set WARDEN_REDIS_URL for several)`);
+    return { kind: 'postgres', location, core: pg, ...localShared(machine) };
   }
   const { RedisShared } = await import('./redis/redis-shared.js');
   const redis = await RedisShared.open(config.redisUrl, { log, prefix: config.redisPrefix });
@@ -74,7 +77,7 @@ async function openDurable(config: WardenConfig, log: (m: string) => void, ipc: 
 
 export async function openStores(config: WardenConfig, opts: OpenOptions = {}): Promise<OpenedStores> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`warden store: ${m}\n`));
-  const { kind, location, core, counters, sketches, changes, closeShared, countersScope } = await openDurable(config, log, opts.ipc === true);
+  const { kind, location, core, counters, sketches, changes, closeShared, countersScope } = await openDurable(config, log, opts.machineShared);
   const recipientSecret = config.recipientKeySecret ?? (await core.metaGetOrSet('recipient-key', newRecipientSecret));
   core.recipientSecret = recipientSecret;
   const secrets = new SecretBox(config.secretKey ?? (await core.metaGetOrSet('secret-key', newInstallationKey)));

@@ -31,9 +31,8 @@ export function sinkTokenOf(gw: RunningGateway): string {
 }
 
 export async function startFixture(options: Partial<GatewayOptions> = {}): Promise<Fixture> {
-  process.env.WARDEN_ADMIN_TOKEN = ADMIN;
   const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-http-')), 'data');
-  const gw = await startGateway({ config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200 }, port: 0, demo: true, logger: false, gateway: { defaultMetrics: false, ...options } });
+  const gw = await startGateway({ config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200, adminToken: ADMIN }, port: 0, demo: true, logger: false, gateway: { defaultMetrics: false, ...options } });
   const sinkToken = sinkTokenOf(gw);
   const c = await createCustomer(gw.stores, { id: 'other', upstream: { baseUrl: `${gw.url}/sink`, authToken: sinkToken }, senders: ['+15005550009'] });
   const cred = await issueCredential(gw.stores, 'other', { kind: 'auth-token' });

@@ -22,10 +22,7 @@ const demoAuth = 'Basic ' + Buffer.from(`${DEMO.accountSid}:${DEMO.authToken}`).
 
 describe('review hold survives a restart of the gateway', () => {
   const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-review-')), 'data');
-  const start = () => {
-    process.env.WARDEN_ADMIN_TOKEN = ADMIN;
-    return startGateway({ config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200 }, port: 0, demo: true, logger: false, gateway: { defaultMetrics: false, egressAllow: ALLOW_LOOPBACK } });
-  };
+  const start = () => startGateway({ config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200, adminToken: ADMIN }, port: 0, demo: true, logger: false, gateway: { defaultMetrics: false, egressAllow: ALLOW_LOOPBACK } });
   let gw: RunningGateway | undefined;
   let receiver: CallbackReceiver;
   let cbUrl = '';

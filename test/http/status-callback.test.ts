@@ -134,7 +134,7 @@ describe('status callbacks for held messages', () => {
     const r = await receiver((n) => (n === 1 ? 503 : 200));
     const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-callback-')), 'data');
     const start = (gateway: Partial<GatewayOptions>) => startGateway({
-      config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200 }, port: 0, demo: true, logger: false,
+      config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200, adminToken: ADMIN }, port: 0, demo: true, logger: false,
       gateway: { defaultMetrics: false, statusCallbackPollMs: POLL_MS, egressAllow: ALLOW_LOOPBACK, ...gateway },
     });
     const first = await start({ statusCallbackRetryMs: [400] });

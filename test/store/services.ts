@@ -1,6 +1,6 @@
 // Where the PostgreSQL + Redis half of the tests finds its services. In CI (CI set) an unset or
 // unreachable service is a FAILURE; on a developer machine without WARDEN_TEST_DATABASE_URL and
-// WARDEN_TEST_REDIS_URL that half is skipped with a message saying how to run it (see README).
+// WARDEN_TEST_REDIS_URL that half is skipped with a message saying how to run it (see docs/storage.md#tests).
 
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';

@@ -193,6 +193,32 @@ function withQuery(url: string, query: string): string {
   return url + (url.includes('?') ? '&' : '?') + query;
 }
 
+/** What the app answered, read for screening and for the answer to the provider. */
+function readAnswer(res: Awaited<ReturnType<FetchTwiml>>, proxy: TwimlProxy, customerId: string, claims: TokenClaims, callSid: string | undefined):
+  { kind: ProxiedDocument['kind']; content: TwimlContent; answer: { type: string; body: string | Buffer } } | { unreadable: string } {
+  const type = (res.contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (type.startsWith('audio/')) {
+    // Audio played as is: nothing to read but where it comes from.
+    if (res.body.length > MAX_AUDIO_BYTES) return { unreadable: 'audio larger than Warden relays' };
+    return { kind: 'audio', content: { text: '', urls: [claims.url], documentUrls: [], numbers: [] }, answer: { type, body: res.body } };
+  }
+  if (type === 'text/plain') {
+    const text = res.body.toString('utf8');
+    if (text.length > TWIML_DOCUMENT_LIMIT) return { unreadable: 'text longer than the provider reads' };
+    return { kind: 'text', content: { text: text.replace(/\s+/g, ' ').trim(), urls: [], documentUrls: [], numbers: [] }, answer: { type, body: text } };
+  }
+  if (type === '' || type === 'text/xml' || type === 'application/xml' || type === 'text/html') {
+    // Warden answers only what it read: a document it cannot parse is never passed on, since the
+    // provider's parser might read it differently.
+    const tree = parseTwiml(res.body.toString('utf8'), TWIML_DOCUMENT_LIMIT);
+    if (isTwimlError(tree)) return { unreadable: `${tree.error}: ${tree.detail}` };
+    const content = contentOfTree(tree);
+    proxy.rewriteDocument(tree, customerId, claims.url, callSid !== undefined ? { ref: callSid, bound: true } : claims);
+    return { kind: 'twiml', content, answer: { type: 'text/xml', body: serializeTwiml(tree) } };
+  }
+  return { unreadable: `content type ${type} is not TwiML` };
+}
+
 /** Registers `GET|POST /twilio/twiml/{customerId}/{token}`. */
 export function registerTwimlProxy(app: FastifyInstance, proxy: TwimlProxy, deps: TwimlProxyDeps): void {
   const appToken = deps.appToken ?? ((c: CustomerRecord) => c.upstream.authToken);
@@ -254,34 +280,9 @@ export function registerTwimlProxy(app: FastifyInstance, proxy: TwimlProxy, deps
       return reply.code(502).type('text/plain').send(`the application answered ${res.status}`);
     }
 
-    const type = (res.contentType ?? '').split(';')[0].trim().toLowerCase();
-    let kind: ProxiedDocument['kind'];
-    let content: TwimlContent;
-    let answer: { type: string; body: string | Buffer };
-    if (type.startsWith('audio/')) {
-      // Audio played as is: nothing to read but where it comes from.
-      if (res.body.length > MAX_AUDIO_BYTES) return unreadable(req, reply, customerId, 'audio larger than Warden relays');
-      kind = 'audio';
-      content = { text: '', urls: [claims.url], documentUrls: [], numbers: [] };
-      answer = { type, body: res.body };
-    } else if (type === 'text/plain') {
-      kind = 'text';
-      const text = res.body.toString('utf8');
-      if (text.length > TWIML_DOCUMENT_LIMIT) return unreadable(req, reply, customerId, 'text longer than the provider reads');
-      content = { text: text.replace(/\s+/g, ' ').trim(), urls: [], documentUrls: [], numbers: [] };
-      answer = { type, body: text };
-    } else if (type === '' || type === 'text/xml' || type === 'application/xml' || type === 'text/html') {
-      kind = 'twiml';
-      // Warden answers only what it read: a document it cannot parse is never passed on, since the
-      // provider's parser might read it differently.
-      const tree = parseTwiml(res.body.toString('utf8'), TWIML_DOCUMENT_LIMIT);
-      if (isTwimlError(tree)) return unreadable(req, reply, customerId, `${tree.error}: ${tree.detail}`);
-      content = contentOfTree(tree);
-      proxy.rewriteDocument(tree, customerId, claims.url, callSid !== undefined ? { ref: callSid, bound: true } : claims);
-      answer = { type: 'text/xml', body: serializeTwiml(tree) };
-    } else {
-      return unreadable(req, reply, customerId, `content type ${type} is not TwiML`);
-    }
+    const read = readAnswer(res, proxy, customerId, claims, callSid);
+    if ('unreadable' in read) return unreadable(req, reply, customerId, read.unreadable);
+    const { kind, content, answer } = read;
 
     let verdict: { allow: boolean; decisionId?: string };
     try {
