@@ -3,7 +3,7 @@
 // cache, decision log, metrics, the one outbound client and the upstream client on it). Messages
 // held for review live in the review queue of the durable store (stores.review), shared by every node.
 
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CompiledPolicy } from '../core/compiled-policy.js';
@@ -22,6 +22,8 @@ import { RelaySigner } from './twilio/relay-signing.js';
 import { JobScheduler } from './scheduler.js';
 import { StatusCallbackOutbox } from './twilio/status-callback.js';
 import { UpstreamClient } from './twilio/upstream.js';
+import { TwimlProxy } from './twilio/twiml-proxy.js';
+import { CachedContentTemplates } from './twilio/content-template.js';
 
 export interface GatewayOptions {
   /** Bearer token for the admin API (`/v1/admin/*`, `/v1/review/*`); absent disables it. */
@@ -128,6 +130,13 @@ export class Gateway {
   /** The mounted sink's client (see the constructor); null without the sink. */
   readonly sinkEgress: EgressClient | null;
   readonly upstream: UpstreamClient;
+  /**
+   * Rewrites calls' Url so the provider fetches their TwiML through Warden (docs/calls.md); null
+   * without a public URL, since the provider can reach Warden only there.
+   */
+  readonly twimlProxy: TwimlProxy | null;
+  /** Content API templates (ContentSid), cached, fetched through the egress client. */
+  readonly contentTemplates: CachedContentTemplates;
   decisions!: DecisionLog;
   /** Status callbacks for settled held items, owed durably (see status-callback.ts). */
   callbacks!: StatusCallbackOutbox;
@@ -158,6 +167,19 @@ export class Gateway {
     // The mounted sink stands in for the provider, which calls Warden's provider webhooks: its own
     // client may reach this process under /twilio only (status callbacks), nothing else of it.
     this.sinkEgress = this.options.sink ? new EgressClient({ policy, ownPrefix: '/twilio', connections: 16 }) : null;
+    // The proxy's tokens must verify on every node: its key derives from the installation's
+    // recipient key, which every node of an installation shares.
+    const installationKey = deps.stores.recipientSecret ?? randomBytes(32).toString('base64url');
+    this.twimlProxy = this.options.publicUrl !== undefined
+      ? new TwimlProxy({ key: createHmac('sha256', installationKey).update('warden twiml proxy').digest(), publicUrl: this.options.publicUrl })
+      : null;
+    this.contentTemplates = new CachedContentTemplates({
+      fetch: async (url, headers) => {
+        const res = await this.egress.request(url, { headers, operation: 'content-api', timeoutMs: 5_000, maxBytes: 256 * 1024, overflow: 'fail' });
+        return { status: res.status, body: res.body.toString('utf8') };
+      },
+      onError: (err, customer, sid) => this.log?.warn({ err, customer, contentSid: sid }, 'content template unavailable; screening the variables'),
+    });
   }
 
   private server: Server | null = null;

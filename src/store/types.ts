@@ -163,6 +163,11 @@ export interface CustomerSettings {
    * 30007 on fetch and in a status callback.
    */
   refusalMode?: 'sync' | 'async';
+  /**
+   * Rewrite the `Url` of calls to Warden's TwiML proxy, so the TwiML the provider fetches is
+   * screened (docs/calls.md). Default on; needs the gateway's public URL.
+   */
+  twimlProxy?: boolean;
 }
 
 export interface CredentialRecord {

@@ -30,6 +30,7 @@ const customerSchema = {
         bodyRetentionDays: { type: 'integer' }, decisionRetentionDays: { type: 'integer' }, hashRecipients: { type: 'boolean' },
         helpReply: { type: 'string' }, stopReply: { type: 'string' }, allowedCountries: { type: 'array', items: { type: 'string' } },
         signingSecret: { type: 'string', maxLength: 200, description: 'Secret relays to the app are signed with (X-Twilio-Signature); default: the customer\'s auth token. Write-only (shown as ********); empty removes it.' },
+        twimlProxy: { type: 'boolean', description: "Rewrite calls' Url to Warden's TwiML proxy so the app's TwiML is screened (default true; needs WARDEN_PUBLIC_URL)" },
         refusalMode: { type: 'string', enum: ['sync', 'async'], description: "How a content refusal (30007) reaches the customer's apps: a 400 (sync, default) or accepted then failed (async)" },
       },
     },

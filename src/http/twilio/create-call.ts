@@ -11,10 +11,12 @@ import { authenticate } from './authenticate.js';
 import { callScreenable } from './call-content.js';
 import type { AccountRequest } from './create-message.js';
 import { formFields, isForm } from './form.js';
-import { checkParams, forwardedForm, paramSpec } from './form-params.js';
+import { forwardedCallFields } from './call-proxy.js';
+import { encodeForm } from './upstream.js';
+import { checkParams, paramSpec } from './form-params.js';
 import { TWILIO_OAI_SUBSET } from './oai-subset.js';
 import { TwilioRefusal, twilioHandler } from './refusal.js';
-import { first } from './resources.js';
+import { first, type FormFields } from './resources.js';
 import { screenAndSend } from './send-screening.js';
 
 const PARAMS = paramSpec(Object.keys(TWILIO_OAI_SUBSET.CreateCall.request.properties), ['StatusCallbackEvent', 'RecordingStatusCallbackEvent']);
@@ -46,6 +48,12 @@ export function createCall(gw: Gateway) {
       timestamp: new Date().toISOString(),
     };
     if (principal.endUser !== undefined) message.endUser = principal.endUser;
-    return screenAndSend(gw, req, reply, { kind: 'call', principal, accountSid: req.params.AccountSid, fields, form: forwardedForm(fields), message });
+    return screenAndSend(gw, req, reply, { kind: 'call', principal, accountSid: req.params.AccountSid, fields, ...forwarded(gw, principal.customer, fields, message.id), message });
   });
+}
+
+/** What is forwarded upstream: the screened parameters, the call's URLs pointed at the TwiML proxy. */
+function forwarded(gw: Gateway, customer: Parameters<typeof forwardedCallFields>[1], fields: FormFields, sid: string): { form: string; forwardFields: FormFields } {
+  const forwardFields = forwardedCallFields(gw, customer, fields, sid, false);
+  return { form: encodeForm(forwardFields), forwardFields };
 }

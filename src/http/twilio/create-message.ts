@@ -14,6 +14,7 @@ import { TWILIO_OAI_SUBSET } from './oai-subset.js';
 import { TwilioRefusal, twilioHandler } from './refusal.js';
 import { all, first } from './resources.js';
 import { screenAndSend } from './send-screening.js';
+import { templatedMessageText } from './content-template.js';
 
 const PARAMS = paramSpec(Object.keys(TWILIO_OAI_SUBSET.CreateMessage.request.properties), ['MediaUrl', 'PersistentAction']);
 
@@ -40,13 +41,21 @@ export function createMessage(gw: Gateway) {
     // Screened (opt-outs, countries) by the number in its one canonical form.
     const recipient = canonicalRecipient(to, sender);
     if (recipient === null) throw new TwilioRefusal('invalidTo', `"${to.slice(0, 40)}"`);
+    // A template's words are screened filled in (or the variables alone when the template is unknown).
+    let screened = body;
+    const contentSid = first(fields, 'ContentSid');
+    if (contentSid) {
+      const t = await templatedMessageText(gw.contentTemplates, principal.customer, contentSid, first(fields, 'ContentVariables'));
+      if ('error' in t) throw new TwilioRefusal('contentVariablesInvalid', t.error);
+      screened = [body, t.text].filter((x) => x !== '').join('\n');
+    }
     const message: Message = {
       id: newSid(media.length > 0 ? 'MM' : 'SM'),
       customer: principal.customer.id,
       channel: media.length > 0 ? 'mms' : 'sms',
       from: sender,
       to: recipient,
-      body,
+      body: screened,
       timestamp: new Date().toISOString(),
     };
     if (principal.endUser !== undefined) message.endUser = principal.endUser;

@@ -15,10 +15,12 @@
 //   deletions           DELETE  PASSTHROUGH_DELETES                              passed through
 //   message feedback    POST    /Messages/{Sid}/Feedback.json                    Outcome only, passed through
 //   provider webhooks   POST    /twilio/inbound/{customerId}, /twilio/status/{customerId}
+//   TwiML proxy         GET|POST /twilio/twiml/{customerId}/{token} (calls' Url, when a public URL is set)
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Gateway } from '../gateway.js';
 import { INVALID_PATH } from './canonical-path.js';
+import { registerCallProxy } from './call-proxy.js';
 import { createCall } from './create-call.js';
 import { createMessage } from './create-message.js';
 import { fetchResource } from './fetch-resource.js';
@@ -87,6 +89,8 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
 
   app.post('/twilio/inbound/:customerId', { schema: webhookSchema('Incoming-message webhook: verifies X-Twilio-Signature, applies STOP/START/HELP keywords, answers TwiML, relays to the customer webhook'), bodyLimit: TWILIO_BODY_LIMIT }, inboundWebhook(gw));
   app.post('/twilio/status/:customerId', { schema: webhookSchema('Status-callback webhook: verifies X-Twilio-Signature and relays the status to the customer webhook'), bodyLimit: TWILIO_BODY_LIMIT }, statusWebhook(gw));
+
+  registerCallProxy(app, gw);
 
   // Deny by default: the rest of the prefix answers Twilio's error JSON, never the upstream.
   app.all('/2010-04-01', hidden, notInTable);

@@ -27,6 +27,8 @@ export interface SendRequest {
   /** The parameters as checked; forwarded re-encoded as `form`. */
   fields: FormFields;
   form: string;
+  /** The parameters forwarded when they are not the screened ones (a call's URLs pointed at the TwiML proxy). */
+  forwardFields?: FormFields;
   message: Message;
   /** MessagingServiceSid, when the app gave one beside From: it must be registered too. */
   service?: string;
@@ -118,7 +120,7 @@ export async function screenAndSend(gw: Gateway, req: FastifyRequest, reply: Fas
   if (decision.action === 'review') {
     const held: HeldItemInput = {
       sid: message.id, kind, customer: customer.id, accountSid: send.accountSid, fields: { ...fields },
-      raw: statusUrl !== null ? upstreamForm(fields, statusUrl) : send.form, decision, heldAt: acceptedAt,
+      raw: statusUrl !== null ? upstreamForm(send.forwardFields ?? fields, statusUrl) : send.form, decision, heldAt: acceptedAt,
     };
     if (principal.endUser !== undefined) held.endUser = principal.endUser;
     const cb = first(fields, 'StatusCallback');
@@ -142,7 +144,7 @@ export async function screenAndSend(gw: Gateway, req: FastifyRequest, reply: Fas
     method: 'POST',
     path: `/2010-04-01/Accounts/${UpstreamClient.accountSid(customer)}/${kind === 'message' ? 'Messages' : 'Calls'}.json`,
     contentType: 'application/x-www-form-urlencoded',
-    body: statusUrl !== null ? upstreamForm(fields, statusUrl) : send.form,
+    body: statusUrl !== null ? upstreamForm(send.forwardFields ?? fields, statusUrl) : send.form,
     accept: 'application/json',
   });
   // The upstream's SID is the app's: recorded so the decision names it and status callbacks find the app's URL.

@@ -57,7 +57,7 @@ export interface TwimlProxyDeps {
   fetchTwiml: FetchTwiml;
   screen: ScreenTwiml;
   /** Token the app checks our X-Twilio-Signature with (default: the customer's upstream auth token, as for relayed webhooks). */
-  appToken?: (customer: CustomerRecord) => string | undefined;
+  appToken?: (customer: CustomerRecord) => string | undefined | Promise<string | undefined>;
   /** Called for each answer with its outcome (metrics, logs). */
   onOutcome?: (outcome: ProxyOutcome, customerId: string) => void;
 }
@@ -263,7 +263,7 @@ export function registerTwimlProxy(app: FastifyInstance, proxy: TwimlProxy, deps
     const url = isGet ? withQuery(claims.url, query) : claims.url;
     const form = isGet ? '' : rawForm(req.body) || encodeForm(params);
     const headers: Record<string, string> = { 'user-agent': 'TwilioProxy/1.1', accept: 'text/xml, application/xml, text/plain, audio/*' };
-    const token = appToken(customer);
+    const token = await appToken(customer);
     if (token) headers['x-twilio-signature'] = computeSignature(token, url, isGet ? {} : params);
     if (!isGet) headers['content-type'] = 'application/x-www-form-urlencoded';
     let res: Awaited<ReturnType<FetchTwiml>>;

@@ -8,7 +8,9 @@ import type { Gateway } from '../gateway.js';
 import { authenticate } from './authenticate.js';
 import { callScreenable } from './call-content.js';
 import { formFields, isForm } from './form.js';
-import { checkParams, forwardedForm, paramSpec } from './form-params.js';
+import { forwardedCallFields } from './call-proxy.js';
+import { encodeForm } from './upstream.js';
+import { checkParams, paramSpec } from './form-params.js';
 import { TwilioRefusal, twilioHandler } from './refusal.js';
 import { first } from './resources.js';
 import { refusalFor, relay } from './send-screening.js';
@@ -40,7 +42,7 @@ export function updateCall(gw: Gateway) {
     const res = await gw.upstream.send({
       customer, operation: 'update-call', method: 'POST',
       path: `/2010-04-01/Accounts/${upstreamAccount(req.params.AccountSid, customer)}/Calls/${req.params.Sid}.json`,
-      contentType: 'application/x-www-form-urlencoded', body: forwardedForm(fields), accept: 'application/json',
+      contentType: 'application/x-www-form-urlencoded', body: encodeForm(forwardedCallFields(gw, customer, fields, req.params.Sid, true)), accept: 'application/json',
     });
     return relay(reply, res);
   });
