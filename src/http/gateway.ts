@@ -16,7 +16,7 @@ import type { SecretBox } from '../store/secret-box.js';
 import { Authenticator } from './credentials.js';
 import { DecisionLog, type MaskingOptions } from './decision-log.js';
 import { GatewayMetrics } from './metrics.js';
-import { EgressClient } from './egress/egress-client.js';
+import { EgressClient, type EgressClientOptions } from './egress/egress-client.js';
 import { EgressPolicy, type ListenAddress } from './egress/egress-policy.js';
 import { RelaySigner } from './twilio/relay-signing.js';
 import { JobScheduler } from './scheduler.js';
@@ -154,19 +154,17 @@ export class Gateway {
     this.metrics = new GatewayMetrics({ defaultMetrics: this.options.defaultMetrics });
     this.auth = new Authenticator(deps.stores.tenancy, this.options.credentialTtlMs);
     const policy = new EgressPolicy({ allow: this.options.egressAllow, self: () => this.listening() });
-    this.egress = new EgressClient({
-      policy,
-      ...(this.options.sink ? { ownPrefix: '/sink' } : {}),
-      observe: (e) => {
-        this.metrics.egress.inc({ operation: e.operation, outcome: e.outcome });
-        // Which address was refused and why is the operator's to see, never the app's.
-        if (e.detail !== undefined) this.log?.debug({ operation: e.operation, outcome: e.outcome, detail: e.detail }, 'outbound request without an answer');
-      },
-    });
+    const observe: NonNullable<EgressClientOptions['observe']> = (e) => {
+      this.metrics.egress.inc({ operation: e.operation, outcome: e.outcome });
+      // Which address was refused and why is the operator's to see, never the app's.
+      if (e.detail !== undefined) this.log?.debug({ operation: e.operation, outcome: e.outcome, detail: e.detail }, 'outbound request without an answer');
+    };
+    this.egress = new EgressClient({ policy, ...(this.options.sink ? { ownPrefix: '/sink' } : {}), observe });
     this.upstream = new UpstreamClient(this.egress, this.metrics);
     // The mounted sink stands in for the provider, which calls Warden's provider webhooks: its own
     // client may reach this process under /twilio only (status callbacks), nothing else of it.
-    this.sinkEgress = this.options.sink ? new EgressClient({ policy, ownPrefix: '/twilio', connections: 16 }) : null;
+    // Its requests are counted as every other outbound request is (operation sink-callback).
+    this.sinkEgress = this.options.sink ? new EgressClient({ policy, ownPrefix: '/twilio', connections: 16, observe }) : null;
     // The proxy's tokens must verify on every node: its key derives from the installation's
     // recipient key, which every node of an installation shares.
     const installationKey = deps.stores.recipientSecret ?? randomBytes(32).toString('base64url');

@@ -1,9 +1,10 @@
 // SSRF: outbound requests aimed at Warden's own network. A receiver listens on loopback; status
-// callbacks, the customer's upstream and the sink's callbacks aimed at it (in every notation of
-// the address, and by names that resolve to it) are refused by default, nothing reaches it, and
-// the app sees one coarse outcome; with the range allowed they arrive. Warden's own listening
-// socket stays refused even then, except the mounted sink under /sink. Real gateway on SQLite,
-// real sockets.
+// callbacks, the customer's upstream, relays of provider events and of the sink's callbacks (which
+// the sink posts to Warden's own /twilio/status URL) aimed at it (in every notation of the
+// address, and by names that resolve to it) are refused by default, nothing reaches it, and the
+// app sees one coarse outcome; with the range allowed they arrive. Warden's own listening socket
+// stays refused even then, except the mounted sink under /sink (and, for the sink's own client,
+// /twilio). Real gateway on SQLite, real sockets.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { lookup } from 'node:dns/promises';
 import { EgressClient, EgressError } from '../../src/http/egress/egress-client.js';
 import { EgressPolicy } from '../../src/http/egress/egress-policy.js';
 import { computeSignature } from '../../src/http/twilio/signature.js';
+import { newSid } from '../../src/http/credentials.js';
 import { ADMIN, ALLOW_LOOPBACK, DEMO, form, startFixture, type Fixture } from './helpers.js';
 
 // A body the default pack holds for review (examples/sample-messages.jsonl).
@@ -190,15 +192,43 @@ async function heldCallback(fx: Fixture, to: string, callbackUrl: string): Promi
   }
 }
 
-/** A provider status event for the tenant `other`, signed as the provider signs it; relayed to its webhookUrl. */
-async function relayStatus(fx: Fixture, webhookUrl: string): Promise<void> {
+/**
+ * A provider event for the tenant `other` (an incoming message), signed as the provider signs it;
+ * relayed to its webhookUrl. Returns the event's MessageSid.
+ */
+async function relayInbound(fx: Fixture, webhookUrl: string): Promise<string> {
   const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
   const put = await fx.gw.app.inject({ method: 'PUT', url: '/v1/admin/customers/other', headers: admin, payload: JSON.stringify({ webhookUrl }) });
   assert.equal(put.statusCode, 200, put.body);
-  const fields = { MessageSid: 'SM' + 'b'.repeat(32), MessageStatus: 'delivered', AccountSid: fx.other.accountSid };
-  const url = `${fx.gw.url}/twilio/status/other`;
+  const fields = { MessageSid: newSid('SM'), From: '+14155559000', To: '+15005550009', Body: 'Is the shop open today?', AccountSid: fx.other.accountSid };
+  const url = `${fx.gw.url}/twilio/inbound/other`;
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': computeSignature(fx.sinkToken, url, fields) }, body: form(fields) });
-  assert.equal(res.status, 204);
+  assert.equal(res.status, 200);
+  return fields.MessageSid;
+}
+
+/**
+ * Sends through the gateway's listening socket (the sink is given Warden's status URL on the host
+ * the app called, as a provider would be), with the app's StatusCallback; returns the SID.
+ */
+async function sendWithCallback(fx: Fixture, to: string, statusCallback: string): Promise<string> {
+  const res = await fetch(`${fx.gw.url}/2010-04-01/Accounts/${DEMO.accountSid}/Messages.json`, {
+    method: 'POST', headers: { authorization: fx.demoAuth, 'content-type': 'application/x-www-form-urlencoded' },
+    body: form({ To: to, From: DEMO.sender, Body: 'Your code is 123456', StatusCallback: statusCallback }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 201, text);
+  const sid = (JSON.parse(text) as { sid: string }).sid;
+  assert.match(sid, /^SM/);
+  return sid;
+}
+
+/** Warden's status-callback URL for one of the demo tenant's messages (`ws`: the SID Warden keeps it under). */
+const wardenStatusUrl = (fx: Fixture) => new RegExp(`^${fx.gw.url.replace(/[.]/g, '\\.')}/twilio/status/${DEMO.customer}\\?ws=SM[0-9a-f]{32}$`);
+
+/** The sink's callbacks for one message: where it posted them and what Warden answered. */
+function sinkCallbacks(fx: Fixture, sid: string): Array<{ url: string; status: string | undefined; answer: number | null }> {
+  return (fx.gw.app.sink?.callbacks ?? []).filter((c) => c.fields.MessageSid === sid).map((c) => ({ url: c.url, status: c.fields.MessageStatus as string | undefined, answer: c.status }));
 }
 
 async function egressCount(fx: Fixture, operation: string, outcome: string): Promise<number> {
@@ -243,23 +273,28 @@ describe('gateway egress: refused by default', () => {
     }
   });
 
-  it('the demo sink upstream on the gateway\'s own port still works; its callbacks to loopback are refused', async () => {
-    const sent = await fx.gw.app.inject({
-      method: 'POST', url: `/2010-04-01/Accounts/${DEMO.accountSid}/Messages.json`,
-      headers: { authorization: fx.demoAuth, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: form({ To: '+14155552002', From: DEMO.sender, Body: 'Your code is 123456', StatusCallback: `http://127.0.0.1:${r.port}/sink-cb` }),
-    });
-    assert.equal(sent.statusCode, 201, sent.body);
-    assert.match(sent.json().sid, /^SM/);
+  it('the demo sink upstream on the gateway\'s own port still works; its callbacks reach Warden, whose relays to loopback are refused', async () => {
+    const refusedBefore = await egressCount(fx, 'webhook-status', 'refused-by-policy');
+    const deliveredBefore = await egressCount(fx, 'sink-callback', 'delivered');
+    const sid = await sendWithCallback(fx, '+14155552002', `http://127.0.0.1:${r.port}/sink-cb`);
     const end = Date.now() + 2_000;
-    while (await egressCount(fx, 'sink-callback', 'refused-by-policy') < 2 && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
-    assert.equal(await egressCount(fx, 'sink-callback', 'refused-by-policy'), 2, 'sent and delivered, both refused');
+    while ((sinkCallbacks(fx, sid).filter((c) => c.answer !== null).length < 2 || await egressCount(fx, 'webhook-status', 'refused-by-policy') < refusedBefore + 2) && Date.now() < end) {
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    // The sink's own client reaches this process's /twilio prefix (and Warden accepts the callbacks)...
+    const cbs = sinkCallbacks(fx, sid);
+    assert.deepEqual(cbs.map((c) => [c.status, c.answer]), [['sent', 204], ['delivered', 204]]);
+    for (const c of cbs) assert.match(c.url, wardenStatusUrl(fx), 'the sink was given Warden\'s status URL');
+    assert.equal(await egressCount(fx, 'sink-callback', 'delivered'), deliveredBefore + 2);
+    // ...and Warden's relay of each to the app's StatusCallback on loopback is refused.
+    assert.equal(await egressCount(fx, 'webhook-status', 'refused-by-policy'), refusedBefore + 2, 'sent and delivered, both refused');
     assert.equal(r.hits.length, 0);
   });
 
   it('a provider event relayed to a webhookUrl on loopback reaches nothing', async () => {
-    await relayStatus(fx, `http://127.0.0.1:${r.port}/hook`);
-    assert.equal(await egressCount(fx, 'webhook-status', 'refused-by-policy'), 1);
+    const before = await egressCount(fx, 'webhook-inbound', 'refused-by-policy');
+    await relayInbound(fx, `http://127.0.0.1:${r.port}/hook`);
+    assert.equal(await egressCount(fx, 'webhook-inbound', 'refused-by-policy'), before + 1);
     assert.equal(r.hits.length, 0);
   });
 
@@ -303,21 +338,20 @@ describe('gateway egress: loopback allowed by the operator', () => {
     assert.equal(r.hits.length, before);
   });
 
-  it('the sink\'s callbacks reach an allowed receiver', async () => {
-    const sent = await fx.gw.app.inject({
-      method: 'POST', url: `/2010-04-01/Accounts/${DEMO.accountSid}/Messages.json`,
-      headers: { authorization: fx.demoAuth, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: form({ To: '+14155553002', From: DEMO.sender, Body: 'Your code is 123456', StatusCallback: `http://127.0.0.1:${r.port}/sink-cb` }),
-    });
-    assert.equal(sent.statusCode, 201, sent.body);
+  it('the sink\'s callbacks, relayed by Warden, reach an allowed receiver', async () => {
+    const sid = await sendWithCallback(fx, '+14155553002', `http://127.0.0.1:${r.port}/sink-cb`);
     const end = Date.now() + 2_000;
     while (r.hits.filter((h) => h.url === '/sink-cb').length < 2 && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
-    assert.deepEqual(r.hits.filter((h) => h.url === '/sink-cb').map((h) => new URLSearchParams(h.body).get('MessageStatus')), ['sent', 'delivered']);
+    const got = r.hits.filter((h) => h.url === '/sink-cb').map((h) => new URLSearchParams(h.body));
+    assert.deepEqual(got.map((p) => [p.get('MessageSid'), p.get('MessageStatus')]), [[sid, 'sent'], [sid, 'delivered']]);
+    const cbs = sinkCallbacks(fx, sid);
+    assert.equal(cbs.length, 2);
+    for (const c of cbs) assert.match(c.url, wardenStatusUrl(fx), 'the sink posted to Warden, not to the app');
   });
 
   it('a provider event is relayed to a webhookUrl in the allowed range', async () => {
-    await relayStatus(fx, `http://127.0.0.1:${r.port}/hook`);
-    assert.deepEqual(r.hits.filter((h) => h.url === '/hook').map((h) => new URLSearchParams(h.body).get('MessageStatus')), ['delivered']);
+    const sid = await relayInbound(fx, `http://127.0.0.1:${r.port}/hook`);
+    assert.deepEqual(r.hits.filter((h) => h.url === '/hook').map((h) => new URLSearchParams(h.body).get('MessageSid')), [sid]);
   });
 
   it('a customer upstream in the allowed range is reached', async () => {

@@ -11,7 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import twilio from 'twilio';
-import { DEFAULT_CONFIG } from '../../src/config.js';
+import { DEFAULT_CONFIG, loadConfig, type WardenConfig } from '../../src/config.js';
 import { startGateway } from '../../src/serve.js';
 import { freePort } from '../multinode/harness.js';
 import { messageFilter } from '../../src/http/sink/filters.js';
@@ -333,7 +333,7 @@ describe('warden serve and the sink token', () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-sink-')), 'data');
     // One port for all three starts: the demo customer's upstream is the sink at this URL.
     const port = await freePort();
-    const start = () => startGateway({ config: { ...DEFAULT_CONFIG, dataDir, port, pollIntervalMs: 200 }, port, demo: true, logger: false, gateway: { defaultMetrics: false } });
+    const start = (extra: Partial<WardenConfig> = {}) => startGateway({ config: { ...DEFAULT_CONFIG, dataDir, port, pollIntervalMs: 200, ...extra }, port, demo: true, logger: false, gateway: { defaultMetrics: false } });
     const send = async (url: string) => (await fetch(`${url}/2010-04-01/Accounts/${DEMO.accountSid}/Messages.json`, { method: 'POST', headers: { authorization: fx.demoAuth, 'content-type': 'application/x-www-form-urlencoded' }, body: form({ To: '+14155550160', From: DEMO.sender, Body: 'Your table is ready' }) })).status;
     const first = await start();
     const token = first.sinkToken;
@@ -343,18 +343,14 @@ describe('warden serve and the sink token', () => {
     const again = await start();
     assert.equal(again.sinkToken, token, 'the same data directory, the same token');
     await again.close();
-    process.env.WARDEN_SINK_TOKEN = 'configured-sink-token-for-this-test';
+    // WARDEN_SINK_TOKEN, read by the one reader of configuration.
+    const configured = await start({ sinkToken: loadConfig({ WARDEN_SINK_TOKEN: 'configured-sink-token-for-this-test' }).sinkToken });
     try {
-      const configured = await start();
-      try {
-        assert.equal(configured.sinkToken, 'configured-sink-token-for-this-test');
-        assert.equal((await configured.stores.tenancy.getCustomer(DEMO.customer))?.upstream.authToken, 'configured-sink-token-for-this-test', 'the demo customer seeded earlier now uses it');
-        assert.equal(await send(configured.url), 201, 'and still reaches the sink');
-      } finally {
-        await configured.close();
-      }
+      assert.equal(configured.sinkToken, 'configured-sink-token-for-this-test');
+      assert.equal((await configured.stores.tenancy.getCustomer(DEMO.customer))?.upstream.authToken, 'configured-sink-token-for-this-test', 'the demo customer seeded earlier now uses it');
+      assert.equal(await send(configured.url), 201, 'and still reaches the sink');
     } finally {
-      delete process.env.WARDEN_SINK_TOKEN;
+      await configured.close();
     }
   });
 });

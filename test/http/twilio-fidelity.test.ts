@@ -67,14 +67,16 @@ describe('a held message keeps its SID', () => {
     assert.notEqual(upstreamSid, m.sid);
     assert.ok(fx.gw.app.sink?.messages.has(upstreamSid), 'forwarded to the upstream');
 
+    // The upstream's status from here on: the sink moves its record on every few ms (queued, sent, delivered).
+    const upstreamStatus = (status: string) => ['queued', 'sent', 'delivered'].includes(status);
     const after1 = await client.messages(m.sid).fetch();
     assert.equal(after1.sid, m.sid, 'fetch after release answers under the same SID');
-    assert.equal(after1.status, 'queued', "the upstream's status");
+    assert.ok(upstreamStatus(after1.status), `the upstream's status, not Warden's (${after1.status})`);
     assert.equal(after1.numMedia, '1');
     assert.equal(after1.dateCreated.getTime(), m.dateCreated.getTime());
     assert.ok(!after1.uri.includes(upstreamSid));
     const listed = await client.messages.list({ limit: 50 });
-    assert.ok(listed.some((x) => x.sid === m.sid && x.status === 'queued'), 'listed under its SID after release');
+    assert.ok(listed.some((x) => x.sid === m.sid && upstreamStatus(x.status)), 'listed under its SID after release, with the upstream\'s status');
     assert.ok(!listed.some((x) => x.sid === upstreamSid), "the upstream's SID is never shown");
     assert.equal(listed.filter((x) => x.sid === m.sid).length, 1, 'listed once');
 

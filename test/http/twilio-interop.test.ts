@@ -164,6 +164,12 @@ const optedOut = async (to: string) => {
 describe('relays to the app validate with the app\'s own auth token (twilio.webhook, validateRequest)', () => {
   let app: TwilioApp;
   const hookUrl = () => `${app.url}/sms?tenant=demo`;
+  const statusUrl = () => `${app.url}/status?tenant=demo`;
+  /** The first `n` status callbacks the app received for a message (the provider sends them a few ms apart). */
+  const statuses = async (sid: string, n: number) => {
+    await until(() => app.requests.filter((r) => r.params.MessageSid === sid).length >= n);
+    return app.requests.filter((r) => r.params.MessageSid === sid);
+  };
   before(async () => {
     app = await startTwilioApp(DEMO.authToken, '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thanks, a person will answer</Message></Response>');
     await updateCustomer(fx.gw.stores, DEMO.customer, { webhookUrl: hookUrl() });
@@ -197,12 +203,19 @@ describe('relays to the app validate with the app\'s own auth token (twilio.webh
   });
 
   it('a status callback is relayed signed for the app', async () => {
-    const params = { MessageSid: newSid('SM'), MessageStatus: 'delivered', AccountSid: DEMO.accountSid, To: '+14155550172', From: DEMO.sender };
-    assert.equal((await provider(`/twilio/status/${DEMO.customer}`, params)).status, 204);
-    const got = app.requests.at(-1)!;
-    assert.deepEqual(got.params, params);
-    assert.equal(got.status, 200);
-    assert.ok(twilio.validateRequest(DEMO.authToken, got.signature!, hookUrl(), got.params));
+    // The provider (the sink) posts each status to Warden's URL for the message; Warden relays it to the app's StatusCallback.
+    const m = await client.messages.create({ to: '+14155550172', from: DEMO.sender, body: 'Your order has shipped', statusCallback: statusUrl() });
+    const got = await statuses(m.sid, 2);
+    assert.deepEqual(got.map((r) => r.params.MessageStatus), ['sent', 'delivered']);
+    const sunk = fx.gw.app.sink!.callbacks.filter((c) => c.fields.MessageSid === m.sid);
+    assert.equal(sunk.length, 2);
+    for (const [i, r] of got.entries()) {
+      assert.deepEqual(r.params, { ...sunk[i]!.fields, AccountSid: DEMO.accountSid }, 'the provider\'s fields, under the app\'s AccountSid');
+      assert.equal(r.path, '/status?tenant=demo');
+      assert.equal(r.status, 200, 'twilio.webhook() with the app\'s token let it through');
+      assert.ok(twilio.validateRequest(DEMO.authToken, r.signature!, statusUrl(), r.params));
+      assert.equal(twilio.validateRequest(fx.sinkToken, r.signature!, statusUrl(), r.params), false, 'not signed with the upstream token');
+    }
   });
 
   it('an explicit signing secret replaces the auth token; it is never shown; an empty one restores the auth token', async () => {
@@ -216,26 +229,36 @@ describe('relays to the app validate with the app\'s own auth token (twilio.webh
     const stored = JSON.stringify(await fx.gw.stores.tenancy.getCustomer(DEMO.customer));
     assert.doesNotMatch(stored, /app-specific-signing-secret/, 'sealed at rest');
     assert.equal((await put({ signingSecret: 'short' })).status, 400);
-    const status = { MessageSid: newSid('SM'), MessageStatus: 'sent' };
-    assert.equal((await provider(`/twilio/status/${DEMO.customer}`, status)).status, 204);
-    let got = app.requests.at(-1)!;
-    assert.equal(got.status, 403, 'the app validating with its auth token now refuses');
-    assert.ok(twilio.validateRequest('app-specific-signing-secret', got.signature!, hookUrl(), got.params));
+    const m = await client.messages.create({ to: '+14155550173', from: DEMO.sender, body: 'Your order has shipped', statusCallback: statusUrl() });
+    for (const got of await statuses(m.sid, 2)) {
+      assert.equal(got.status, 403, 'the app validating with its auth token now refuses');
+      assert.ok(twilio.validateRequest('app-specific-signing-secret', got.signature!, statusUrl(), got.params));
+    }
+    // An inbound message relayed to the webhook is signed with it too.
+    const inbound = { From: '+14155550174', To: DEMO.sender, Body: 'Are you open?', MessageSid: newSid('SM') };
+    assert.equal((await provider(`/twilio/inbound/${DEMO.customer}`, inbound)).status, 200);
+    const hook = app.requests.find((r) => r.params.MessageSid === inbound.MessageSid)!;
+    assert.equal(hook.status, 403);
+    assert.ok(twilio.validateRequest('app-specific-signing-secret', hook.signature!, hookUrl(), hook.params));
     assert.equal((await put({ signingSecret: '' })).status, 200);
-    assert.equal((await provider(`/twilio/status/${DEMO.customer}`, { ...status, MessageStatus: 'delivered' })).status, 204);
-    got = app.requests.at(-1)!;
-    assert.equal(got.status, 200, 'signed with the auth token again');
+    const again = await client.messages.create({ to: '+14155550175', from: DEMO.sender, body: 'Your order has shipped', statusCallback: statusUrl() });
+    for (const got of await statuses(again.sid, 2)) assert.equal(got.status, 200, 'signed with the auth token again');
   });
 
   it('a customer whose auth token was issued before tokens were kept sealed is signed with the upstream token', async () => {
-    const legacy = await createCustomer(fx.gw.stores, { id: 'legacy', upstream: { baseUrl: `${fx.gw.url}/sink`, authToken: 'legacy-upstream-token' }, senders: ['+15005550010'], webhookUrl: `${app.url}/legacy` });
+    // Its upstream is the sink, so its upstream token is the sink's.
+    const legacy = await createCustomer(fx.gw.stores, { id: 'legacy', upstream: { baseUrl: `${fx.gw.url}/sink`, authToken: fx.sinkToken }, senders: ['+15005550010'], webhookUrl: `${app.url}/legacy` });
     // As an older Warden wrote it: the hash only.
     await fx.gw.stores.tenancy.addCredential({ id: legacy.accountSid, customer: 'legacy', secretHash: await hashSecret('legacy-app-token'), createdAt: new Date().toISOString() });
-    const params = { MessageSid: newSid('SM'), MessageStatus: 'sent' };
-    assert.equal((await provider('/twilio/status/legacy', params, 'legacy-upstream-token')).status, 204);
-    const got = app.requests.at(-1)!;
-    assert.equal(got.path, '/legacy');
-    assert.ok(twilio.validateRequest('legacy-upstream-token', got.signature!, `${app.url}/legacy`, got.params));
+    const legacyClient = twilio(legacy.accountSid, 'legacy-app-token');
+    legacyClient.api.baseUrl = fx.gw.url;
+    const m = await legacyClient.messages.create({ to: '+14155550176', from: '+15005550010', body: 'Your order has shipped', statusCallback: `${app.url}/legacy-status` });
+    const got = await statuses(m.sid, 2);
+    for (const r of got) {
+      assert.equal(r.path, '/legacy-status');
+      assert.ok(twilio.validateRequest(fx.sinkToken, r.signature!, `${app.url}/legacy-status`, r.params), 'signed with the upstream token');
+      assert.equal(twilio.validateRequest('legacy-app-token', r.signature!, `${app.url}/legacy-status`, r.params), false);
+    }
   });
 });
 
@@ -286,11 +309,20 @@ describe('replayed provider webhooks change nothing', () => {
   });
 
   it('a status callback replay is not relayed twice; the next status of the same message is', async () => {
-    const sid = newSid('SM');
-    for (const st of ['sent', 'sent', 'delivered', 'delivered']) {
-      assert.equal((await provider(`/twilio/status/${DEMO.customer}`, { MessageSid: sid, MessageStatus: st })).status, 204);
+    const m = await client.messages.create({ to: '+14155550185', from: DEMO.sender, body: 'Your order has shipped', statusCallback: `${app.url}/status` });
+    const relayedTo = () => app.requests.filter((r) => r.params.MessageSid === m.sid).map((r) => r.params.MessageStatus);
+    await until(() => relayedTo().length >= 2);
+    assert.deepEqual(relayedTo(), ['sent', 'delivered']);
+    // The provider's own callbacks again, exactly as it sent them (same URL, fields and signature).
+    const sent = fx.gw.app.sink!.callbacks.filter((c) => c.fields.MessageSid === m.sid);
+    assert.deepEqual(sent.map((c) => c.fields.MessageStatus), ['sent', 'delivered']);
+    for (const c of sent) {
+      const fields = c.fields as Record<string, string>;
+      const res = await fetch(c.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(fx.sinkToken, c.url, fields) }, body: form(fields) });
+      assert.equal(res.status, 204);
     }
-    assert.deepEqual(app.requests.filter((r) => r.params.MessageSid === sid).map((r) => r.params.MessageStatus), ['sent', 'delivered']);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(relayedTo(), ['sent', 'delivered'], 'each status relayed once');
   });
 
   it('a replay sent to another node sharing the stores is recognised there too', async () => {

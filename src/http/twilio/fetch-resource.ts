@@ -9,7 +9,7 @@ import type { FastifyReply } from 'fastify';
 import type { Gateway } from '../gateway.js';
 import { authenticate } from './authenticate.js';
 import { asAppResource, ownedResource } from './message-map.js';
-import { passthrough, upstreamAccount } from './passthrough.js';
+import { passthrough, upstreamAccount, withAppAccount } from './passthrough.js';
 import { twilioHandler } from './refusal.js';
 import { callResource, messageResource } from './resources.js';
 import { relay } from './send-screening.js';
@@ -32,10 +32,11 @@ export function fetchResource(gw: Gateway) {
     }
     if (owned?.upstreamSid !== undefined) {
       // Forwarded after Warden answered it (released, or sent at SendAt): the upstream's, under Warden's SID.
-      const res = await gw.upstream.send({
+      const upstreamSid = upstreamAccount(req.params.AccountSid, customer);
+      const res = withAppAccount(await gw.upstream.send({
         customer, operation: 'passthrough', method: 'GET', accept: 'application/json',
-        path: `/2010-04-01/Accounts/${upstreamAccount(req.params.AccountSid, customer)}/${owned.kind === 'message' ? 'Messages' : 'Calls'}/${owned.upstreamSid}.json`,
-      });
+        path: `/2010-04-01/Accounts/${upstreamSid}/${owned.kind === 'message' ? 'Messages' : 'Calls'}/${owned.upstreamSid}.json`,
+      }), upstreamSid, req.params.AccountSid);
       if (res.status !== 200) return relay(reply, res);
       let body: Record<string, unknown>;
       try { body = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>; } catch { return relay(reply, res); }

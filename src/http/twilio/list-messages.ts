@@ -5,13 +5,13 @@
 //
 // Limits: Warden's own messages appear on the first page only (at most PageSize of them, so that
 // page can hold up to twice PageSize); the DateSent filters exclude them (they have no date_sent);
-// the upstream's paging URIs are relayed unchanged.
+// the upstream's paging URIs are relayed under the app's AccountSid (passthrough.ts), otherwise unchanged.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Gateway } from '../gateway.js';
 import { authenticate } from './authenticate.js';
 import { appSid, asAppResource, ownedResource } from './message-map.js';
-import { upstreamAccount } from './passthrough.js';
+import { upstreamAccount, withAppAccount } from './passthrough.js';
 import { twilioHandler } from './refusal.js';
 import { relay } from './send-screening.js';
 
@@ -26,10 +26,11 @@ export function listMessages(gw: Gateway) {
     const customer = principal.customer;
     const q = req.url.indexOf('?');
     const query = q < 0 ? '' : req.url.slice(q);
-    const res = await gw.upstream.send({
+    const upstreamSid = upstreamAccount(accountSid, customer);
+    const res = withAppAccount(await gw.upstream.send({
       customer, operation: 'passthrough', method: 'GET', accept: 'application/json',
-      path: `/2010-04-01/Accounts/${upstreamAccount(accountSid, customer)}/Messages.json${query}`,
-    });
+      path: `/2010-04-01/Accounts/${upstreamSid}/Messages.json${query}`,
+    }), upstreamSid, accountSid);
     if (res.status !== 200) return relay(reply, res);
     let page: { messages?: unknown; page?: unknown; page_size?: unknown } & Record<string, unknown>;
     try { page = JSON.parse(res.body.toString('utf8')) as typeof page; } catch { return relay(reply, res); }

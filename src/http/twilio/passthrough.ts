@@ -12,7 +12,7 @@ import { formFields, isForm } from './form.js';
 import { checkParams, forwardedForm, paramSpec } from './form-params.js';
 import { TwilioRefusal, twilioHandler } from './refusal.js';
 import { relay } from './send-screening.js';
-import { UpstreamClient } from './upstream.js';
+import { UpstreamClient, type UpstreamResponse } from './upstream.js';
 
 const ACCOUNT = '/2010-04-01/Accounts/:AccountSid';
 
@@ -63,6 +63,18 @@ export function upstreamAccount(pathSid: string, customer: CustomerRecord): stri
   return pathSid === customer.accountSid ? UpstreamClient.accountSid(customer) : pathSid;
 }
 
+/**
+ * An upstream answer as the app reads it: the app knows its own AccountSid only, so page URIs and
+ * account_sid fields of a JSON answer that name the upstream's account are written back to the
+ * app's, and the SDK's next page comes back through Warden. Rewrites `res` in place.
+ */
+export function withAppAccount(res: UpstreamResponse, upstreamSid: string, appSid: string): UpstreamResponse {
+  if (upstreamSid !== appSid && (res.headers['content-type'] ?? '').includes('json')) {
+    res.body = Buffer.from(res.body.toString('utf8').split(upstreamSid).join(appSid), 'utf8');
+  }
+  return res;
+}
+
 type PassRequest = FastifyRequest<{ Params: Record<string, string> }>;
 
 /** Forwards a routed read, deletion or feedback to the customer's upstream. */
@@ -97,11 +109,6 @@ export function passthrough(gw: Gateway, operation: 'read' | 'delete' | 'feedbac
       ...(body !== undefined ? { body, contentType: 'application/x-www-form-urlencoded' } : {}),
       ...(typeof accept === 'string' ? { accept } : {}),
     });
-    // The app knows its own AccountSid only: page URIs and account_sid fields that name the
-    // upstream's account are written back, so the SDK's next page comes back through Warden.
-    if (upstreamSid !== params.AccountSid && (res.headers['content-type'] ?? '').includes('json')) {
-      res.body = Buffer.from(res.body.toString('utf8').split(upstreamSid).join(params.AccountSid), 'utf8');
-    }
-    return relay(reply, res);
+    return relay(reply, withAppAccount(res, upstreamSid, params.AccountSid));
   });
 }

@@ -187,7 +187,8 @@ async function refuseAfterAcceptance(gw: Gateway, reply: FastifyReply, send: Sen
     AccountSid: send.accountSid, MessageSid: message.id, SmsSid: message.id, From: first(fields, 'From') ?? first(fields, 'MessagingServiceSid'), To: first(fields, 'To'),
     MessageStatus: 'failed', SmsStatus: 'failed', ErrorCode: String(code), ApiVersion: '2010-04-01',
   };
-  const post = mapped.statusCallback !== undefined ? gw.callbacks.prepare(mapped.statusCallback, callback, customer.upstream.authToken) : undefined;
+  // Signed as every callback to the app is (relay-signing.ts): with the secret the app validates with.
+  const post = mapped.statusCallback !== undefined ? gw.callbacks.prepare(mapped.statusCallback, callback, (await gw.signer.secretFor(customer)).secret) : undefined;
   await review.refuse(message.id, 'policy', acceptedAt, code, post);
   await gw.deps.stores.messages.put({ ...mapped, errorCode: code });
   reply.code(201).send(messageResource(send.accountSid, message.id, fields, 'accepted', new Date(acceptedAt)));
