@@ -156,12 +156,24 @@ function limit(key: 'sendLimit' | 'httpRateLimit') {
   };
 }
 
-function isCidr(range: string): boolean {
-  const slash = range.indexOf('/');
-  if (slash < 0) return false;
-  const family = isIP(range.slice(0, slash));
-  const bits = range.slice(slash + 1);
-  return family !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+/** An address range of the egress allow list (parsed here, where the setting is read; the egress policy uses it too). */
+export interface Cidr {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/** Parses "10.1.0.0/16", "fd00::/8" or a bare address (a /32 or /128); throws on anything else. */
+export function parseCidr(text: string): Cidr {
+  const t = text.trim();
+  const slash = t.indexOf('/');
+  const address = (slash < 0 ? t : t.slice(0, slash)).replace(/^\[(.*)\]$/, '$1');
+  const version = isIP(address);
+  if (version === 0) throw new Error(`"${text}" is not an IP address or CIDR range`);
+  const max = version === 4 ? 32 : 128;
+  const prefixText = slash < 0 ? String(max) : t.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) throw new Error(`"${text}": the prefix length must be 0-${max}`);
+  return { address, prefix: Number(prefixText), family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
 export const SETTINGS: readonly Setting[] = [
@@ -256,14 +268,19 @@ export const SETTINGS: readonly Setting[] = [
     },
   },
   {
-    key: 'egressAllow', env: 'WARDEN_EGRESS_ALLOW', file: true, type: 'list of CIDR strings', default: 'empty',
+    key: 'egressAllow', env: 'WARDEN_EGRESS_ALLOW', file: true, type: 'list of CIDR ranges or addresses', default: 'empty',
     description: 'CIDR ranges outbound requests may reach despite the egress policy (loopback, private, link-local are denied otherwise).',
     parse: (value, origin) => {
       const list: unknown = typeof value === 'string' ? value.split(',').map((x) => x.trim()).filter((x) => x !== '') : value;
-      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && isCidr(x))) {
-        throw new Error(`${origin}: egressAllow must be CIDR ranges such as "10.0.0.0/8,fd00::/8"`);
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new Error(`${origin}: egressAllow must be CIDR ranges such as "10.0.0.0/8,fd00::/8"`);
+      for (const x of list as string[]) {
+        try {
+          parseCidr(x);
+        } catch (e) {
+          throw new Error(`${origin}: egressAllow: ${(e as Error).message}`, { cause: e });
+        }
       }
-      return list;
+      return (list as string[]).map((x) => x.trim());
     },
   },
   {
@@ -400,6 +417,7 @@ export function describeConfig(c: WardenConfig): Record<string, unknown> {
     workers: c.workers,
     logRecipients: c.logRecipients ?? 'mask',
     logBodies: c.logBodies ?? false,
+    egressAllow: c.egressAllow ?? [],
     configFile: c.configFile,
   };
 }

@@ -38,6 +38,8 @@ const SAMPLES: Record<string, [string, unknown]> = {
   publicUrl: ['https://w.example', 'https://w.example'],
   logLevel: ['warn', 'warn'],
   cacheDir: ['/tmp/c', '/tmp/c'],
+  secretKey: ['0123456789abcdef-key', '0123456789abcdef-key'],
+  sinkToken: ['s1nk', 's1nk'],
 };
 
 describe('declared settings', () => {
@@ -67,8 +69,8 @@ describe('declared settings', () => {
     }
   });
 
-  it('refuses an egress allowance that is no CIDR range', () => {
-    assert.throws(() => loadConfig({ WARDEN_EGRESS_ALLOW: '10.0.0.0' }), /WARDEN_EGRESS_ALLOW: egressAllow must be CIDR ranges/);
+  it('refuses an egress allowance that is no CIDR range or address', () => {
+    assert.throws(() => loadConfig({ WARDEN_EGRESS_ALLOW: 'intranet' }), /WARDEN_EGRESS_ALLOW: egressAllow: "intranet" is not an IP address/);
     assert.throws(() => loadConfig({ WARDEN_EGRESS_ALLOW: '10.0.0.0/33' }), /egressAllow/);
   });
 });

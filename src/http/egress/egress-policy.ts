@@ -10,6 +10,7 @@
 // (egress-client.ts), so a name that resolves to a denied address is refused like the literal.
 
 import { BlockList, isIP, isIPv4 } from 'node:net';
+import { parseCidr, type Cidr } from '../../config.js';
 import { networkInterfaces } from 'node:os';
 
 /** Special-purpose ranges (IANA IPv4/IPv6 special-purpose registries) never reached by default. */
@@ -44,24 +45,7 @@ const DENIED_V6 = [
 // IPv4-mapped addresses (::ffff:a.b.c.d) are matched against the IPv4 rules by BlockList itself.
 // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address inside: checked as that address.
 
-export interface Cidr {
-  address: string;
-  prefix: number;
-  family: 'ipv4' | 'ipv6';
-}
-
-/** Parses "10.1.0.0/16", "fd00::/8" or a bare address (a /32 or /128); throws on anything else. */
-export function parseCidr(text: string): Cidr {
-  const t = text.trim();
-  const slash = t.indexOf('/');
-  const address = (slash < 0 ? t : t.slice(0, slash)).replace(/^\[(.*)\]$/, '$1');
-  const version = isIP(address);
-  if (version === 0) throw new Error(`"${text}" is not an IP address or CIDR range`);
-  const max = version === 4 ? 32 : 128;
-  const prefixText = slash < 0 ? String(max) : t.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) throw new Error(`"${text}": the prefix length must be 0-${max}`);
-  return { address, prefix: Number(prefixText), family: version === 4 ? 'ipv4' : 'ipv6' };
-}
+export { parseCidr, type Cidr } from '../../config.js';
 
 function blockList(ranges: Iterable<Cidr | string>): BlockList {
   const list = new BlockList();
