@@ -9,7 +9,7 @@
 // Addresses are checked after resolution, on the exact address the socket then connects to
 // (egress-client.ts), so a name that resolves to a denied address is refused like the literal.
 
-import { BlockList, isIP, isIPv4 } from 'node:net';
+import { BlockList, isIPv4 } from 'node:net';
 import { parseCidr, type Cidr } from '../../config.js';
 import { networkInterfaces } from 'node:os';
 
