@@ -10,10 +10,9 @@ import { parseTargetUrl } from '../egress/egress-client.js';
 import { authenticate } from './authenticate.js';
 import { callScreenable } from './call-content.js';
 import type { AccountRequest } from './create-message.js';
-import { formFields, isForm } from './form.js';
 import { forwardedCallFields } from './call-proxy.js';
 import { encodeForm } from './upstream.js';
-import { checkParams, paramSpec } from './form-params.js';
+import { checkedForm, paramSpec } from './form-params.js';
 import { TWILIO_OAI_SUBSET } from './oai-subset.js';
 import { TwilioRefusal, twilioHandler } from './refusal.js';
 import { first, type FormFields } from './resources.js';
@@ -24,9 +23,7 @@ const PARAMS = paramSpec(Object.keys(TWILIO_OAI_SUBSET.CreateCall.request.proper
 export function createCall(gw: Gateway) {
   return twilioHandler(async (req: AccountRequest, reply: FastifyReply) => {
     const principal = await authenticate(gw, req, req.params.AccountSid);
-    if (!isForm(req.body)) throw new TwilioRefusal('notForm');
-    const fields = formFields(req.body);
-    checkParams(fields, PARAMS);
+    const fields = checkedForm(req.body, PARAMS);
     const to = first(fields, 'To');
     const from = first(fields, 'From');
     if (!to) throw new TwilioRefusal('missingTo');

@@ -8,8 +8,7 @@ import { newSid } from '../credentials.js';
 import type { Gateway } from '../gateway.js';
 import { parseTargetUrl } from '../egress/egress-client.js';
 import { authenticate } from './authenticate.js';
-import { formFields, isForm } from './form.js';
-import { checkParams, forwardedForm, paramSpec } from './form-params.js';
+import { checkedForm, forwardedForm, paramSpec } from './form-params.js';
 import { TWILIO_OAI_SUBSET } from './oai-subset.js';
 import { TwilioRefusal, twilioHandler } from './refusal.js';
 import { all, first } from './resources.js';
@@ -23,9 +22,7 @@ export type AccountRequest = FastifyRequest<{ Params: { AccountSid: string } }>;
 export function createMessage(gw: Gateway) {
   return twilioHandler(async (req: AccountRequest, reply: FastifyReply) => {
     const principal = await authenticate(gw, req, req.params.AccountSid);
-    if (!isForm(req.body)) throw new TwilioRefusal('notForm');
-    const fields = formFields(req.body);
-    checkParams(fields, PARAMS);
+    const fields = checkedForm(req.body, PARAMS);
     const to = first(fields, 'To');
     const from = first(fields, 'From');
     const service = first(fields, 'MessagingServiceSid');

@@ -4,6 +4,7 @@
 // value for a single-valued parameter is refused, never passed along for the upstream to read
 // in its own way.
 
+import { formFields, isForm } from './form.js';
 import { TwilioRefusal } from './refusal.js';
 import type { FormFields } from './resources.js';
 import { encodeForm } from './upstream.js';
@@ -30,4 +31,12 @@ export function checkParams(fields: FormFields, spec: ParamSpec): void {
 /** The form forwarded upstream: the screened values, encoded once. */
 export function forwardedForm(fields: FormFields): string {
   return encodeForm(fields);
+}
+
+/** A form body's fields, checked against the operation's parameters; refused when the body is no form. */
+export function checkedForm(body: unknown, spec: ParamSpec): FormFields {
+  if (!isForm(body)) throw new TwilioRefusal('notForm');
+  const fields = formFields(body);
+  checkParams(fields, spec);
+  return fields;
 }

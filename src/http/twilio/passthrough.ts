@@ -8,8 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CustomerRecord } from '../../store/types.js';
 import type { Gateway } from '../gateway.js';
 import { authenticate } from './authenticate.js';
-import { formFields, isForm } from './form.js';
-import { checkParams, forwardedForm, paramSpec } from './form-params.js';
+import { checkedForm, forwardedForm, paramSpec } from './form-params.js';
 import { TwilioRefusal, twilioHandler } from './refusal.js';
 import { relay } from './send-screening.js';
 import { UpstreamClient, type UpstreamResponse } from './upstream.js';
@@ -95,9 +94,7 @@ export function passthrough(gw: Gateway, operation: 'read' | 'delete' | 'feedbac
     const upstreamPath = `/2010-04-01/Accounts/${upstreamSid}${path.slice(accountPrefix.length)}`;
     let body: string | undefined;
     if (operation === 'feedback') {
-      if (!isForm(req.body)) throw new TwilioRefusal('notForm');
-      const fields = formFields(req.body);
-      checkParams(fields, FEEDBACK_PARAMS);
+      const fields = checkedForm(req.body, FEEDBACK_PARAMS);
       body = forwardedForm(fields);
     }
     const accept = req.headers.accept;

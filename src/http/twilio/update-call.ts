@@ -7,10 +7,9 @@ import type { Message } from '../../core/types.js';
 import type { Gateway } from '../gateway.js';
 import { authenticate } from './authenticate.js';
 import { callScreenable } from './call-content.js';
-import { formFields, isForm } from './form.js';
 import { forwardedCallFields } from './call-proxy.js';
 import { encodeForm } from './upstream.js';
-import { checkParams, paramSpec } from './form-params.js';
+import { checkedForm, paramSpec } from './form-params.js';
 import { TwilioRefusal, twilioHandler } from './refusal.js';
 import { first } from './resources.js';
 import { refusalFor, relay } from './send-screening.js';
@@ -23,9 +22,7 @@ export type ResourceRequest = FastifyRequest<{ Params: { AccountSid: string; Sid
 export function updateCall(gw: Gateway) {
   return twilioHandler(async (req: ResourceRequest, reply: FastifyReply) => {
     const principal = await authenticate(gw, req, req.params.AccountSid);
-    if (!isForm(req.body)) throw new TwilioRefusal('notForm');
-    const fields = formFields(req.body);
-    checkParams(fields, PARAMS);
+    const fields = checkedForm(req.body, PARAMS);
     const customer = principal.customer;
     if (first(fields, 'Twiml') !== undefined) {
       const content = callScreenable(fields);

@@ -8,8 +8,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Gateway } from '../gateway.js';
 import { authenticate } from './authenticate.js';
-import { formFields, isForm } from './form.js';
-import { checkParams, forwardedForm, paramSpec } from './form-params.js';
+import { checkedForm, forwardedForm, paramSpec } from './form-params.js';
 import { TwilioRefusal, twilioHandler } from './refusal.js';
 import { first } from './resources.js';
 import { relay } from './send-screening.js';
@@ -22,9 +21,7 @@ const PARAMS = paramSpec(['Body', 'Status']);
 export function updateMessage(gw: Gateway) {
   return twilioHandler(async (req: ResourceRequest, reply: FastifyReply) => {
     const principal = await authenticate(gw, req, req.params.AccountSid);
-    if (!isForm(req.body)) throw new TwilioRefusal('notForm');
-    const fields = formFields(req.body);
-    checkParams(fields, PARAMS);
+    const fields = checkedForm(req.body, PARAMS);
     const body = first(fields, 'Body');
     const status = first(fields, 'Status');
     if (body === undefined && status === undefined) throw new TwilioRefusal('invalidUpdate', 'give Body or Status');
