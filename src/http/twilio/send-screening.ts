@@ -150,12 +150,13 @@ export async function screenAndSend(gw: Gateway, req: FastifyRequest, reply: Fas
   // The upstream's SID is the app's: recorded so the decision names it and status callbacks find the app's URL.
   const upstreamSid = res.status < 300 ? sidOf(res) : undefined;
   if (upstreamSid !== undefined) {
-    try {
-      await gw.deps.stores.messages.put({ ...owned('forwarded', 'queued', { upstreamSid }), fields: {} });
-    } catch (e) {
-      // Sent already: the app gets its answer; only the relay of its status callbacks is lost.
-      req.log.error({ err: e, sid: upstreamSid }, 'could not record a forwarded message in the message map');
-    }
+    // Sent already: a failed write loses only the relay of its status callbacks (and the decision's
+    // naming of its SID), never the message.
+    const recorded = gw.deps.stores.messages.put({ ...owned('forwarded', 'queued', { upstreamSid }), fields: {} })
+      .catch((e: unknown) => req.log.error({ err: e, sid: upstreamSid }, 'could not record a forwarded message in the message map'));
+    // Only a message with a StatusCallback needs the entry before the app hears back (its status
+    // relays look it up); for the others a commit on the reply path would cost every send a disk sync.
+    if (statusUrl !== null) await recorded;
   }
   return relay(reply, res);
 }
