@@ -17,7 +17,7 @@ import { registerNative } from './native/routes.js';
 import { registerTwilio, isTwilioPath } from './twilio/index.js';
 import { rewriteToCanonical } from './twilio/canonical-path.js';
 import { registerQueryCoercion } from './plugins/query-coercion.js';
-import { registerAdmin } from './admin/routes.js';
+import { registerAdmin } from './admin/index.js';
 import { registerSink, SinkState } from './sink/sink.js';
 import { RAW_BODY, type FormFields } from './twilio/form.js';
 import { countersRateLimitStore } from './rate-limit-store.js';
