@@ -10,7 +10,7 @@ import type { CompiledPolicy } from '../core/compiled-policy.js';
 import type { StateSnapshot } from '../core/screen.js';
 import { screen } from '../core/screen.js';
 import type { Decision, Message } from '../core/types.js';
-import type { ChangeTopic, HeldItem, Stores } from '../store/types.js';
+import type { HeldItem, Stores } from '../store/types.js';
 import { storedRecipient } from '../store/recipient-key.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { Authenticator } from './credentials.js';
@@ -105,12 +105,6 @@ export interface GatewayDeps {
   policy: () => CompiledPolicy;
   /** The in-memory state the core consults (StateProjection.snapshot()). */
   state: () => StateSnapshot;
-  /**
-   * Called after the gateway appends an event (an opt-out from a STOP keyword, a suspension).
-   * The storage layer already applies committed events to this node's projection before the
-   * append resolves and announces them on the change channel; this is for anything extra.
-   */
-  afterAppend?: (topic: ChangeTopic, seq: number) => Promise<void>;
   /** Readiness beyond "the app is built" (stores open, projection caught up). */
   ready?: () => boolean;
   /** In a cluster worker: every worker's metrics merged (null when they cannot be had in time). */
@@ -216,11 +210,6 @@ export class Gateway {
     const decision = screen(message, { policy: this.deps.policy(), state: this.deps.state() });
     this.metrics.screenDuration.observe((performance.now() - started) / 1000);
     return decision;
-  }
-
-  /** The storage layer announces commits itself (to this node's projection first); this is a hook for more. */
-  async appended(topic: ChangeTopic, seq: number): Promise<void> {
-    if (this.deps.afterAppend) await this.deps.afterAppend(topic, seq);
   }
 
   /** How a recipient is stored for this customer: the number, or its keyed hash. */
