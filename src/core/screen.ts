@@ -2,7 +2,7 @@
 // Pure and synchronous: no I/O, no clock reads beyond what the context provides, no framework.
 
 import { uuidv7 } from './ids.js';
-import { ACTION_SEVERITY, type Action, type Decision, type Effect, type Evidence, type Message, type Reason } from './types.js';
+import { ACTION_SEVERITY, type Action, type Decision, type Evidence, type Message, type Reason } from './types.js';
 import type { CompiledPolicy, CompiledRule, UrlFeature } from './compiled-policy.js';
 import { normalise, originalSpan, type NormalisedText } from './normalise.js';
 import { extractUrls, type FoundUrl } from './urls.js';
@@ -245,7 +245,6 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
   let action: Action = score >= policy.thresholds.block ? 'block' : score >= policy.thresholds.review ? 'review' : 'allow';
   if (ACTION_SEVERITY[direct] > ACTION_SEVERITY[action]) action = direct;
 
-  const effects: Effect[] = [{ kind: 'record-decision' }];
   const decision: Decision = {
     id: ctx.newId ? ctx.newId() : uuidv7(),
     messageId: message.id,
@@ -253,7 +252,6 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
     score,
     reasons,
     policyVersion: policy.policyVersion,
-    effects,
   };
   return decision;
 }

@@ -50,14 +50,6 @@ export interface Reason {
   action?: Action;
 }
 
-/**
- * Work the core wants done after the decision, carried out by an adapter
- * (the core itself performs no I/O). Later layers add kinds.
- */
-export type Effect =
-  | { kind: 'count'; key: string; amount: number }
-  | { kind: 'record-decision' };
-
 export interface Decision {
   id: string;
   messageId: string;
@@ -67,5 +59,4 @@ export interface Decision {
   policyVersion: string;
   /** Seconds after which a throttled message may be retried. */
   retryAfter?: number;
-  effects?: Effect[];
 }

@@ -10,7 +10,7 @@ import type { CompiledPolicy } from '../core/compiled-policy.js';
 import type { StateSnapshot } from '../core/screen.js';
 import { screen } from '../core/screen.js';
 import type { Decision, Message } from '../core/types.js';
-import type { ChangeTopic, HeldItem, Stores } from '../store/types.js';
+import type { HeldItem, Stores } from '../store/types.js';
 import { storedRecipient } from '../store/recipient-key.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { Authenticator } from './credentials.js';
@@ -105,12 +105,6 @@ export interface GatewayDeps {
   policy: () => CompiledPolicy;
   /** The in-memory state the core consults (StateProjection.snapshot()). */
   state: () => StateSnapshot;
-  /**
-   * Called after the gateway appends an event (an opt-out from a STOP keyword, a suspension).
-   * The storage layer already applies committed events to this node's projection before the
-   * append resolves and announces them on the change channel; this is for anything extra.
-   */
-  afterAppend?: (topic: ChangeTopic, seq: number) => Promise<void>;
   /** Readiness beyond "the app is built" (stores open, projection caught up). */
   ready?: () => boolean;
   /** In a cluster worker: every worker's metrics merged (null when they cannot be had in time). */
@@ -121,6 +115,23 @@ export interface GatewayDeps {
 /** A message or call held for review, as the review queue keeps it. */
 export type HeldMessage = HeldItem;
 
+/** The gateway's options: the defaults, overridden by what `warden serve` or a test gave. */
+export function resolveOptions(given: Partial<GatewayOptions> | undefined): GatewayOptions {
+  return { ...DEFAULT_OPTIONS, ...given, masking: { ...DEFAULT_OPTIONS.masking, ...given?.masking } };
+}
+
+/** What the gateway needs of the process it serves in: where it logs, the socket it listens on. */
+export interface GatewayHost {
+  log: FastifyBaseLogger;
+  /** Read by the egress policy (Warden never calls itself); may not be listening yet. */
+  server: Server;
+}
+
+/**
+ * Built in dependency order in one step: metrics and the outbound clients first, then what
+ * logs and sends through them (decision log, callback outbox, scheduler, signer). Nothing is
+ * attached afterwards, so every part exists from the moment the gateway does.
+ */
 export class Gateway {
   readonly options: GatewayOptions;
   readonly metrics: GatewayMetrics;
@@ -137,78 +148,60 @@ export class Gateway {
   readonly twimlProxy: TwimlProxy | null;
   /** Content API templates (ContentSid), cached, fetched through the egress client. */
   readonly contentTemplates: CachedContentTemplates;
-  decisions!: DecisionLog;
+  readonly decisions: DecisionLog;
   /** Status callbacks for settled held items, owed durably (see status-callback.ts). */
-  callbacks!: StatusCallbackOutbox;
+  readonly callbacks: StatusCallbackOutbox;
   /** The secret each customer's relays are signed with (see relay-signing.ts). */
-  signer!: RelaySigner;
+  readonly signer: RelaySigner;
   /** Jobs due at an instant (scheduled messages), run by one node each (see scheduler.ts). */
-  scheduler!: JobScheduler;
+  readonly scheduler: JobScheduler;
 
-  constructor(readonly deps: GatewayDeps) {
-    this.options = {
-      ...DEFAULT_OPTIONS,
-      ...deps.options,
-      masking: { ...DEFAULT_OPTIONS.masking, ...deps.options?.masking },
-    };
-    this.metrics = new GatewayMetrics({ defaultMetrics: this.options.defaultMetrics });
-    this.auth = new Authenticator(deps.stores.tenancy, this.options.credentialTtlMs);
-    const policy = new EgressPolicy({ allow: this.options.egressAllow, self: () => this.listening() });
+  constructor(readonly deps: GatewayDeps, host: GatewayHost) {
+    const options = resolveOptions(deps.options);
+    const { stores } = deps;
+    const log = host.log;
+    this.options = options;
+    this.metrics = new GatewayMetrics({ defaultMetrics: options.defaultMetrics });
+    this.auth = new Authenticator(stores.tenancy, options.credentialTtlMs);
+    const policy = new EgressPolicy({ allow: options.egressAllow, self: () => listening(host.server) });
     const observe: NonNullable<EgressClientOptions['observe']> = (e) => {
       this.metrics.egress.inc({ operation: e.operation, outcome: e.outcome });
       // Which address was refused and why is the operator's to see, never the app's.
-      if (e.detail !== undefined) this.log?.debug({ operation: e.operation, outcome: e.outcome, detail: e.detail }, 'outbound request without an answer');
+      if (e.detail !== undefined) log.debug({ operation: e.operation, outcome: e.outcome, detail: e.detail }, 'outbound request without an answer');
     };
-    this.egress = new EgressClient({ policy, ...(this.options.sink ? { ownPrefix: '/sink' } : {}), observe });
+    this.egress = new EgressClient({ policy, ...(options.sink ? { ownPrefix: '/sink' } : {}), observe });
     this.upstream = new UpstreamClient(this.egress, this.metrics);
     // The mounted sink stands in for the provider, which calls Warden's provider webhooks: its own
     // client may reach this process under /twilio only (status callbacks), nothing else of it.
     // Its requests are counted as every other outbound request is (operation sink-callback).
-    this.sinkEgress = this.options.sink ? new EgressClient({ policy, ownPrefix: '/twilio', connections: 16, observe }) : null;
+    this.sinkEgress = options.sink ? new EgressClient({ policy, ownPrefix: '/twilio', connections: 16, observe }) : null;
     // The proxy's tokens must verify on every node: its key derives from the installation's
     // recipient key, which every node of an installation shares.
-    const installationKey = deps.stores.recipientSecret ?? randomBytes(32).toString('base64url');
-    this.twimlProxy = this.options.publicUrl !== undefined
-      ? new TwimlProxy({ key: createHmac('sha256', installationKey).update('warden twiml proxy').digest(), publicUrl: this.options.publicUrl })
+    const installationKey = stores.recipientSecret ?? randomBytes(32).toString('base64url');
+    this.twimlProxy = options.publicUrl !== undefined
+      ? new TwimlProxy({ key: createHmac('sha256', installationKey).update('warden twiml proxy').digest(), publicUrl: options.publicUrl })
       : null;
     this.contentTemplates = new CachedContentTemplates({
       fetch: async (url, headers) => {
         const res = await this.egress.request(url, { headers, operation: 'content-api', timeoutMs: 5_000, maxBytes: 256 * 1024, overflow: 'fail' });
         return { status: res.status, body: res.body.toString('utf8') };
       },
-      onError: (err, customer, sid) => this.log?.warn({ err, customer, contentSid: sid }, 'content template unavailable; screening the variables'),
+      onError: (err, customer, sid) => log.warn({ err, customer, contentSid: sid }, 'content template unavailable; screening the variables'),
     });
-  }
-
-  private server: Server | null = null;
-  private log: FastifyBaseLogger | null = null;
-
-  /** The socket this process listens on (read by the egress policy: Warden never calls itself). */
-  bindServer(server: Server): void {
-    this.server = server;
-  }
-
-  private listening(): ListenAddress | null {
-    const a = this.server?.address();
-    return a !== null && a !== undefined && typeof a === 'object' ? { address: a.address, port: a.port } : null;
-  }
-
-  attachLogger(log: FastifyBaseLogger): void {
-    this.log = log;
     // Hashed numbers in log lines are keyed with the installation's recipient key (never a
     // constant anyone could use to hash every number and look lines up); without stores that
     // have one, with a key of this process.
-    const masking = { ...this.options.masking, hashKey: this.options.masking.hashKey ?? this.deps.stores.recipientSecret ?? randomBytes(32).toString('base64url') };
-    this.decisions = new DecisionLog(this.deps.stores.decisions, log, masking, this.metrics, (h, to) => this.storedRecipient(h, to));
-    this.callbacks = new StatusCallbackOutbox(this, log);
-    this.scheduler = new JobScheduler(this.deps.stores.scheduler, log, { pollMs: this.options.schedulerPollMs, leaseMs: this.options.schedulerLeaseMs, batch: 20 });
-    this.signer = new RelaySigner(this.deps.stores.tenancy, this.deps.stores.secrets, (detail, msg) => log.warn(detail, msg), this.options.credentialTtlMs);
+    const masking = { ...options.masking, hashKey: options.masking.hashKey ?? stores.recipientSecret ?? randomBytes(32).toString('base64url') };
+    this.decisions = new DecisionLog(stores.decisions, log, masking, this.metrics, (h, to) => this.storedRecipient(h, to));
+    this.callbacks = new StatusCallbackOutbox({ review: stores.review, upstream: this.upstream, metrics: this.metrics, log, options });
+    this.scheduler = new JobScheduler(stores.scheduler, log, { pollMs: options.schedulerPollMs, leaseMs: options.schedulerLeaseMs, batch: 20 });
+    this.signer = new RelaySigner(stores.tenancy, stores.secrets, (detail, msg) => log.warn(detail, msg), options.credentialTtlMs);
   }
 
   /** A customer or credential changed (here or on another node): drop what was cached from tenancy. */
   tenancyChanged(): void {
     this.auth.invalidate();
-    this.signer?.invalidate();
+    this.signer.invalidate();
   }
 
   screen(message: Message): Decision {
@@ -218,14 +211,14 @@ export class Gateway {
     return decision;
   }
 
-  /** The storage layer announces commits itself (to this node's projection first); this is a hook for more. */
-  async appended(topic: ChangeTopic, seq: number): Promise<void> {
-    if (this.deps.afterAppend) await this.deps.afterAppend(topic, seq);
-  }
-
   /** How a recipient is stored for this customer: the number, or its keyed hash. */
   storedRecipient(hashRecipients: boolean | undefined, to: string): string {
     const secret = this.deps.stores.recipientSecret;
     return secret !== undefined ? storedRecipient(secret, hashRecipients, to) : to;
   }
+}
+
+function listening(server: Server): ListenAddress | null {
+  const a = server.address();
+  return a !== null && typeof a === 'object' ? { address: a.address, port: a.port } : null;
 }

@@ -18,7 +18,7 @@ import type { Decision, Message } from '../../src/core/types.js';
 import type { CustomerRecord, DecisionStore } from '../../src/store/types.js';
 
 const customer: CustomerRecord = { id: 'dl', accountSid: 'AC' + '1'.repeat(32) } as CustomerRecord;
-const decision = (i: number): Decision => ({ id: `d${i}`, messageId: `m${i}`, action: 'allow', score: 0, reasons: [], policyVersion: 'p', effects: [] });
+const decision = (i: number): Decision => ({ id: `d${i}`, messageId: `m${i}`, action: 'allow', score: 0, reasons: [], policyVersion: 'p' });
 const message = (i: number): Message => ({ id: `m${i}`, customer: 'dl', channel: 'sms', from: '+15005550006', to: '+14155550100', body: 'hello' } as Message);
 
 /**

@@ -173,7 +173,6 @@ export async function registerNative(app: FastifyInstance, gw: Gateway): Promise
       ...(req.body.evidence !== undefined ? { evidence: req.body.evidence } : {}),
       at: new Date().toISOString(),
     });
-    await gw.appended('consent', ev.seq);
     return reply.code(201).send(ev);
   });
 

@@ -29,7 +29,6 @@ export const decisionSchema = {
     reasons: { type: 'array', items: reasonSchema },
     policyVersion: { type: 'string' },
     retryAfter: { type: 'number' },
-    effects: { type: 'array', items: { type: 'object', additionalProperties: true } },
   },
   required: ['id', 'messageId', 'action', 'score', 'reasons', 'policyVersion'],
 } as const;

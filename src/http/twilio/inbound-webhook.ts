@@ -66,8 +66,7 @@ export function inboundWebhook(gw: Gateway) {
     const settings = customer.settings ?? {};
     const consent = async (kind: 'opt-out' | 'opt-in') => {
       if (!from) return;
-      const ev = await stores.consent.append({ customer: customer.id, recipient: gw.storedRecipient(customer.settings?.hashRecipients, from), kind, source: 'keyword', evidence: keyword || optOutType, at: eventInstant(fields) });
-      await gw.appended('consent', ev.seq);
+      await stores.consent.append({ customer: customer.id, recipient: gw.storedRecipient(customer.settings?.hashRecipients, from), kind, source: 'keyword', evidence: keyword || optOutType, at: eventInstant(fields) });
     };
     try {
       if (optOutType === 'STOP') await consent('opt-out');

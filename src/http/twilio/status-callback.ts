@@ -15,15 +15,25 @@
 // refused connection and a timeout, so the record cannot be read as a port scan.
 
 import type { FastifyBaseLogger } from 'fastify';
-import type { CallbackPost, CallbackState, DueCallback } from '../../store/types.js';
-import type { Gateway } from '../gateway.js';
+import type { CallbackPost, CallbackState, DueCallback, ReviewStore } from '../../store/types.js';
+import type { GatewayOptions } from '../gateway.js';
+import type { GatewayMetrics } from '../metrics.js';
 import { computeSignature } from './signature.js';
 import type { FormFields } from './resources.js';
-import { encodeForm, UpstreamError } from './upstream.js';
+import { encodeForm, UpstreamError, type UpstreamClient } from './upstream.js';
 import { outcomeOfStatus, publicOutcome } from '../egress/egress-client.js';
 
 /** Callbacks one poll takes at most (the rest wait for the next poll). */
 const TAKE = 20;
+
+/** What the outbox uses: the review queue that owes callbacks, the client that sends them, and its settings. */
+export interface OutboxDeps {
+  review: Pick<ReviewStore, 'takeDueCallbacks' | 'callbackAttempted'>;
+  upstream: Pick<UpstreamClient, 'postForm'>;
+  metrics: Pick<GatewayMetrics, 'statusCallbacks'>;
+  log: FastifyBaseLogger;
+  options: Pick<GatewayOptions, 'statusCallbackRetryMs' | 'statusCallbackPollMs' | 'statusCallbackLeaseMs'>;
+}
 
 export class StatusCallbackOutbox {
   private timer: NodeJS.Timeout | null = null;
@@ -31,7 +41,11 @@ export class StatusCallbackOutbox {
   private closed = false;
   private readonly inflight = new Set<Promise<void>>();
 
-  constructor(private readonly gw: Gateway, private readonly log: FastifyBaseLogger) {}
+  private readonly log: FastifyBaseLogger;
+
+  constructor(private readonly deps: OutboxDeps) {
+    this.log = deps.log;
+  }
 
   /**
    * The signed request to commit with a settlement; the settling node holds it for its first
@@ -39,7 +53,7 @@ export class StatusCallbackOutbox {
    * callback with its own auth token as it would Twilio's.
    */
   prepare(url: string, fields: FormFields, signingSecret: string | undefined): CallbackPost {
-    const post: CallbackPost = { body: encodeForm(fields), leaseUntil: new Date(Date.now() + this.gw.options.statusCallbackLeaseMs).toISOString() };
+    const post: CallbackPost = { body: encodeForm(fields), leaseUntil: new Date(Date.now() + this.deps.options.statusCallbackLeaseMs).toISOString() };
     if (signingSecret) post.signature = computeSignature(signingSecret, url, fields);
     return post;
   }
@@ -54,7 +68,7 @@ export class StatusCallbackOutbox {
   /** Polls the store for callbacks that fell due (this node's retries and any another node left). */
   start(): void {
     if (this.timer !== null || this.closed) return;
-    this.timer = setInterval(() => void this.poll(), this.gw.options.statusCallbackPollMs);
+    this.timer = setInterval(() => void this.poll(), this.deps.options.statusCallbackPollMs);
     this.timer.unref();
   }
 
@@ -72,7 +86,7 @@ export class StatusCallbackOutbox {
     this.polling = true;
     try {
       const now = Date.now();
-      const due = await this.gw.deps.stores.review.takeDueCallbacks(new Date(now).toISOString(), new Date(now + this.gw.options.statusCallbackLeaseMs).toISOString(), TAKE);
+      const due = await this.deps.review.takeDueCallbacks(new Date(now).toISOString(), new Date(now + this.deps.options.statusCallbackLeaseMs).toISOString(), TAKE);
       await Promise.all(due.map((cb) => this.track(this.attempt(cb))));
     } catch (e) {
       if (!this.closed) this.log.warn({ err: e }, 'status callback poll failed');
@@ -92,7 +106,7 @@ export class StatusCallbackOutbox {
     let state: CallbackState;
     let lastError: string | undefined;
     try {
-      const res = await this.gw.upstream.postForm(cb.url, cb.body, headers, 'status-callback');
+      const res = await this.deps.upstream.postForm(cb.url, cb.body, headers, 'status-callback');
       state = res.status < 400 ? 'delivered' : res.status === 429 || res.status >= 500 ? 'pending' : 'refused';
       if (state !== 'delivered') {
         lastError = outcomeOfStatus(res.status);
@@ -105,21 +119,21 @@ export class StatusCallbackOutbox {
       lastError = publicOutcome(outcome);
       this.log.warn({ outcome, sid: cb.sid, attempt: cb.attempts }, 'status callback to the app failed');
     }
-    this.gw.metrics.statusCallbacks.inc({ outcome: state === 'pending' ? 'failed' : state });
+    this.deps.metrics.statusCallbacks.inc({ outcome: state === 'pending' ? 'failed' : state });
     let nextAt: string | undefined;
     if (state === 'pending') {
       // The wait before attempt k + 1 is statusCallbackRetryMs[k - 1].
-      const wait = this.gw.options.statusCallbackRetryMs[cb.attempts - 1];
+      const wait = this.deps.options.statusCallbackRetryMs[cb.attempts - 1];
       if (wait === undefined) {
         state = 'given_up';
-        this.gw.metrics.statusCallbacks.inc({ outcome: 'given_up' });
+        this.deps.metrics.statusCallbacks.inc({ outcome: 'given_up' });
         this.log.error({ sid: cb.sid, attempts: cb.attempts }, 'status callback to the app given up');
       } else {
         nextAt = new Date(Date.now() + wait).toISOString();
       }
     }
     try {
-      await this.gw.deps.stores.review.callbackAttempted(cb.sid, { state, ...(nextAt !== undefined ? { nextAt } : {}), ...(lastError !== undefined ? { lastError } : {}) });
+      await this.deps.review.callbackAttempted(cb.sid, { state, ...(nextAt !== undefined ? { nextAt } : {}), ...(lastError !== undefined ? { lastError } : {}) });
     } catch (e) {
       // The lease runs out and the callback falls due again: sent twice rather than never.
       this.log.error({ err: e, sid: cb.sid }, 'could not record a status callback attempt');
