@@ -76,45 +76,11 @@ async function openDurable(config: WardenConfig, log: (m: string) => void, machi
   return { kind: 'postgres', location, durable: pg, counters: redis.counters, sketches: redis.sketches, changes: redis.changes, closeShared: () => redis.close(), countersScope: 'cluster' };
 }
 
-export async function openStores(config: WardenConfig, opts: OpenOptions = {}): Promise<OpenedStores> {
-  const log = opts.log ?? ((m: string) => process.stderr.write(`warden store: ${m}\n`));
-  const { kind, location, durable, counters, sketches, changes, closeShared, countersScope } = await openDurable(config, log, opts.machineShared);
-  const recipientSecret = config.recipientKeySecret ?? (await durable.metaGetOrSet('recipient-key', newRecipientSecret));
-  durable.recipientSecret = recipientSecret;
-  const secrets = new SecretBox(config.secretKey ?? (await durable.metaGetOrSet('secret-key', newInstallationKey)));
+type Announce = (topic: ChangeTopic, event: ConsentEvent | EnforcementEvent | null, seq: number) => void;
 
-  const handlers: CommittedHandler[] = [];
-  let lastPublishWarning = 0;
-  const announce = (topic: ChangeTopic, event: ConsentEvent | EnforcementEvent | null, seq: number) => {
-    if (event !== null) {
-      for (const h of handlers) {
-        try { h(topic, event); } catch (e) { log(`committed-event handler failed: ${(e as Error).message}`); }
-      }
-    }
-    changes.publish(topic, seq).catch((e: unknown) => {
-      const now = Date.now();
-      if (now - lastPublishWarning < 10_000) return;
-      lastPublishWarning = now;
-      log(`change notification failed (other nodes catch up by polling): ${(e as Error).message}`);
-    });
-  };
-
-  const data: DataStore = {
-    export: (s) => durable.data.export(s),
-    erase: async (s, actor) => {
-      const r = await durable.data.erase(s, actor);
-      // Erasure removes events: every node rebuilds its projections (seq 0 means rebuild).
-      announce('consent', null, 0);
-      announce('enforcement', null, 0);
-      return r;
-    },
-  };
-
-  let closed = false;
+/** The stores whose commits are announced (to this node's projection and to every node), wrapped to do so. */
+function announcing(durable: DurableStores, announce: Announce): Pick<OpenedStores, 'consent' | 'enforcement' | 'policies' | 'tenancy' | 'data'> {
   return {
-    kind,
-    location,
-    countersScope,
     consent: {
       append: async (e) => {
         const ev = await durable.consent.append(e);
@@ -133,7 +99,6 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
       since: (a, l) => durable.enforcement.since(a, l),
       history: (c) => durable.enforcement.history(c),
     },
-    audit: durable.audit,
     policies: {
       publish: async (p) => {
         await durable.policies.publish(p);
@@ -141,7 +106,6 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
       },
       list: () => durable.policies.list(),
     },
-    reports: durable.reports,
     tenancy: {
       ...durable.tenancy,
       upsertCustomer: async (c) => {
@@ -157,6 +121,50 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
         announce('tenancy', null, Date.now());
       },
     },
+    data: {
+      export: (s) => durable.data.export(s),
+      erase: async (s, actor) => {
+        const r = await durable.data.erase(s, actor);
+        // Erasure removes events: every node rebuilds its projections (seq 0 means rebuild).
+        announce('consent', null, 0);
+        announce('enforcement', null, 0);
+        return r;
+      },
+    },
+  };
+}
+
+export async function openStores(config: WardenConfig, opts: OpenOptions = {}): Promise<OpenedStores> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`warden store: ${m}\n`));
+  const { kind, location, durable, counters, sketches, changes, closeShared, countersScope } = await openDurable(config, log, opts.machineShared);
+  const recipientSecret = config.recipientKeySecret ?? (await durable.metaGetOrSet('recipient-key', newRecipientSecret));
+  durable.recipientSecret = recipientSecret;
+  const secrets = new SecretBox(config.secretKey ?? (await durable.metaGetOrSet('secret-key', newInstallationKey)));
+
+  const handlers: CommittedHandler[] = [];
+  let lastPublishWarning = 0;
+  const announce: Announce = (topic, event, seq) => {
+    if (event !== null) {
+      for (const h of handlers) {
+        try { h(topic, event); } catch (e) { log(`committed-event handler failed: ${(e as Error).message}`); }
+      }
+    }
+    changes.publish(topic, seq).catch((e: unknown) => {
+      const now = Date.now();
+      if (now - lastPublishWarning < 10_000) return;
+      lastPublishWarning = now;
+      log(`change notification failed (other nodes catch up by polling): ${(e as Error).message}`);
+    });
+  };
+
+  let closed = false;
+  return {
+    kind,
+    location,
+    countersScope,
+    ...announcing(durable, announce),
+    audit: durable.audit,
+    reports: durable.reports,
     decisions: durable.decisions,
     review: durable.review,
     webhookEvents: durable.webhookEvents,
@@ -165,7 +173,6 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
     counters,
     sketches,
     changes,
-    data,
     recipientSecret,
     secrets,
     onCommitted: (h) => { handlers.push(h); },
