@@ -118,6 +118,7 @@ function offsetWeight(reasons: readonly Reason[], idle: Reason[]): number {
   return total;
 }
 
+// eslint-disable-next-line max-lines-per-function, limits/max-lines-per-function -- the hot path in one pass: every stage reads the same normalised text and writes the same reason list, which split functions would have to pass between them
 export function screen(message: Message, ctx: ScreeningContext): Decision {
   const policy = ctx.policy;
   const rules = policy.rules;

@@ -4,7 +4,6 @@
 // of the events, held in memory by each node and kept current through the change channel.
 
 import type { Decision } from '../core/types.js';
-import type { SecretBox } from './secret-box.js';
 
 /** ISO-8601 instant, UTC. */
 export type Instant = string;
@@ -573,12 +572,15 @@ export interface DataStore {
   erase(subject: DataSubject, actor: string): Promise<ErasureReport>;
 }
 
-/** Stores plus what the storage layer adds: data requests and the recipient hashing key. */
-export interface StorageLayer extends Stores {
+/**
+ * The durable part of the store set, as one SQL backend builds it (SqliteStores, PostgresStores):
+ * every store of `Stores` that lives in the database, plus data requests. openStores() adds the
+ * counters, sketches and change channel (in process or Redis) and the installation's keys.
+ */
+export interface DurableStores extends Omit<Stores, 'kind' | 'counters' | 'changes'> {
   data: DataStore;
-  sketches: Sketches;
-  /** HMAC key for recipients stored hashed (from config, or generated once and kept in the store). */
+  /** HMAC key for recipients stored hashed; set once by openStores() before first use. */
   recipientSecret: string;
-  /** Seals secrets Warden must be able to read back (auth tokens for signing relays) under the installation key. */
-  secrets: SecretBox;
+  /** Meta values (e.g. the generated recipient key), created once by whichever process is first. */
+  metaGetOrSet(key: string, make: () => string): string | Promise<string>;
 }

@@ -139,7 +139,8 @@ describe('scheduled messages', () => {
     assert.equal(sent.length, 1, 'sent once');
     const fetched = await client.messages(m.sid).fetch();
     assert.equal(fetched.sid, m.sid);
-    assert.equal(fetched.status, 'queued');
+    // The upstream's own status: the sink moves it on every 20 ms (queued, sent, delivered).
+    assert.ok(['queued', 'sent', 'delivered'].includes(fetched.status), fetched.status);
     await assert.rejects(client.messages(m.sid).update({ status: 'canceled' }), (e: { code?: number }) => e.code === 30409, 'too late to cancel');
     const cbs = await until('relayed callbacks', () => { const c = callbacksFor(m.sid); return c.length >= 2 ? c : undefined; });
     assert.ok(cbs.every((c) => c.p.MessageSid === m.sid));

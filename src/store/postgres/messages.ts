@@ -2,12 +2,11 @@
 // UPDATE ... WHERE ... RETURNING; nodes taking due jobs at once skip each other's rows (SKIP LOCKED).
 
 import type pg from 'pg';
-import { BY_UPSTREAM_MAX, jobRow, mappedMessageRow, mappedRecipient } from '../message-rows.js';
+import { BY_UPSTREAM_MAX, jobRow, mappedMessageRow, mappedRecipient } from '../rows/messages.js';
+import { isoTime, type Row } from '../rows/shared.js';
 import type { MappedMessageInput, MessageMapStore, SchedulerStore } from '../types.js';
 
-type Row = Record<string, unknown>;
-
-export function postgresMessageStores(pool: pg.Pool, isoTime: (at: string) => string): { messages: MessageMapStore; scheduler: SchedulerStore } {
+export function postgresMessageStores(pool: pg.Pool): { messages: MessageMapStore; scheduler: SchedulerStore } {
   const all = async (sql: string, args: unknown[]) => (await pool.query(sql, args)).rows as Row[];
   const one = async (sql: string, args: unknown[]) => (await all(sql, args))[0];
   const messages: MessageMapStore = {

@@ -3,13 +3,12 @@
 // so of two processes sharing the file only one wins it.
 
 import type Database from 'better-sqlite3';
-import { BY_UPSTREAM_MAX, jobRow, mappedMessageRow, mappedRecipient } from '../message-rows.js';
+import { BY_UPSTREAM_MAX, jobRow, mappedMessageRow, mappedRecipient } from '../rows/messages.js';
+import { isoTime, type Row } from '../rows/shared.js';
 import type { MappedMessageInput, MessageMapStore, SchedulerStore } from '../types.js';
+import type { Write } from './writer.js';
 
-type Row = Record<string, unknown>;
-type Write = <T>(op: () => T) => Promise<T>;
-
-export function sqliteMessageStores(db: Database.Database, write: Write, isoTime: (at: string) => string): { messages: MessageMapStore; scheduler: SchedulerStore } {
+export function sqliteMessageStores(db: Database.Database, write: Write): { messages: MessageMapStore; scheduler: SchedulerStore } {
   const m = {
     insert: db.prepare(`INSERT INTO message_map (sid, customer, account_sid, kind, recipient, origin, upstream_sid, status_callback, created_at, updated_at, status, error_code, send_at, fields)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`),

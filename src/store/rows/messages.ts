@@ -1,17 +1,15 @@
 // Rows of the message map and the scheduler's jobs, as both SQL backends return them, turned into
 // the store contract's records (src/store/types.ts). Shared so the two backends cannot drift.
 
-import type { JobState, MappedMessage, MappedMessageInput, ScheduledJob } from './types.js';
-
-type Row = Record<string, unknown>;
-const present = (v: unknown): boolean => v !== null && v !== undefined;
+import type { JobState, MappedMessage, MappedMessageInput, ScheduledJob } from '../types.js';
+import { json, present, type Row } from './shared.js';
 
 export function mappedMessageRow(r: Row): MappedMessage {
   const m: MappedMessage = {
     sid: r.sid as string, customer: r.customer as string, accountSid: r.account_sid as string,
     kind: r.kind as MappedMessage['kind'], origin: r.origin as MappedMessage['origin'],
     createdAt: r.created_at as string, updatedAt: r.updated_at as string, status: r.status as string,
-    fields: (typeof r.fields === 'string' ? JSON.parse(r.fields) : r.fields) as MappedMessage['fields'],
+    fields: json<MappedMessage['fields']>(r.fields),
   };
   if (present(r.upstream_sid)) m.upstreamSid = r.upstream_sid as string;
   if (present(r.status_callback)) m.statusCallback = r.status_callback as string;
@@ -37,6 +35,3 @@ export function mappedRecipient(m: MappedMessageInput): string {
   const to = m.fields.To;
   return (Array.isArray(to) ? to[0] : to) ?? '';
 }
-
-/** Erasure: a subject's scheduled jobs go with its mapped messages (a job's id is its message's SID). */
-export const MESSAGE_TABLES = [['messages', 'message_map'], ['scheduled', 'scheduled_jobs']] as const;
