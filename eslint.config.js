@@ -22,7 +22,10 @@ export default tseslint.config(
     ignores: ['src/config.ts'],
     // no-restricted-properties also catches `const { env } = process`.
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'declare the setting in src/config.ts and read it from the configuration' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'declare the setting in src/config.ts and read it from the configuration' },
+      ],
     },
   },
   {

@@ -42,7 +42,11 @@ export const ADVERSARIAL: readonly AdversarialFamily[] = [
   // Many short links: per-link work and the per-link checks of every URL rule.
   { name: 'many urls', stage: 'url: per link', make: (n, v = 0) => fill(`${rot('bit', v)}.ly/x `, n) },
   // Leet words between links: which words lie outside links.
-  { name: 'leet words and urls', stage: 'evasion: leet outside links', make: (n, v = 0) => fill(`${rot('fr', v)}33 ${rot('a', v)}.co/b `, n) },
+  {
+    name: 'leet words and urls',
+    stage: 'evasion: leet outside links',
+    make: (n, v = 0) => fill(`${rot('fr', v)}33 ${rot('a', v)}.co/b `, n),
+  },
   // One word repeated: phrase trie, classifier word and bigram features.
   { name: 'repeated tokens', stage: 'phrase matcher, classifier', make: (n, v = 0) => fill(`${rot('free', v)} `, n) },
   // One word of n letters: tokeniser, canonical forms, character n-grams, lexicon look-ups.
@@ -56,7 +60,11 @@ export const ADVERSARIAL: readonly AdversarialFamily[] = [
   // Letters split by separators: joining split words.
   { name: 'split letters', stage: 'normalise: join', make: (n, v = 0) => fill(rot('f r e e ', v), n, '', tag(v).split('').join(' ')) },
   // The first words of multi-word phrases, never completed: trie walks that fail late.
-  { name: 'phrase-trie near-misses', stage: 'phrase matcher', make: (n, v = 0) => fill(`your account has been your account will be ${rot('x', v)} `, n) },
+  {
+    name: 'phrase-trie near-misses',
+    stage: 'phrase matcher',
+    make: (n, v = 0) => fill(`your account has been your account will be ${rot('x', v)} `, n),
+  },
   // Quotes that open a long match: regular-expression rules restarted at every candidate.
   { name: 'quotes', stage: 'regex set', make: (n, v = 0) => fill(`"${rot('a', v)} `, n) },
   // Money, premium-rate prefixes and digit runs that start many patterns.

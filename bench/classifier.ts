@@ -21,7 +21,12 @@ let texts: string[];
 if (existsSync(DATA)) {
   texts = (parse(readFileSync(DATA, 'utf8'), { columns: true }) as Array<{ text: string }>).map((r) => r.text);
 } else {
-  const base = ['Ok lar... Joking wif u oni...', 'URGENT! You have won a £1000 prize. Call 09061701461 to claim', 'Your parcel is held, pay the fee at http://bit.ly/x1', 'Are we still on for lunch tomorrow at 1?'];
+  const base = [
+    'Ok lar... Joking wif u oni...',
+    'URGENT! You have won a £1000 prize. Call 09061701461 to claim',
+    'Your parcel is held, pay the fee at http://bit.ly/x1',
+    'Are we still on for lunch tomorrow at 1?',
+  ];
   texts = Array.from({ length: 4000 }, (_, i) => `${base[i % base.length]} ${i}`);
 }
 
@@ -40,7 +45,9 @@ function run(label: string, fn: (s: string) => unknown): void {
   const totalS = Number(process.hrtime.bigint() - start) / 1e9;
   lat.sort();
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))].toFixed(2);
-  process.stdout.write(`${label.padEnd(30)} p50 ${q(0.5)} µs  p99 ${q(0.99)} µs  throughput ${Math.round(lat.length / totalS).toLocaleString('en')} msg/s\n`);
+  process.stdout.write(
+    `${label.padEnd(30)} p50 ${q(0.5)} µs  p99 ${q(0.99)} µs  throughput ${Math.round(lat.length / totalS).toLocaleString('en')} msg/s\n`,
+  );
 }
 
 process.stdout.write(`model load ${loadMs.toFixed(0)} ms; ${texts.length} texts x 5 runs, one core\n`);

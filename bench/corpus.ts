@@ -29,12 +29,14 @@ function generated(): string[] {
   const out: string[] = [];
   for (let i = 0; i < 2000; i++) {
     const pool = i % 5 === 0 ? SPAM : HAM;
-    out.push(pool[i % pool.length]
-      .replace('{name}', NAMES[i % NAMES.length])
-      .replace('{day}', DAYS[i % DAYS.length])
-      .replace('{time}', `${1 + (i % 11)}pm`)
-      .replace('{n}', String(2 + (i % 7)))
-      .replace('{code}', String(1000 + ((i * 7919) % 9000))));
+    out.push(
+      pool[i % pool.length]
+        .replace('{name}', NAMES[i % NAMES.length])
+        .replace('{day}', DAYS[i % DAYS.length])
+        .replace('{time}', `${1 + (i % 11)}pm`)
+        .replace('{n}', String(2 + (i % 7)))
+        .replace('{code}', String(1000 + ((i * 7919) % 9000))),
+    );
   }
   return out;
 }

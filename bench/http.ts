@@ -37,7 +37,10 @@ const arg = (name: string, def: number) => {
   return i >= 0 ? Number(args[i + 1]) : def;
 };
 
-interface Ports { port: number; sink?: number }
+interface Ports {
+  port: number;
+  sink?: number;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -55,7 +58,9 @@ async function waitReady(url: string): Promise<void> {
     try {
       const r = await fetch(url);
       if (r.ok) return;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} never became ready`);
@@ -110,17 +115,36 @@ async function gatewayMain(): Promise<void> {
     const port = await freePort();
     process.env.BENCH_PORT = String(port);
     process.env.BENCH_DATA_DIR = dataDir;
-    void serveForever({ config: { ...DEFAULT_CONFIG, dataDir, port, host: '127.0.0.1', workers, adminToken: 'bench' }, demo: false, gateway, logger });
+    void serveForever({
+      config: { ...DEFAULT_CONFIG, dataDir, port, host: '127.0.0.1', workers, adminToken: 'bench' },
+      demo: false,
+      gateway,
+      logger,
+    });
     await waitReady(`http://127.0.0.1:${port}/readyz`);
     process.send?.({ port, sink: sinkPort } satisfies Ports);
   } else {
     const dataDir = process.env.BENCH_DATA_DIR!;
-    await serveForever({ config: { ...DEFAULT_CONFIG, dataDir, port: Number(process.env.BENCH_PORT), host: '127.0.0.1', workers, adminToken: 'bench' }, demo: false, gateway, logger });
+    await serveForever({
+      config: { ...DEFAULT_CONFIG, dataDir, port: Number(process.env.BENCH_PORT), host: '127.0.0.1', workers, adminToken: 'bench' },
+      demo: false,
+      gateway,
+      logger,
+    });
   }
 }
 
-async function startChild(role: '--server' | '--bare', workers: number, script = fileURLToPath(import.meta.url), execArgv: string[] = []): Promise<{ child: ChildProcess; ports: Ports }> {
-  const child = fork(script, [role], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, BENCH_WORKERS: String(workers) }, execArgv });
+async function startChild(
+  role: '--server' | '--bare',
+  workers: number,
+  script = fileURLToPath(import.meta.url),
+  execArgv: string[] = [],
+): Promise<{ child: ChildProcess; ports: Ports }> {
+  const child = fork(script, [role], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, BENCH_WORKERS: String(workers) },
+    execArgv,
+  });
   const ports = await new Promise<Ports>((resolve, reject) => {
     child.once('message', (m) => resolve(m as Ports));
     child.once('exit', (code) => reject(new Error(`${role} exited ${code}`)));
@@ -137,11 +161,30 @@ async function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-interface Run { rps: number; p50: number; p99: number; errors: number; non2xx: number }
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
 
-async function cannon(url: string, body: string, contentType: string, auth: string | undefined, duration: number, connections: number, bodies?: string[]): Promise<Run> {
+async function cannon(
+  url: string,
+  body: string,
+  contentType: string,
+  auth: string | undefined,
+  duration: number,
+  connections: number,
+  bodies?: string[],
+): Promise<Run> {
   const r = await autocannon({
-    url, method: 'POST', body, duration, connections, pipelining: 1,
+    url,
+    method: 'POST',
+    body,
+    duration,
+    connections,
+    pipelining: 1,
     headers: { 'content-type': contentType, ...(auth ? { authorization: auth } : {}) },
     ...(bodies !== undefined ? { requests: bodies.map((b) => ({ body: b })) } : {}),
   });
@@ -153,37 +196,61 @@ async function cannon(url: string, body: string, contentType: string, auth: stri
  * each request timed with a monotonic clock (autocannon rounds latency to whole milliseconds,
  * too coarse for an overhead budget of 2 ms).
  */
-async function paced(url: string, body: string, contentType: string, auth: string, duration: number, connections: number, rate: number): Promise<Run> {
+async function paced(
+  url: string,
+  body: string,
+  contentType: string,
+  auth: string,
+  duration: number,
+  connections: number,
+  rate: number,
+): Promise<Run> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(url);
   const latencies: number[] = [];
-  let errors = 0, non2xx = 0;
-  const one = () => new Promise<void>((resolve) => {
-    const started = process.hrtime.bigint();
-    const req = request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST',
-      headers: { 'content-type': contentType, authorization: auth, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-        if ((res.statusCode ?? 0) >= 300) non2xx++;
+  let errors = 0,
+    non2xx = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const started = process.hrtime.bigint();
+      const req = request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: { 'content-type': contentType, authorization: auth, 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+            if ((res.statusCode ?? 0) >= 300) non2xx++;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
         resolve();
       });
+      req.end(body);
     });
-    req.on('error', () => { errors++; resolve(); });
-    req.end(body);
-  });
   const interval = (1000 * connections) / rate;
   const end = Date.now() + duration * 1000;
-  await Promise.all(Array.from({ length: connections }, async (_, i) => {
-    await new Promise((r) => setTimeout(r, (interval * i) / connections));
-    let next = Date.now();
-    while (Date.now() < end) {
-      await one();
-      next += interval;
-      const wait = next - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: connections }, async (_, i) => {
+      await new Promise((r) => setTimeout(r, (interval * i) / connections));
+      let next = Date.now();
+      while (Date.now() < end) {
+        await one();
+        next += interval;
+        const wait = next - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+    }),
+  );
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
@@ -191,7 +258,11 @@ async function paced(url: string, body: string, contentType: string, auth: strin
 }
 
 const DEMO_AUTH = 'Basic ' + Buffer.from('AC00000000000000000000000000000001:demo-auth-token').toString('base64');
-const SCREEN_BODY = JSON.stringify({ to: '+14155550100', from: '+15005550006', body: 'Hi Sam, your appointment is confirmed for Tuesday at 3pm. Reply C to cancel.' });
+const SCREEN_BODY = JSON.stringify({
+  to: '+14155550100',
+  from: '+15005550006',
+  body: 'Hi Sam, your appointment is confirmed for Tuesday at 3pm. Reply C to cancel.',
+});
 
 /**
  * Traffic closer to a real day's than one message repeated: 1,000 SMS texts spread evenly over the
@@ -202,9 +273,13 @@ function variedBodies(): { bodies: string[]; origin: string } {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
   const { texts, origin } = loadCorpusTexts(resolve(option('data', join(root, '../shared/data'))), readLabelledCsv);
   const n = Math.min(1000, texts.length);
-  const bodies = Array.from({ length: n }, (_, i) => JSON.stringify({
-    to: `+1415555${String(1000 + ((i * 7919) % 9000))}`, from: '+15005550006', body: texts[Math.floor((i * texts.length) / n)],
-  }));
+  const bodies = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      to: `+1415555${String(1000 + ((i * 7919) % 9000))}`,
+      from: '+15005550006',
+      body: texts[Math.floor((i * texts.length) / n)],
+    }),
+  );
   return { bodies, origin: `${n} of ${origin}` };
 }
 
@@ -215,7 +290,9 @@ function threadCpu(pid: number): Map<string, number> {
     try {
       const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
       out.set(tid, (Number(f[11]) + Number(f[12])) * 10_000);
-    } catch { /* the thread ended */ }
+    } catch {
+      /* the thread ended */
+    }
   }
   return out;
 }
@@ -242,19 +319,29 @@ async function cpuMain(): Promise<void> {
   const servers: Array<{ name: string; child: ChildProcess; url: string; auth?: string }> = [];
   const add = async (name: string, role: '--server' | '--bare', script?: string, execArgv?: string[]) => {
     const c = await startChild(role, 1, script, execArgv);
-    servers.push({ name, child: c.child, url: `http://127.0.0.1:${c.ports.port}${role === '--bare' ? '/bare' : '/v1/screen'}`, ...(role === '--server' ? { auth: DEMO_AUTH } : {}) });
+    servers.push({
+      name,
+      child: c.child,
+      url: `http://127.0.0.1:${c.ports.port}${role === '--bare' ? '/bare' : '/v1/screen'}`,
+      ...(role === '--server' ? { auth: DEMO_AUTH } : {}),
+    });
   };
   await add('bare Fastify route (constant)', '--bare');
   await add('POST /v1/screen, this build', '--server');
   if (compare !== undefined || flags !== undefined) {
-    await add(`POST /v1/screen, ${compare ?? 'this build'}${flags !== undefined ? ` with ${flags.join(' ')}` : ''}`, '--server',
-      compare !== undefined ? join(compare, 'bench', 'http.js') : undefined, flags);
+    await add(
+      `POST /v1/screen, ${compare ?? 'this build'}${flags !== undefined ? ` with ${flags.join(' ')}` : ''}`,
+      '--server',
+      compare !== undefined ? join(compare, 'bench', 'http.js') : undefined,
+      flags,
+    );
   }
   // --varied: the gateways get the 1,000 different texts and recipients (variedBodies) instead of one message.
   const bodies = args.includes('--varied') ? variedBodies().bodies : undefined;
   const pinned = pin(process.pid, 1) && servers.every((s) => pin(s.child.pid!, 0));
   const per: number[][][] = servers.map(() => []);
-  for (const s of servers) await cannon(s.url, SCREEN_BODY, 'application/json', s.auth, 2, connections, s.auth !== undefined ? bodies : undefined);
+  for (const s of servers)
+    await cannon(s.url, SCREEN_BODY, 'application/json', s.auth, 2, connections, s.auth !== undefined ? bodies : undefined);
   for (let r = 0; r < rounds; r++) {
     // Each round starts with the next server: the one run right after another is measured a few
     // per cent dearer (the previous one's after-load work on the same core), which a fixed order
@@ -263,22 +350,41 @@ async function cpuMain(): Promise<void> {
       const i = (r + k) % servers.length;
       const s = servers[i];
       const before = threadCpu(s.child.pid!);
-      const run = await cannon(s.url, SCREEN_BODY, 'application/json', s.auth, duration, connections, s.auth !== undefined ? bodies : undefined);
+      const run = await cannon(
+        s.url,
+        SCREEN_BODY,
+        'application/json',
+        s.auth,
+        duration,
+        connections,
+        s.auth !== undefined ? bodies : undefined,
+      );
       const after = threadCpu(s.child.pid!);
       const requests = run.rps * duration;
-      let main = 0, other = 0;
+      let main = 0,
+        other = 0;
       for (const [tid, t] of after) {
         const d = t - (before.get(tid) ?? 0);
-        if (tid === String(s.child.pid)) main += d; else other += d;
+        if (tid === String(s.child.pid)) main += d;
+        else other += d;
       }
       per[i].push([run.rps, main / requests, (main + other) / requests]);
     }
   }
   for (const s of servers) await stopChild(s.child);
   const lines = [
-    `node ${process.version}; ${rounds} rounds of ${duration}s runs, servers alternating (each round starts with the next), ${connections} connections; ${pinned ? 'servers pinned to CPU 0, load generator to CPU 1' : 'NOT pinned (taskset unavailable): figures include the load generator\'s contention'}`,
+    `node ${process.version}; ${rounds} rounds of ${duration}s runs, servers alternating (each round starts with the next), ${connections} connections; ${pinned ? 'servers pinned to CPU 0, load generator to CPU 1' : "NOT pinned (taskset unavailable): figures include the load generator's contention"}`,
     `${'server (one process)'.padEnd(60)} ${'req/s'.padStart(8)} ${'main µs/req'.padStart(12)} ${'all µs/req'.padStart(11)}  (medians; all = every thread of the process)`,
-    ...servers.map((s, i) => `${s.name.padEnd(60)} ${median(per[i].map((x) => x[0])).toFixed(0).padStart(8)} ${median(per[i].map((x) => x[1])).toFixed(1).padStart(12)} ${median(per[i].map((x) => x[2])).toFixed(1).padStart(11)}`),
+    ...servers.map(
+      (s, i) =>
+        `${s.name.padEnd(60)} ${median(per[i].map((x) => x[0]))
+          .toFixed(0)
+          .padStart(8)} ${median(per[i].map((x) => x[1]))
+          .toFixed(1)
+          .padStart(12)} ${median(per[i].map((x) => x[2]))
+          .toFixed(1)
+          .padStart(11)}`,
+    ),
     ...servers.map((s, i) => `  ${s.name}: all µs/req by round ${per[i].map((x) => x[2].toFixed(1)).join(', ')}`),
   ];
   process.stdout.write(lines.join('\n') + '\n');
@@ -295,7 +401,11 @@ async function main(): Promise<void> {
   const sinkToken = randomBytes(24).toString('base64url');
   process.env.BENCH_SINK_TOKEN = sinkToken;
   const sinkAuth = 'Basic ' + Buffer.from(`AC00000000000000000000000000000001:${sinkToken}`).toString('base64');
-  const form = new URLSearchParams({ To: '+14155550100', From: '+15005550006', Body: 'Hi Sam, your appointment is confirmed for Tuesday at 3pm.' }).toString();
+  const form = new URLSearchParams({
+    To: '+14155550100',
+    From: '+15005550006',
+    Body: 'Hi Sam, your appointment is confirmed for Tuesday at 3pm.',
+  }).toString();
   const twPath = '/2010-04-01/Accounts/AC00000000000000000000000000000001/Messages.json';
   const base = (p: number) => `http://127.0.0.1:${p}`;
 
@@ -306,13 +416,17 @@ async function main(): Promise<void> {
   const gw1 = await startChild('--server', 1);
   const bareN = workers > 1 ? await startChild('--bare', workers) : bare1;
   const gwN = workers > 1 ? await startChild('--server', workers) : gw1;
-  const screenRun = (c: { ports: Ports }, d: number) => cannon(`${base(c.ports.port)}/v1/screen`, SCREEN_BODY, 'application/json', DEMO_AUTH, d, connections);
-  const bareRun = (c: { ports: Ports }, d: number) => cannon(`${base(c.ports.port)}/bare`, SCREEN_BODY, 'application/json', undefined, d, connections);
+  const screenRun = (c: { ports: Ports }, d: number) =>
+    cannon(`${base(c.ports.port)}/v1/screen`, SCREEN_BODY, 'application/json', DEMO_AUTH, d, connections);
+  const bareRun = (c: { ports: Ports }, d: number) =>
+    cannon(`${base(c.ports.port)}/bare`, SCREEN_BODY, 'application/json', undefined, d, connections);
   const varied = variedBodies();
-  const variedRun = (c: { ports: Ports }, d: number) => cannon(`${base(c.ports.port)}/v1/screen`, SCREEN_BODY, 'application/json', DEMO_AUTH, d, connections, varied.bodies);
+  const variedRun = (c: { ports: Ports }, d: number) =>
+    cannon(`${base(c.ports.port)}/v1/screen`, SCREEN_BODY, 'application/json', DEMO_AUTH, d, connections, varied.bodies);
   // The bare route under the same varied bodies: the load generator's own cost per request grows
   // with them (it shares the cores), which must not be charged to the gateway.
-  const bareVariedRun = (c: { ports: Ports }, d: number) => cannon(`${base(c.ports.port)}/bare`, SCREEN_BODY, 'application/json', undefined, d, connections, varied.bodies);
+  const bareVariedRun = (c: { ports: Ports }, d: number) =>
+    cannon(`${base(c.ports.port)}/bare`, SCREEN_BODY, 'application/json', undefined, d, connections, varied.bodies);
   // Warm-up so JIT and the credential caches are hot.
   for (const c of new Set([bare1, bareN])) await bareRun(c, 2);
   for (const c of new Set([gw1, gwN])) await screenRun(c, 3);
@@ -329,21 +443,43 @@ async function main(): Promise<void> {
   }
   // Latency overhead is measured at a steady rate well below saturation (what an app sees in
   // production); at saturation p50 is queueing, which the throughput runs already measure.
-  const tw = gw1.ports.port, sinkPort = gw1.ports.sink!;
+  const tw = gw1.ports.port,
+    sinkPort = gw1.ports.sink!;
   await paced(`${base(tw)}${twPath}`, form, 'application/x-www-form-urlencoded', DEMO_AUTH, 2, 10, twilioRate);
-  const sinkDirect = await paced(`${base(sinkPort)}${twPath}`, form, 'application/x-www-form-urlencoded', sinkAuth, twilioDuration, 10, twilioRate);
-  const twilioVia = await paced(`${base(tw)}${twPath}`, form, 'application/x-www-form-urlencoded', DEMO_AUTH, twilioDuration, 10, twilioRate);
+  const sinkDirect = await paced(
+    `${base(sinkPort)}${twPath}`,
+    form,
+    'application/x-www-form-urlencoded',
+    sinkAuth,
+    twilioDuration,
+    10,
+    twilioRate,
+  );
+  const twilioVia = await paced(
+    `${base(tw)}${twPath}`,
+    form,
+    'application/x-www-form-urlencoded',
+    DEMO_AUTH,
+    twilioDuration,
+    10,
+    twilioRate,
+  );
   for (const c of new Set([bare1, gw1, bareN, gwN])) await stopChild(c.child);
 
   const med = (k: keyof (typeof runs)[number]): Run => ({
-    rps: median(runs.map((x) => x[k].rps)), p50: median(runs.map((x) => x[k].p50)), p99: median(runs.map((x) => x[k].p99)),
-    errors: runs.reduce((n, x) => n + x[k].errors, 0), non2xx: runs.reduce((n, x) => n + x[k].non2xx, 0),
+    rps: median(runs.map((x) => x[k].rps)),
+    p50: median(runs.map((x) => x[k].p50)),
+    p99: median(runs.map((x) => x[k].p99)),
+    errors: runs.reduce((n, x) => n + x[k].errors, 0),
+    non2xx: runs.reduce((n, x) => n + x[k].non2xx, 0),
   });
   const ratios = (g: 'gw1' | 'gwN' | 'variedN', b: 'bare1' | 'bareN' | 'bareVariedN') => runs.map((x) => x[g].rps / x[b].rps);
-  const pctList = (xs: number[]) => `median ${(median(xs) * 100).toFixed(1)}% (rounds: ${xs.map((x) => (x * 100).toFixed(1) + '%').join(', ')})`;
+  const pctList = (xs: number[]) =>
+    `median ${(median(xs) * 100).toFixed(1)}% (rounds: ${xs.map((x) => (x * 100).toFixed(1) + '%').join(', ')})`;
 
   const ms = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2)).padStart(7);
-  const row = (name: string, r: Run) => `${name.padEnd(48)} ${r.rps.toFixed(0).padStart(8)} ${ms(r.p50)} ${ms(r.p99)} ${String(r.errors + r.non2xx).padStart(7)}`;
+  const row = (name: string, r: Run) =>
+    `${name.padEnd(48)} ${r.rps.toFixed(0).padStart(8)} ${ms(r.p50)} ${ms(r.p99)} ${String(r.errors + r.non2xx).padStart(7)}`;
   const lines = [
     `node ${process.version}; throughput: ${rounds} rounds of ${duration}s runs alternating bare and gateway, ${connections} connections, medians over the rounds;`,
     `Twilio runs: ${twilioDuration}s each, 10 connections at ${twilioRate} req/s; load generator in this process`,
@@ -351,12 +487,14 @@ async function main(): Promise<void> {
     row('bare Fastify route (constant), 1 process', med('bare1')),
     row('POST /v1/screen (single message), 1 process', med('gw1')),
     `  /v1/screen vs bare, 1 process each: ${pctList(ratios('gw1', 'bare1'))}`,
-    ...(workers > 1 ? [
-      row(`bare Fastify route (constant), ${workers} processes`, med('bareN')),
-      row(`POST /v1/screen, warden serve --workers ${workers}`, med('gwN')),
-      `  /v1/screen vs bare, ${workers} processes each: ${pctList(ratios('gwN', 'bareN'))}`,
-      `  /v1/screen with ${workers} processes vs bare in 1 process: ${pctList(ratios('gwN', 'bare1'))}`,
-    ] : []),
+    ...(workers > 1
+      ? [
+          row(`bare Fastify route (constant), ${workers} processes`, med('bareN')),
+          row(`POST /v1/screen, warden serve --workers ${workers}`, med('gwN')),
+          `  /v1/screen vs bare, ${workers} processes each: ${pctList(ratios('gwN', 'bareN'))}`,
+          `  /v1/screen with ${workers} processes vs bare in 1 process: ${pctList(ratios('gwN', 'bare1'))}`,
+        ]
+      : []),
     row(`bare Fastify route, varied bodies, ${workers} process${workers > 1 ? 'es' : ''}`, med('bareVariedN')),
     row(`POST /v1/screen, varied messages, ${workers} process${workers > 1 ? 'es' : ''}`, med('variedN')),
     `  varied messages vs bare, ${workers} process${workers > 1 ? 'es' : ''} each, same bodies: ${pctList(ratios('variedN', 'bareVariedN'))}`,
@@ -370,4 +508,8 @@ async function main(): Promise<void> {
 
 if (process.argv.includes('--server')) void gatewayMain();
 else if (process.argv.includes('--bare')) void bareMain();
-else (process.argv.includes('--cpu') ? cpuMain() : main()).catch((e: unknown) => { process.stderr.write(`${(e as Error).stack}\n`); process.exit(1); });
+else
+  (process.argv.includes('--cpu') ? cpuMain() : main()).catch((e: unknown) => {
+    process.stderr.write(`${(e as Error).stack}\n`);
+    process.exit(1);
+  });

@@ -29,14 +29,16 @@ const { texts, origin } = loadCorpusTexts(dataDir, readLabelledCsv);
 
 const lines: string[] = [];
 for (let i = 0; i < N; i++) {
-  lines.push(JSON.stringify({
-    id: `m${i}`,
-    customer: `c${i % 20}`,
-    channel: 'sms',
-    from: '+15005550006',
-    to: `+1415555${String(i % 10000).padStart(4, '0')}`,
-    body: texts[i % texts.length],
-  }));
+  lines.push(
+    JSON.stringify({
+      id: `m${i}`,
+      customer: `c${i % 20}`,
+      channel: 'sms',
+      from: '+15005550006',
+      to: `+1415555${String(i % 10000).padStart(4, '0')}`,
+      body: texts[i % texts.length],
+    }),
+  );
 }
 
 const { policy } = loadPack();
@@ -79,15 +81,23 @@ const coreOnly = lines.map((l) => {
 });
 
 console.log(`Warden screening benchmark: ${fmt(N)} messages from ${origin}`);
-console.log(`policy ${policy.policyVersion}: ${policy.rules.length} rules, ${policy.phrases.phraseCount} phrases; node ${process.version}, ${process.arch}, one core (single thread)\n`);
+console.log(
+  `policy ${policy.policyVersion}: ${policy.rules.length} rules, ${policy.phrases.phraseCount} phrases; node ${process.version}, ${process.arch}, one core (single thread)\n`,
+);
 
 const floor = measure(floorFn);
 const full = measure(screenFn);
 // The core alone, without JSON: what a library user embedding screen() pays.
 let i = 0;
-const core = measure(() => { const d = screen(coreOnly[i++ % coreOnly.length], ctx); return d.action; });
+const core = measure(() => {
+  const d = screen(coreOnly[i++ % coreOnly.length], ctx);
+  return d.action;
+});
 let j = 0;
-const coreRules = measure(() => { const d = screen(coreOnly[j++ % coreOnly.length], rulesOnly); return d.action; });
+const coreRules = measure(() => {
+  const d = screen(coreOnly[j++ % coreOnly.length], rulesOnly);
+  return d.action;
+});
 
 // The core with its caches cold: in the gateway other request work (HTTP parsing, JSON, the
 // decision log) runs between two messages and evicts the tables screen() reads, which a loop

@@ -33,7 +33,7 @@ function optOutBench(): void {
   const loadMs = performance.now() - t0;
   gc?.();
   const after = process.memoryUsage();
-  const grew = (after.arrayBuffers - before.arrayBuffers) + Math.max(0, after.heapUsed - before.heapUsed);
+  const grew = after.arrayBuffers - before.arrayBuffers + Math.max(0, after.heapUsed - before.heapUsed);
   // Lookups: half present, half absent; keys prepared outside the timed loop.
   const K = 1 << 20;
   const cs: string[] = new Array(K);
@@ -51,9 +51,11 @@ function optOutBench(): void {
     n += K;
   }
   const secs = (performance.now() - start) / 1000;
-  console.log(`opt-out table: ${fmt(RECORDS)} records loaded in ${(loadMs / 1000).toFixed(1)} s; ` +
-    `table ${(t.bytes / 2 ** 20).toFixed(0)} MiB = ${(t.bytes / RECORDS).toFixed(1)} B/record (capacity ${fmt(t.capacity)}); ` +
-    `process.memoryUsage grew ${(grew / 2 ** 20).toFixed(0)} MiB = ${(grew / RECORDS).toFixed(1)} B/record; rss ${(after.rss / 2 ** 20).toFixed(0)} MiB`);
+  console.log(
+    `opt-out table: ${fmt(RECORDS)} records loaded in ${(loadMs / 1000).toFixed(1)} s; ` +
+      `table ${(t.bytes / 2 ** 20).toFixed(0)} MiB = ${(t.bytes / RECORDS).toFixed(1)} B/record (capacity ${fmt(t.capacity)}); ` +
+      `process.memoryUsage grew ${(grew / 2 ** 20).toFixed(0)} MiB = ${(grew / RECORDS).toFixed(1)} B/record; rss ${(after.rss / 2 ** 20).toFixed(0)} MiB`,
+  );
   console.log(`opt-out lookups: ${fmt(n / secs)} /s (${fmt(n)} in ${secs.toFixed(1)} s, hit rate ${(hits / n).toFixed(3)})`);
 }
 
@@ -64,7 +66,14 @@ async function writeBench(label: string, config: WardenConfig): Promise<void> {
   const worker = async (w: number) => {
     let i = 0;
     while (running) {
-      await s.consent.append({ customer: `bench${w % 10}`, recipient: `+1555${w}${i++}`, kind: 'opt-out', source: 'keyword', evidence: 'STOP', at: new Date().toISOString() });
+      await s.consent.append({
+        customer: `bench${w % 10}`,
+        recipient: `+1555${w}${i++}`,
+        kind: 'opt-out',
+        source: 'keyword',
+        evidence: 'STOP',
+        at: new Date().toISOString(),
+      });
       acked++;
     }
   };
@@ -75,7 +84,9 @@ async function writeBench(label: string, config: WardenConfig): Promise<void> {
   await Promise.all(workers);
   const secs = (performance.now() - t0) / 1000;
   const stored = (await s.consent.since(0, 10_000_000)).length;
-  console.log(`${label}: ${fmt(acked / secs)} durable opt-out appends/s acknowledged (${fmt(acked)} in ${secs.toFixed(1)} s, ${CONCURRENCY} concurrent clients; ${fmt(stored)} rows read back)`);
+  console.log(
+    `${label}: ${fmt(acked / secs)} durable opt-out appends/s acknowledged (${fmt(acked)} in ${secs.toFixed(1)} s, ${CONCURRENCY} concurrent clients; ${fmt(stored)} rows read back)`,
+  );
   await s.close();
 }
 
@@ -97,12 +108,16 @@ async function redisBench(url: string): Promise<void> {
   running = false;
   await Promise.all(workers);
   const secs = (performance.now() - t0) / 1000;
-  console.log(`redis rate-limit checks: ${fmt(n / secs)} atomic take()/s (${fmt(n)} in ${secs.toFixed(1)} s, 256 concurrent callers, auto-pipelined Lua)`);
+  console.log(
+    `redis rate-limit checks: ${fmt(n / secs)} atomic take()/s (${fmt(n)} in ${secs.toFixed(1)} s, 256 concurrent callers, auto-pipelined Lua)`,
+  );
   await r.close();
 }
 
 async function main(): Promise<void> {
-  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+  console.log(
+    `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  );
   optOutBench();
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
   await writeBench('sqlite (WAL, synchronous=FULL)', { ...DEFAULT_CONFIG, dataDir: join(dir, 'data') });

@@ -57,7 +57,10 @@ for (const r of rows) {
   model.probabilities(normalise(r.text), probs);
   const labels = model.heads.filter((h, i) => probs[i] >= h.threshold).map((h) => h.label);
   scoredModel.push({ dataset: r.dataset, label: r.label, functionality: r.functionality, flagged: labels.length > 0, labels });
-  const d = screen({ id: 'gate', customer: 'gate', channel: 'sms', from: '', to: '', body: r.text }, { policy: pack.policy, newId: () => 'gate' });
+  const d = screen(
+    { id: 'gate', customer: 'gate', channel: 'sms', from: '', to: '', body: r.text },
+    { policy: pack.policy, newId: () => 'gate' },
+  );
   scoredPipeline.push({ dataset: r.dataset, label: r.label, functionality: r.functionality, flagged: pipelineFlagged(r.dataset, d) });
 }
 const measured: Record<string, number> = {};
@@ -85,7 +88,11 @@ if (stated.size === 0) {
 let failed = 0;
 for (const [name, value] of stated) {
   const got = measured[name];
-  if (got === undefined) { process.stdout.write(`MISSING ${name}\n`); failed++; continue; }
+  if (got === undefined) {
+    process.stdout.write(`MISSING ${name}\n`);
+    failed++;
+    continue;
+  }
   const lower = lowerIsBetter(name);
   const tol = lower ? 0.001 : 0.01;
   const ok = lower ? got <= value + tol : got >= value - tol;
@@ -95,7 +102,10 @@ for (const [name, value] of stated) {
 if (stored !== undefined) {
   const now = (await import('../src/classifier/data.js')).loadData(args.data).sha256;
   for (const [d, sha] of Object.entries(stored)) {
-    if (now[d] !== sha) process.stdout.write(`note: ${d} differs from the data the model was trained on (${sha.slice(0, 12)} vs ${String(now[d]).slice(0, 12)})\n`);
+    if (now[d] !== sha)
+      process.stdout.write(
+        `note: ${d} differs from the data the model was trained on (${sha.slice(0, 12)} vs ${String(now[d]).slice(0, 12)})\n`,
+      );
   }
 }
 process.stdout.write(`quality-gate: ${stated.size - failed}/${stated.size} figures hold on ${rows.length} validation rows\n`);

@@ -7,10 +7,32 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadData, HEADS, SPAM, PHISHING, HATE, VIOLENCE, VALIDATION_PERCENT, VALIDATION_SALT, splitBucket, type Row } from '../src/classifier/data.js';
 import {
-  trainLogReg, trainNaiveBayes, trainNbLogReg, rawScores, fitPlatt, sigmoid, chooseThreshold, featurise,
-  DEFAULT_LOGREG, DEFAULT_NB, type Example, type LinearWeights, type RateCap,
+  loadData,
+  HEADS,
+  SPAM,
+  PHISHING,
+  HATE,
+  VIOLENCE,
+  VALIDATION_PERCENT,
+  VALIDATION_SALT,
+  splitBucket,
+  type Row,
+} from '../src/classifier/data.js';
+import {
+  trainLogReg,
+  trainNaiveBayes,
+  trainNbLogReg,
+  rawScores,
+  fitPlatt,
+  sigmoid,
+  chooseThreshold,
+  featurise,
+  DEFAULT_LOGREG,
+  DEFAULT_NB,
+  type Example,
+  type LinearWeights,
+  type RateCap,
 } from '../src/classifier/train.js';
 import { encodeWeights, HashedLinearModel, MODEL_FORMAT, type ModelFile, type HeadSpec } from '../src/classifier/model.js';
 import { FEATURE_VERSION, FeatureBuffer } from '../src/classifier/features.js';
@@ -52,7 +74,7 @@ const log = (s: string) => process.stderr.write(`[train ${((Date.now() - t0) / 1
 const DATASET_WEIGHT: Record<string, number[]> = {
   'sms-spam-collection': [1, 1, 1, 1],
   'sms-phishing-mendeley': [1, 1, 1, 1],
-  'hatecheck': [1, 1, Number(args['hatecheck-weight']), Number(args['hatecheck-weight'])],
+  hatecheck: [1, 1, Number(args['hatecheck-weight']), Number(args['hatecheck-weight'])],
   'davidson-hate-offensive': [0.5, 0.5, Number(args['davidson-weight']), Number(args['davidson-weight'])],
   'ethos-hate-speech': [1, 1, 1, 1],
 };
@@ -61,7 +83,9 @@ const data = loadData(args.data);
 log(`read ${data.rows.length} rows from ${args.data}`);
 const train = data.rows.filter((r) => r.split === 'train');
 const validation = data.rows.filter((r) => r.split === 'validation');
-log(`split: ${train.length} train, ${validation.length} validation, ${data.rows.length - train.length - validation.length} dropped (text also in validation)`);
+log(
+  `split: ${train.length} train, ${validation.length} validation, ${data.rows.length - train.length - validation.length} dropped (text also in validation)`,
+);
 
 const buf = new FeatureBuffer();
 const featurised = new Map<Row, Int32Array>();
@@ -70,8 +94,12 @@ log('featurised');
 
 // Per-head class balance: positives count sqrt(neg/pos) times (at most 4x), on top of the dataset weight.
 const posWeight = HEADS.map((_, h) => {
-  let pos = 0, neg = 0;
-  for (const r of train) { if (r.y[h] === 1) pos++; else if (r.y[h] === 0) neg++; }
+  let pos = 0,
+    neg = 0;
+  for (const r of train) {
+    if (r.y[h] === 1) pos++;
+    else if (r.y[h] === 0) neg++;
+  }
   return Math.min(4, Math.max(1, Math.sqrt(neg / Math.max(pos, 1))));
 });
 
@@ -101,17 +129,36 @@ const isMendeleySpam = Uint8Array.from(train, (r) => (r.dataset === 'sms-phishin
 const isHateNegative = Uint8Array.from(train, (r) => (!r.dataset.startsWith('sms-') && r.y[HATE] === 0 ? 1 : 0));
 const GOALS: Array<{ objective: 'recall' | 'accuracy'; caps: RateCap[] }> = [];
 GOALS[SPAM] = { objective: 'recall', caps: [{ member: isSmsHam, maxRate: 0.0015 }] };
-GOALS[PHISHING] = { objective: 'recall', caps: [{ member: isSmsHam, maxRate: 0.0005 }, { member: isMendeleySpam, maxRate: 0.15 }] };
+GOALS[PHISHING] = {
+  objective: 'recall',
+  caps: [
+    { member: isSmsHam, maxRate: 0.0005 },
+    { member: isMendeleySpam, maxRate: 0.15 },
+  ],
+};
 // Hate and violence must not fire on ordinary SMS at all: no cross-fitted SMS ham may reach them.
 GOALS[HATE] = { objective: 'accuracy', caps: [{ member: isSmsHam, maxRate: 0 }] };
-GOALS[VIOLENCE] = { objective: 'accuracy', caps: [{ member: isSmsHam, maxRate: 0 }, { member: isHateNegative, maxRate: 0.03 }] };
+GOALS[VIOLENCE] = {
+  objective: 'accuracy',
+  caps: [
+    { member: isSmsHam, maxRate: 0 },
+    { member: isHateNegative, maxRate: 0.03 },
+  ],
+};
 
 function foldOf(r: Row): number {
   // A second hash of the split key, so duplicates and HateCheck templates stay in one fold.
   return splitBucket(`fold:${r.splitKey}`) % FOLDS;
 }
 
-interface Fitted { method: string; heads: HeadSpec[]; final: LinearWeights; seconds: number; cv: Figures[]; oof: Float64Array[] }
+interface Fitted {
+  method: string;
+  heads: HeadSpec[];
+  final: LinearWeights;
+  seconds: number;
+  cv: Figures[];
+  oof: Float64Array[];
+}
 
 /**
  * Cross-validated figures of one head on the training part (out-of-fold probabilities at the
@@ -119,15 +166,22 @@ interface Fitted { method: string; heads: HeadSpec[]; final: LinearWeights; seco
  */
 function cvFigures(h: number, p: Float64Array, threshold: number): Figures {
   const rate = (sel: (r: Row) => boolean, hit: (i: number) => boolean) => {
-    let n = 0, k = 0;
-    train.forEach((r, i) => { if (sel(r)) { n++; if (hit(i)) k++; } });
+    let n = 0,
+      k = 0;
+    train.forEach((r, i) => {
+      if (sel(r)) {
+        n++;
+        if (hit(i)) k++;
+      }
+    });
     return n > 0 ? Math.round((k / n) * 10000) / 10000 : NaN;
   };
   const flagged = (i: number) => p[i] >= threshold;
   const f: Figures = {};
   f.sms_ham_fpr = rate((r) => r.dataset.startsWith('sms-') && r.label === 'ham', flagged);
   if (h === SPAM) f.uci_spam_recall = rate((r) => r.dataset === 'sms-spam-collection' && r.label === 'spam', flagged);
-  if (h === SPAM || h === PHISHING) f.smishing_recall = rate((r) => r.dataset === 'sms-phishing-mendeley' && r.label === 'smishing', flagged);
+  if (h === SPAM || h === PHISHING)
+    f.smishing_recall = rate((r) => r.dataset === 'sms-phishing-mendeley' && r.label === 'smishing', flagged);
   if (h === HATE || h === VIOLENCE) {
     const correct = (i: number) => flagged(i) === (train[i].label === 'hateful');
     f.hatecheck_accuracy = rate((r) => r.dataset === 'hatecheck', correct);
@@ -178,7 +232,8 @@ function ensemble(a: Fitted, b: Fitted): Fitted {
   if (a.final.scaling !== b.final.scaling) throw new Error(`cannot add ${a.method} and ${b.method}: different scaling`);
   const name = `${a.method}+${b.method}`;
   const sd = (x: Float64Array) => {
-    let m = 0, v = 0;
+    let m = 0,
+      v = 0;
     for (const t of x) m += t;
     m /= x.length;
     for (const t of x) v += (t - m) * (t - m);
@@ -188,7 +243,8 @@ function ensemble(a: Fitted, b: Fitted): Fitted {
   const bias = new Float64Array(H);
   const oof = Array.from({ length: H }, () => new Float64Array(train.length));
   for (let h = 0; h < H; h++) {
-    const sa = sd(a.oof[h]), sb = sd(b.oof[h]);
+    const sa = sd(a.oof[h]),
+      sb = sd(b.oof[h]);
     for (let k = h; k < w.length; k += H) w[k] = a.final.w[k] / sa + b.final.w[k] / sb;
     bias[h] = a.final.bias[h] / sa + b.final.bias[h] / sb;
     for (let i = 0; i < train.length; i++) oof[h][i] = a.oof[h][i] / sa + b.oof[h][i] / sb;
@@ -202,24 +258,43 @@ function calibrate(method: string, oof: Float64Array[], final: LinearWeights, st
   const cv: Figures[] = [];
   for (let h = 0; h < H; h++) {
     const idx = train.map((r, i) => (r.y[h] >= 0 ? i : -1)).filter((i) => i >= 0);
-    const platt = fitPlatt(idx.map((i) => oof[h][i]), idx.map((i) => train[i].y[h]));
+    const platt = fitPlatt(
+      idx.map((i) => oof[h][i]),
+      idx.map((i) => train[i].y[h]),
+    );
     const p = Float64Array.from(oof[h], (v) => sigmoid(platt.a * v + platt.b));
     const y = Int8Array.from(train, (r) => r.y[h]);
     const w = Float64Array.from(trainExamples, (e) => e.sw[h]);
     const { threshold } = chooseThreshold(p, y, w, GOALS[h].objective, GOALS[h].caps);
     cv.push(cvFigures(h, p, threshold));
     heads.push({
-      label: HEADS[h].label, clause: HEADS[h].clause, bias: final.bias[h], platt,
-      threshold: Math.min(threshold, 0.999), scaling: final.scaling, method: final.method,
+      label: HEADS[h].label,
+      clause: HEADS[h].clause,
+      bias: final.bias[h],
+      platt,
+      threshold: Math.min(threshold, 0.999),
+      scaling: final.scaling,
+      method: final.method,
     });
   }
   const seconds = (Date.now() - start) / 1000;
   log(`${method}: fitted and calibrated in ${seconds.toFixed(1)}s`);
-  HEADS.forEach((hd, h) => log(`  cv ${hd.label}: ${Object.entries(cv[h]).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`));
+  HEADS.forEach((hd, h) =>
+    log(
+      `  cv ${hd.label}: ${Object.entries(cv[h])
+        .map(([k, v]) => `${k}=${v.toFixed(4)}`)
+        .join(' ')}`,
+    ),
+  );
   return { method, heads, final, seconds, cv, oof };
 }
 
-interface Built { name: string; file: ModelFile; figures: Figures; labelFigures: Record<string, number> }
+interface Built {
+  name: string;
+  file: ModelFile;
+  figures: Figures;
+  labelFigures: Record<string, number>;
+}
 
 /** Builds the stored model from one method per head and measures it on the validation part. */
 function assemble(name: string, perHead: Fitted[]): Built {
@@ -244,8 +319,14 @@ function assemble(name: string, perHead: Fitted[]): Built {
     const labels = file.heads.filter((hd, h) => probs[h] >= hd.threshold).map((hd) => hd.label);
     for (let h = 0; h < H; h++) {
       const flagged = probs[h] >= file.heads[h].threshold;
-      if (r.y[h] === 1) { labelHits[h].pos++; if (flagged) labelHits[h].tp++; }
-      if (r.y[h] === 0) { labelHits[h].neg++; if (flagged) labelHits[h].fp++; }
+      if (r.y[h] === 1) {
+        labelHits[h].pos++;
+        if (flagged) labelHits[h].tp++;
+      }
+      if (r.y[h] === 0) {
+        labelHits[h].neg++;
+        if (flagged) labelHits[h].fp++;
+      }
     }
     return { dataset: r.dataset, label: r.label, functionality: r.functionality, flagged: labels.length > 0, labels };
   });
@@ -261,8 +342,16 @@ function targetsMet(f: Figures): number {
   return Object.entries(TARGETS).filter(([k, [bound, kind]]) => (kind === 'min' ? f[k] >= bound : f[k] <= bound)).length;
 }
 function quality(f: Figures): number {
-  return f['sms_spam.spam_recall'] + f['sms_phishing.smishing_recall'] + f['hatecheck.accuracy'] + f['hatecheck.min_functionality_accuracy'] +
-    f['davidson.hate_recall'] - f['davidson.neither_flag_rate'] - 10 * f['sms_spam.ham_fpr'] - 10 * f['sms_phishing.ham_fpr'];
+  return (
+    f['sms_spam.spam_recall'] +
+    f['sms_phishing.smishing_recall'] +
+    f['hatecheck.accuracy'] +
+    f['hatecheck.min_functionality_accuracy'] +
+    f['davidson.hate_recall'] -
+    f['davidson.neither_flag_rate'] -
+    10 * f['sms_spam.ham_fpr'] -
+    10 * f['sms_phishing.ham_fpr']
+  );
 }
 
 const methods = args.method === 'auto' ? Object.keys(FITTERS) : args.method.split(',');
@@ -276,17 +365,30 @@ if (fitted['naive-bayes'] !== undefined && fitted['nb-logreg'] !== undefined) {
   const e = ensemble(fitted['naive-bayes'], fitted['nb-logreg']);
   fitted[e.method] = e;
 }
-const candidates: Built[] = Object.keys(fitted).map((m) => assemble(m, HEADS.map(() => fitted[m])));
+const candidates: Built[] = Object.keys(fitted).map((m) =>
+  assemble(
+    m,
+    HEADS.map(() => fitted[m]),
+  ),
+);
 // The model kept: by default the naive Bayes + NB-weighted logistic regression ensemble for every
 // head; `--select cv` takes, per head, the method with the best cross-validated figure instead
 // (see docs/classifier.md for why that is not the default).
-const perHead = HEADS.map((_, h) => args.select === 'cv' || fitted[args.select] === undefined
-  ? Object.values(fitted).sort((a, b) => cvScore(h, b.cv[h]) - cvScore(h, a.cv[h]))[0]
-  : fitted[args.select]);
+const perHead = HEADS.map((_, h) =>
+  args.select === 'cv' || fitted[args.select] === undefined
+    ? Object.values(fitted).sort((a, b) => cvScore(h, b.cv[h]) - cvScore(h, a.cv[h]))[0]
+    : fitted[args.select],
+);
 const chosenName = perHead.every((f) => f === perHead[0]) ? perHead[0].method : perHead.map((f) => f.method).join('/');
 let best = candidates.find((c) => c.name === chosenName);
-if (best === undefined) { best = assemble(chosenName, perHead); candidates.push(best); }
-for (const c of candidates) log(`${c.name}: ${targetsMet(c.figures)}/${Object.keys(TARGETS).length} targets met on validation, quality ${quality(c.figures).toFixed(4)}`);
+if (best === undefined) {
+  best = assemble(chosenName, perHead);
+  candidates.push(best);
+}
+for (const c of candidates)
+  log(
+    `${c.name}: ${targetsMet(c.figures)}/${Object.keys(TARGETS).length} targets met on validation, quality ${quality(c.figures).toFixed(4)}`,
+  );
 const chosen = best.name;
 const out = best.file;
 
@@ -302,7 +404,14 @@ out.training = {
     dropped: data.rows.length - train.length - validation.length,
   },
   calibration: `Platt scaling on ${FOLDS}-fold cross-fitted scores of the training part; thresholds chosen on the same scores`,
-  hyperparameters: { logreg: LOGREG, naiveBayes: NB, bits: BITS, quantisation: QUANT, datasetWeight: DATASET_WEIGHT, positiveWeight: posWeight },
+  hyperparameters: {
+    logreg: LOGREG,
+    naiveBayes: NB,
+    bits: BITS,
+    quantisation: QUANT,
+    datasetWeight: DATASET_WEIGHT,
+    positiveWeight: posWeight,
+  },
 };
 out.validation = {
   figures: best.figures,
@@ -313,10 +422,15 @@ out.validation = {
 if (args['dump-oof'] !== undefined) {
   // Error analysis on the training part only: cross-fitted probability per head of the kept method.
   const f = perHead[0];
-  const lines = train.map((r, i) => JSON.stringify({
-    dataset: r.dataset, label: r.label, functionality: r.functionality, text: r.text,
-    p: HEADS.map((_, h) => Math.round(sigmoid(f.heads[h].platt.a * f.oof[h][i] + f.heads[h].platt.b) * 1000) / 1000),
-  }));
+  const lines = train.map((r, i) =>
+    JSON.stringify({
+      dataset: r.dataset,
+      label: r.label,
+      functionality: r.functionality,
+      text: r.text,
+      p: HEADS.map((_, h) => Math.round(sigmoid(f.heads[h].platt.a * f.oof[h][i] + f.heads[h].platt.b) * 1000) / 1000),
+    }),
+  );
   writeFileSync(args['dump-oof'], lines.join('\n') + '\n');
   log(`wrote cross-fitted probabilities of the training part to ${args['dump-oof']}`);
 }
@@ -331,7 +445,9 @@ const cols = candidates;
 process.stdout.write(`chosen: ${chosen}\nfigure${' '.repeat(40)}${cols.map((c) => c.name.padStart(22)).join('')}\n`);
 for (const k of rows) {
   const mark = TARGETS[k] ? (TARGETS[k][1] === 'min' ? ` (>= ${TARGETS[k][0]})` : ` (<= ${TARGETS[k][0]})`) : '';
-  process.stdout.write(`${(k + mark).padEnd(46)}${cols.map((c) => c.figures[k].toFixed(4).padStart(22)).join('')}${lowerIsBetter(k) ? '  (lower is better)' : ''}\n`);
+  process.stdout.write(
+    `${(k + mark).padEnd(46)}${cols.map((c) => c.figures[k].toFixed(4).padStart(22)).join('')}${lowerIsBetter(k) ? '  (lower is better)' : ''}\n`,
+  );
 }
 for (const k of Object.keys(best.figures).filter((k) => k.startsWith('hatecheck.func.'))) {
   process.stdout.write(`  ${k.padEnd(44)}${cols.map((c) => c.figures[k].toFixed(4).padStart(22)).join('')}\n`);

@@ -178,53 +178,139 @@ export function parseCidr(text: string): Cidr {
 
 export const SETTINGS: readonly Setting[] = [
   {
-    key: 'dataDir', env: 'WARDEN_DATA_DIR', flag: '--data-dir', file: true, type: 'path', default: '`./warden-data`',
-    description: 'Directory of the embedded SQLite database (created on first start).', parse: text('dataDir'),
+    key: 'dataDir',
+    env: 'WARDEN_DATA_DIR',
+    flag: '--data-dir',
+    file: true,
+    type: 'path',
+    default: '`./warden-data`',
+    description: 'Directory of the embedded SQLite database (created on first start).',
+    parse: text('dataDir'),
   },
   {
-    key: 'databaseUrl', env: 'WARDEN_DATABASE_URL', flag: '--database-url', file: true, type: '`postgres://` URL', default: 'unset: SQLite', secret: 'url',
-    description: 'Durable state in PostgreSQL instead of SQLite.', parse: text('databaseUrl'),
+    key: 'databaseUrl',
+    env: 'WARDEN_DATABASE_URL',
+    flag: '--database-url',
+    file: true,
+    type: '`postgres://` URL',
+    default: 'unset: SQLite',
+    secret: 'url',
+    description: 'Durable state in PostgreSQL instead of SQLite.',
+    parse: text('databaseUrl'),
   },
   {
-    key: 'redisUrl', env: 'WARDEN_REDIS_URL', flag: '--redis-url', file: true, type: '`redis://` URL', default: 'unset: in process', secret: 'url',
-    description: 'Shared counters and change channel (required with several nodes).', parse: text('redisUrl'),
-  },
-  { key: 'port', env: 'WARDEN_PORT', flag: '--port', file: true, type: 'integer', default: '`8080`', description: 'Listen port.', parse: count('port') },
-  { key: 'host', env: 'WARDEN_HOST', flag: '--host', file: true, type: 'address', default: '`127.0.0.1`', description: 'Listen address.', parse: text('host') },
-  {
-    key: 'recipientKeySecret', env: 'WARDEN_RECIPIENT_KEY', file: true, type: 'string', default: 'unset: generated once and kept in the store', secret: 'value',
-    description: 'HMAC key for recipients stored as keyed hashes; the same on every node.', parse: text('recipientKeySecret'),
-  },
-  {
-    key: 'databaseSchema', env: 'WARDEN_DATABASE_SCHEMA', file: true, type: 'SQL identifier', default: '`public`',
-    description: "PostgreSQL schema holding Warden's tables (one database can host several installations).", parse: text('databaseSchema'),
+    key: 'redisUrl',
+    env: 'WARDEN_REDIS_URL',
+    flag: '--redis-url',
+    file: true,
+    type: '`redis://` URL',
+    default: 'unset: in process',
+    secret: 'url',
+    description: 'Shared counters and change channel (required with several nodes).',
+    parse: text('redisUrl'),
   },
   {
-    key: 'redisPrefix', env: 'WARDEN_REDIS_PREFIX', file: true, type: 'string', default: '`warden:`',
-    description: 'Prefix of every Redis key and channel Warden uses.', parse: text('redisPrefix'),
+    key: 'port',
+    env: 'WARDEN_PORT',
+    flag: '--port',
+    file: true,
+    type: 'integer',
+    default: '`8080`',
+    description: 'Listen port.',
+    parse: count('port'),
   },
   {
-    key: 'poolSize', env: 'WARDEN_POOL_SIZE', flag: '--pool-size', file: true, type: 'integer', default: '`10`',
-    description: 'PostgreSQL connections per machine; `--workers N` splits them between the workers (at least 2 each).', parse: count('poolSize'),
+    key: 'host',
+    env: 'WARDEN_HOST',
+    flag: '--host',
+    file: true,
+    type: 'address',
+    default: '`127.0.0.1`',
+    description: 'Listen address.',
+    parse: text('host'),
   },
   {
-    key: 'pollIntervalMs', env: 'WARDEN_POLL_INTERVAL_MS', file: true, type: 'integer (ms)', default: '`1000`',
-    description: 'How often each node re-reads new events even without a change notification.', parse: count('pollIntervalMs'),
+    key: 'recipientKeySecret',
+    env: 'WARDEN_RECIPIENT_KEY',
+    file: true,
+    type: 'string',
+    default: 'unset: generated once and kept in the store',
+    secret: 'value',
+    description: 'HMAC key for recipients stored as keyed hashes; the same on every node.',
+    parse: text('recipientKeySecret'),
   },
   {
-    key: 'retentionIntervalMs', env: 'WARDEN_RETENTION_INTERVAL_MS', file: true, type: 'integer (ms)', default: '`3600000`',
-    description: 'Retention job interval; 0 disables it.', parse: count('retentionIntervalMs'),
+    key: 'databaseSchema',
+    env: 'WARDEN_DATABASE_SCHEMA',
+    file: true,
+    type: 'SQL identifier',
+    default: '`public`',
+    description: "PostgreSQL schema holding Warden's tables (one database can host several installations).",
+    parse: text('databaseSchema'),
   },
   {
-    key: 'sendLimit', env: 'WARDEN_SEND_LIMIT', file: true, type: '`N/window`', default: 'unset: no limit',
-    description: 'Sends per customer per window, shared by every node (`100/1s`, `6000/1m`).', parse: limit('sendLimit'),
+    key: 'redisPrefix',
+    env: 'WARDEN_REDIS_PREFIX',
+    file: true,
+    type: 'string',
+    default: '`warden:`',
+    description: 'Prefix of every Redis key and channel Warden uses.',
+    parse: text('redisPrefix'),
   },
   {
-    key: 'httpRateLimit', env: 'WARDEN_HTTP_RATE_LIMIT', file: true, type: '`N/window` or `off`', default: '`100000/1m`',
-    description: 'Requests per client (credential, else IP) per window on the HTTP API; counted across every node when Redis is configured.', parse: limit('httpRateLimit'),
+    key: 'poolSize',
+    env: 'WARDEN_POOL_SIZE',
+    flag: '--pool-size',
+    file: true,
+    type: 'integer',
+    default: '`10`',
+    description: 'PostgreSQL connections per machine; `--workers N` splits them between the workers (at least 2 each).',
+    parse: count('poolSize'),
   },
   {
-    key: 'workers', env: 'WARDEN_WORKERS', flag: '--workers', file: true, type: 'integer or `auto`', default: '`1`',
+    key: 'pollIntervalMs',
+    env: 'WARDEN_POLL_INTERVAL_MS',
+    file: true,
+    type: 'integer (ms)',
+    default: '`1000`',
+    description: 'How often each node re-reads new events even without a change notification.',
+    parse: count('pollIntervalMs'),
+  },
+  {
+    key: 'retentionIntervalMs',
+    env: 'WARDEN_RETENTION_INTERVAL_MS',
+    file: true,
+    type: 'integer (ms)',
+    default: '`3600000`',
+    description: 'Retention job interval; 0 disables it.',
+    parse: count('retentionIntervalMs'),
+  },
+  {
+    key: 'sendLimit',
+    env: 'WARDEN_SEND_LIMIT',
+    file: true,
+    type: '`N/window`',
+    default: 'unset: no limit',
+    description: 'Sends per customer per window, shared by every node (`100/1s`, `6000/1m`).',
+    parse: limit('sendLimit'),
+  },
+  {
+    key: 'httpRateLimit',
+    env: 'WARDEN_HTTP_RATE_LIMIT',
+    file: true,
+    type: '`N/window` or `off`',
+    default: '`100000/1m`',
+    description:
+      'Requests per client (credential, else IP) per window on the HTTP API; counted across every node when Redis is configured.',
+    parse: limit('httpRateLimit'),
+  },
+  {
+    key: 'workers',
+    env: 'WARDEN_WORKERS',
+    flag: '--workers',
+    file: true,
+    type: 'integer or `auto`',
+    default: '`1`',
     description: 'Gateway processes on this machine sharing the port; `auto` is one per core; more than 1 needs `--no-sink`.',
     parse: (value, origin) => {
       if (value === 'auto') return availableParallelism();
@@ -234,8 +320,13 @@ export const SETTINGS: readonly Setting[] = [
     },
   },
   {
-    key: 'statusCallbackRetryMs', env: 'WARDEN_STATUS_CALLBACK_RETRY', file: true, type: 'durations or `off`', default: '`2s,20s,2m`',
-    description: 'Waits before each new attempt at a status callback Warden owes an app (a held message released or refused); `off`: one attempt only.',
+    key: 'statusCallbackRetryMs',
+    env: 'WARDEN_STATUS_CALLBACK_RETRY',
+    file: true,
+    type: 'durations or `off`',
+    default: '`2s,20s,2m`',
+    description:
+      'Waits before each new attempt at a status callback Warden owes an app (a held message released or refused); `off`: one attempt only.',
     parse: (value, origin) => {
       if (value === 'off') return [];
       const list: unknown = typeof value === 'string' ? value.split(',').map((x) => parseDuration(x, origin)) : value;
@@ -247,19 +338,33 @@ export const SETTINGS: readonly Setting[] = [
   },
   {
     // Shorter than an attempt can take, a lease would let a second node post the same callback.
-    key: 'statusCallbackLeaseMs', env: 'WARDEN_STATUS_CALLBACK_LEASE_MS', file: true, type: 'integer (ms), ≥ 1000', default: '`30000`',
-    description: 'How long a node holds a status callback it is attempting before another may take it.', parse: count('statusCallbackLeaseMs', 1000),
+    key: 'statusCallbackLeaseMs',
+    env: 'WARDEN_STATUS_CALLBACK_LEASE_MS',
+    file: true,
+    type: 'integer (ms), ≥ 1000',
+    default: '`30000`',
+    description: 'How long a node holds a status callback it is attempting before another may take it.',
+    parse: count('statusCallbackLeaseMs', 1000),
   },
   {
-    key: 'logRecipients', env: 'WARDEN_LOG_RECIPIENTS', file: true, type: '`mask`, `hash` or `full`', default: '`mask`',
+    key: 'logRecipients',
+    env: 'WARDEN_LOG_RECIPIENTS',
+    file: true,
+    type: '`mask`, `hash` or `full`',
+    default: '`mask`',
     description: 'How recipient and sender numbers appear in decision log lines.',
     parse: (value, origin) => {
-      if (value !== 'mask' && value !== 'hash' && value !== 'full') throw new Error(`${origin}: logRecipients must be "mask", "hash" or "full"`);
+      if (value !== 'mask' && value !== 'hash' && value !== 'full')
+        throw new Error(`${origin}: logRecipients must be "mask", "hash" or "full"`);
       return value;
     },
   },
   {
-    key: 'logBodies', env: 'WARDEN_LOG_BODIES', file: true, type: 'boolean', default: '`false`',
+    key: 'logBodies',
+    env: 'WARDEN_LOG_BODIES',
+    file: true,
+    type: 'boolean',
+    default: '`false`',
     description: 'Whether decision log lines carry message bodies (otherwise only their length).',
     parse: (value, origin) => {
       if (value === true || value === 'true' || value === '1' || value === 'yes') return true;
@@ -268,11 +373,22 @@ export const SETTINGS: readonly Setting[] = [
     },
   },
   {
-    key: 'egressAllow', env: 'WARDEN_EGRESS_ALLOW', file: true, type: 'list of CIDR ranges or addresses', default: 'empty',
+    key: 'egressAllow',
+    env: 'WARDEN_EGRESS_ALLOW',
+    file: true,
+    type: 'list of CIDR ranges or addresses',
+    default: 'empty',
     description: 'CIDR ranges outbound requests may reach despite the egress policy (loopback, private, link-local are denied otherwise).',
     parse: (value, origin) => {
-      const list: unknown = typeof value === 'string' ? value.split(',').map((x) => x.trim()).filter((x) => x !== '') : value;
-      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new Error(`${origin}: egressAllow must be CIDR ranges such as "10.0.0.0/8,fd00::/8"`);
+      const list: unknown =
+        typeof value === 'string'
+          ? value
+              .split(',')
+              .map((x) => x.trim())
+              .filter((x) => x !== '')
+          : value;
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))
+        throw new Error(`${origin}: egressAllow must be CIDR ranges such as "10.0.0.0/8,fd00::/8"`);
       for (const x of list as string[]) {
         try {
           parseCidr(x);
@@ -284,33 +400,77 @@ export const SETTINGS: readonly Setting[] = [
     },
   },
   {
-    key: 'secretKey', env: 'WARDEN_SECRET_KEY', file: true, type: 'string, ≥ 16 characters', default: 'unset: generated once and kept in the store', secret: 'value',
-    description: "Installation key that seals customers' auth tokens at rest (AES-256-GCM), so relays to their apps can be signed with them.",
+    key: 'secretKey',
+    env: 'WARDEN_SECRET_KEY',
+    file: true,
+    type: 'string, ≥ 16 characters',
+    default: 'unset: generated once and kept in the store',
+    secret: 'value',
+    description:
+      "Installation key that seals customers' auth tokens at rest (AES-256-GCM), so relays to their apps can be signed with them.",
     parse: (value, origin) => {
-      if (typeof value !== 'string' || value.length < 16) throw new Error(`${origin}: secretKey must be a string of at least 16 characters`);
+      if (typeof value !== 'string' || value.length < 16)
+        throw new Error(`${origin}: secretKey must be a string of at least 16 characters`);
       return value;
     },
   },
   {
-    key: 'sinkToken', env: 'WARDEN_SINK_TOKEN', file: false, type: 'string', default: 'generated once into `<dataDir>/sink-token`', secret: 'value',
-    description: 'Password of the built-in sink upstream (the demo customers\' upstream auth token).', parse: text('sinkToken'),
+    key: 'sinkToken',
+    env: 'WARDEN_SINK_TOKEN',
+    file: false,
+    type: 'string',
+    default: 'generated once into `<dataDir>/sink-token`',
+    secret: 'value',
+    description: "Password of the built-in sink upstream (the demo customers' upstream auth token).",
+    parse: text('sinkToken'),
   },
   {
-    key: 'configFile', env: 'WARDEN_CONFIG', flag: '--config', file: false, type: 'path', default: '`warden.config.json` if present',
-    description: 'The configuration file.', parse: text('configFile'),
+    key: 'configFile',
+    env: 'WARDEN_CONFIG',
+    flag: '--config',
+    file: false,
+    type: 'path',
+    default: '`warden.config.json` if present',
+    description: 'The configuration file.',
+    parse: text('configFile'),
   },
   {
-    key: 'adminToken', env: 'WARDEN_ADMIN_TOKEN', file: false, type: 'string', default: 'generated once into `<dataDir>/admin-token`', secret: 'value',
-    description: 'Bearer token of the admin API; the same on every node.', parse: text('adminToken'),
+    key: 'adminToken',
+    env: 'WARDEN_ADMIN_TOKEN',
+    file: false,
+    type: 'string',
+    default: 'generated once into `<dataDir>/admin-token`',
+    secret: 'value',
+    description: 'Bearer token of the admin API; the same on every node.',
+    parse: text('adminToken'),
   },
   {
-    key: 'publicUrl', env: 'WARDEN_PUBLIC_URL', flag: '--public-url', file: false, type: 'URL', default: 'unset',
-    description: 'URL at which providers reach this gateway (webhook signatures behind a proxy).', parse: text('publicUrl'),
+    key: 'publicUrl',
+    env: 'WARDEN_PUBLIC_URL',
+    flag: '--public-url',
+    file: false,
+    type: 'URL',
+    default: 'unset',
+    description: 'URL at which providers reach this gateway (webhook signatures behind a proxy).',
+    parse: text('publicUrl'),
   },
-  { key: 'logLevel', env: 'WARDEN_LOG_LEVEL', file: false, type: 'pino level', default: '`info`', description: 'Log level of `warden serve`.', parse: text('logLevel') },
   {
-    key: 'cacheDir', env: 'WARDEN_CACHE_DIR', file: false, type: 'path', default: '`$XDG_CACHE_HOME/warden` or `~/.cache/warden`',
-    description: 'Where the regex-safety verdicts are cached.', parse: text('cacheDir'),
+    key: 'logLevel',
+    env: 'WARDEN_LOG_LEVEL',
+    file: false,
+    type: 'pino level',
+    default: '`info`',
+    description: 'Log level of `warden serve`.',
+    parse: text('logLevel'),
+  },
+  {
+    key: 'cacheDir',
+    env: 'WARDEN_CACHE_DIR',
+    file: false,
+    type: 'path',
+    default: '`$XDG_CACHE_HOME/warden` or `~/.cache/warden`',
+    description: 'Where the regex-safety verdicts are cached.',
+    parse: text('cacheDir'),
   },
 ];
 
@@ -349,7 +509,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     } catch (e) {
       throw new Error(`config file ${filePath}: ${(e as Error).message}`, { cause: e });
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`config file ${filePath}: expected an object`);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error(`config file ${filePath}: expected an object`);
     for (const [k, v] of Object.entries(parsed)) {
       const setting = BY_KEY.get(k as keyof WardenConfig);
       if (setting === undefined || !setting.file) throw new Error(`config file ${filePath}: unknown key "${k}"`);
@@ -439,8 +600,14 @@ export function effectiveConfig(c: WardenConfig): Record<string, unknown> {
 /** docs/configuration.md's settings table, rendered from SETTINGS. */
 export function settingsTable(): string {
   const rows = SETTINGS.map((s) => {
-    const cells = [s.file ? `\`${s.key}\`` : '', `\`${s.env}\``, s.flag !== undefined ? `\`${s.flag}\`` : '',
-      s.secret !== undefined ? `${s.type} (secret)` : s.type, s.default, s.description];
+    const cells = [
+      s.file ? `\`${s.key}\`` : '',
+      `\`${s.env}\``,
+      s.flag !== undefined ? `\`${s.flag}\`` : '',
+      s.secret !== undefined ? `${s.type} (secret)` : s.type,
+      s.default,
+      s.description,
+    ];
     return `| ${cells.join(' | ')} |`;
   });
   return ['| file key | environment | flag | type | default | description |', '|---|---|---|---|---|---|', ...rows].join('\n') + '\n';

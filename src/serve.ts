@@ -48,20 +48,26 @@ export async function seedDemo(stores: TenancyStores, sinkBaseUrl: string, sinkT
       if (!(await done())) throw e;
     }
   };
-  await step(async () => (await stores.tenancy.getCustomer(DEMO.customer)) !== null, () => createCustomer(stores, {
-    id: DEMO.customer,
-    name: 'Demo customer',
-    accountSid: DEMO.accountSid,
-    upstream: { baseUrl: sinkBaseUrl, accountSid: DEMO.accountSid, authToken: sinkToken },
-    senders: [DEMO.sender],
-    settings: {
-      stopReply: 'You are unsubscribed from Demo messages. Reply START to resubscribe.',
-      helpReply: 'Demo messages: reply STOP to unsubscribe. Msg&data rates may apply.',
-    },
-  }));
+  await step(
+    async () => (await stores.tenancy.getCustomer(DEMO.customer)) !== null,
+    () =>
+      createCustomer(stores, {
+        id: DEMO.customer,
+        name: 'Demo customer',
+        accountSid: DEMO.accountSid,
+        upstream: { baseUrl: sinkBaseUrl, accountSid: DEMO.accountSid, authToken: sinkToken },
+        senders: [DEMO.sender],
+        settings: {
+          stopReply: 'You are unsubscribed from Demo messages. Reply START to resubscribe.',
+          helpReply: 'Demo messages: reply STOP to unsubscribe. Msg&data rates may apply.',
+        },
+      }),
+  );
   const credential = (id: string) => async () => (await stores.tenancy.getCredential(id)) !== null;
   await step(credential(DEMO.accountSid), () => issueCredential(stores, DEMO.customer, { kind: 'auth-token', secret: DEMO.authToken }));
-  await step(credential(DEMO.apiKeySid), () => issueCredential(stores, DEMO.customer, { kind: 'api-key', id: DEMO.apiKeySid, secret: DEMO.apiKeySecret }));
+  await step(credential(DEMO.apiKeySid), () =>
+    issueCredential(stores, DEMO.customer, { kind: 'api-key', id: DEMO.apiKeySid, secret: DEMO.apiKeySecret }),
+  );
   return wrote;
 }
 
@@ -98,6 +104,7 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+// eslint-disable-next-line max-lines-per-function, limits/max-lines-per-function -- builds one node in dependency order in one place (stores, state, policy, gateway, app)
 export async function startGateway(opts: ServeOptions = {}): Promise<RunningGateway> {
   const config = opts.config ?? loadConfig();
   const baseLog = opts.logger === false ? pino({ level: 'silent' }) : (opts.logger ?? pino({ level: config.logLevel ?? 'info' }));
@@ -114,11 +121,19 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
     ...(worker !== undefined ? { machineShared: () => new WorkerIpc() } : {}),
   });
   const projection = new StateProjection(
-    { consent: stores.consent, enforcement: stores.enforcement, changes: stores.changes, recipientSecret: stores.recipientSecret, onCommitted: (h) => stores.onCommitted(h) },
+    {
+      consent: stores.consent,
+      enforcement: stores.enforcement,
+      changes: stores.changes,
+      recipientSecret: stores.recipientSecret,
+      onCommitted: (h) => stores.onCommitted(h),
+    },
     { pollIntervalMs: config.pollIntervalMs, log: (m) => log.warn({ component: 'state' }, m) },
   );
   await projection.ready;
-  const stopRetention = startRetentionJob(stores, config.retentionIntervalMs, (m) => log.info({ component: 'retention' }, m), { of: workers });
+  const stopRetention = startRetentionJob(stores, config.retentionIntervalMs, (m) => log.info({ component: 'retention' }, m), {
+    of: workers,
+  });
   const demo = opts.demo ?? true;
   const sink = demo ? (opts.gateway?.sinkToken ?? sinkToken(config)) : undefined;
   let started = false;
@@ -126,34 +141,40 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   // The per-client HTTP rate limit (@fastify/rate-limit) counts in the stores' Counters whenever
   // they are shared (Redis: every node; --workers without Redis: the machine), reported in batches
   // (src/http/rate-limit-store.ts); a single process counts in its own memory.
-  const configured = config.httpRateLimit === undefined ? undefined
-    : config.httpRateLimit === false ? false : { max: config.httpRateLimit.limit, timeWindowMs: config.httpRateLimit.windowMs };
+  const configured =
+    config.httpRateLimit === undefined
+      ? undefined
+      : config.httpRateLimit === false
+        ? false
+        : { max: config.httpRateLimit.limit, timeWindowMs: config.httpRateLimit.windowMs };
   const rateLimit = opts.gateway?.rateLimit ?? configured ?? DEFAULT_OPTIONS.rateLimit;
   const sharedRateLimit = stores.countersScope !== 'process';
   // A scrape of /metrics on a worker answers for the whole machine (src/cluster/metrics.ts).
   let workerMetrics: WorkerMetrics | null = null;
-  const app = await buildApp({
-    stores,
-    policy: () => active.policy,
-    state: () => projection.snapshot(),
-    // Ready once the demo tenant is seeded and the caller can install its signal handlers.
-    ready: () => started && !projection.stale(),
-    ...(worker !== undefined ? { clusterMetrics: () => workerMetrics?.scrape() ?? Promise.resolve(null) } : {}),
-    options: {
-      sink: demo,
-      adminToken: adminToken(config),
-      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
-      ...(config.sendLimit !== undefined ? { customerSendLimit: config.sendLimit } : {}),
-      ...(config.statusCallbackRetryMs !== undefined ? { statusCallbackRetryMs: config.statusCallbackRetryMs } : {}),
-      ...(config.statusCallbackLeaseMs !== undefined ? { statusCallbackLeaseMs: config.statusCallbackLeaseMs } : {}),
-      ...(config.egressAllow !== undefined ? { egressAllow: config.egressAllow } : {}),
-      masking: { recipients: config.logRecipients ?? 'mask', bodies: config.logBodies ?? false },
-      ...opts.gateway,
-      ...(sink !== undefined ? { sinkToken: sink } : {}),
-      rateLimit: rateLimit === false ? false
-        : sharedRateLimit ? { ...rateLimit, shared: true } : rateLimit,
+  const app = await buildApp(
+    {
+      stores,
+      policy: () => active.policy,
+      state: () => projection.snapshot(),
+      // Ready once the demo tenant is seeded and the caller can install its signal handlers.
+      ready: () => started && !projection.stale(),
+      ...(worker !== undefined ? { clusterMetrics: () => workerMetrics?.scrape() ?? Promise.resolve(null) } : {}),
+      options: {
+        sink: demo,
+        adminToken: adminToken(config),
+        ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+        ...(config.sendLimit !== undefined ? { customerSendLimit: config.sendLimit } : {}),
+        ...(config.statusCallbackRetryMs !== undefined ? { statusCallbackRetryMs: config.statusCallbackRetryMs } : {}),
+        ...(config.statusCallbackLeaseMs !== undefined ? { statusCallbackLeaseMs: config.statusCallbackLeaseMs } : {}),
+        ...(config.egressAllow !== undefined ? { egressAllow: config.egressAllow } : {}),
+        masking: { recipients: config.logRecipients ?? 'mask', bodies: config.logBodies ?? false },
+        ...opts.gateway,
+        ...(sink !== undefined ? { sinkToken: sink } : {}),
+        rateLimit: rateLimit === false ? false : sharedRateLimit ? { ...rateLimit, shared: true } : rateLimit,
+      },
     },
-  }, { logger: log });
+    { logger: log },
+  );
   // Tenancy changes committed anywhere (another worker, another node) drop this process's
   // credential cache, so a revoked credential stops working everywhere within milliseconds
   // instead of at the end of the cache TTL. This process's own admin routes also clear it.
@@ -174,7 +195,10 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   const actualPort = typeof addr === 'object' && addr !== null ? addr.port : port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${actualPort}`;
   if (sink !== undefined && (await seedDemo(stores, `${url}/sink`, sink))) {
-    log.info({ accountSid: DEMO.accountSid, authToken: DEMO.authToken, sender: DEMO.sender }, 'seeded the demo customer (see docs/http-api.md)');
+    log.info(
+      { accountSid: DEMO.accountSid, authToken: DEMO.authToken, sender: DEMO.sender },
+      'seeded the demo customer (see docs/http-api.md)',
+    );
   } else if (sink !== undefined) {
     await renewDemoSinkToken(stores, `${url}/sink`, sink, log);
   }
@@ -182,7 +206,10 @@ export async function startGateway(opts: ServeOptions = {}): Promise<RunningGate
   log.info({ url, policyVersion: active.policy.policyVersion, store: stores.kind }, 'warden gateway listening');
   let closing: Promise<void> | null = null;
   return {
-    app, stores, projection, url,
+    app,
+    stores,
+    projection,
+    url,
     sinkToken: app.sink?.token ?? null,
     reloadPack: () => {
       const r = active.reload(() => loadPack(opts.packDir).policy);
@@ -230,13 +257,19 @@ export async function serveForever(opts: ServeOptions = {}): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    void starting.then((r) => {
-      r.app.log.info({ signal }, 'shutting down: finishing requests in flight');
-      return r.close().then(() => process.exit(0), (e: unknown) => {
-        r.app.log.error({ err: e }, 'shutdown failed');
-        process.exit(1);
-      });
-    }, () => process.exit(1));
+    void starting.then(
+      (r) => {
+        r.app.log.info({ signal }, 'shutting down: finishing requests in flight');
+        return r.close().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            r.app.log.error({ err: e }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      },
+      () => process.exit(1),
+    );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -24,12 +24,19 @@ function refusing(version: string, include: (p: { dev?: boolean }) => boolean): 
 test('the packages Warden runs on support Node 20 and 22', () => {
   for (const version of ['20.0.0', '22.0.0']) {
     assert.ok(semver.satisfies(version, pkg.engines.node), `package.json declares ${pkg.engines.node}`);
-    assert.deepEqual(refusing(version, (p) => p.dev !== true), [], `Node ${version}`);
+    assert.deepEqual(
+      refusing(version, (p) => p.dev !== true),
+      [],
+      `Node ${version}`,
+    );
   }
 });
 
 test('every installed package, development tools included, supports the running Node', () => {
-  assert.deepEqual(refusing(process.versions.node, () => true), []);
+  assert.deepEqual(
+    refusing(process.versions.node, () => true),
+    [],
+  );
 });
 
 test('the check is not vacuous: it refuses a package that wants a later Node', () => {

@@ -23,10 +23,13 @@ function importGraph(dir: string, ext: '.js' | '.ts'): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of filesUnder(dir, ext)) {
     const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-    graph.set(relative(dir, file), importedFiles
-      .map((i) => i.fileName)
-      .filter((spec) => spec.startsWith('.'))
-      .map((spec) => relative(dir, resolve(dirname(file), ext === '.ts' ? spec.replace(/\.js$/, '.ts') : spec))));
+    graph.set(
+      relative(dir, file),
+      importedFiles
+        .map((i) => i.fileName)
+        .filter((spec) => spec.startsWith('.'))
+        .map((spec) => relative(dir, resolve(dirname(file), ext === '.ts' ? spec.replace(/\.js$/, '.ts') : spec))),
+    );
   }
   return graph;
 }
@@ -90,6 +93,24 @@ test('the parts of src/ (store, cluster, http, …) depend on each other without
 });
 
 test('the cycle finder finds a cycle', () => {
-  assert.deepEqual(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]])), [['a', 'b', 'c']]);
-  assert.deepEqual(cycles(new Map([['a', ['b']], ['b', []]])), []);
+  assert.deepEqual(
+    cycles(
+      new Map([
+        ['a', ['b']],
+        ['b', ['c']],
+        ['c', ['a']],
+        ['d', ['a']],
+      ]),
+    ),
+    [['a', 'b', 'c']],
+  );
+  assert.deepEqual(
+    cycles(
+      new Map([
+        ['a', ['b']],
+        ['b', []],
+      ]),
+    ),
+    [],
+  );
 });

@@ -20,10 +20,19 @@ export const HEADS = [
   { label: 'hate', clause: 'content.hate' },
   { label: 'violence', clause: 'content.violence' },
 ] as const;
-export const SPAM = 0, PHISHING = 1, HATE = 2, VIOLENCE = 3;
+export const SPAM = 0,
+  PHISHING = 1,
+  HATE = 2,
+  VIOLENCE = 3;
 
 export type DatasetId = 'sms-spam-collection' | 'sms-phishing-mendeley' | 'hatecheck' | 'davidson-hate-offensive' | 'ethos-hate-speech';
-export const DATASETS: readonly DatasetId[] = ['sms-spam-collection', 'sms-phishing-mendeley', 'hatecheck', 'davidson-hate-offensive', 'ethos-hate-speech'];
+export const DATASETS: readonly DatasetId[] = [
+  'sms-spam-collection',
+  'sms-phishing-mendeley',
+  'hatecheck',
+  'davidson-hate-offensive',
+  'ethos-hate-speech',
+];
 
 export const VALIDATION_SALT = 'warden-validation-v1:';
 export const VALIDATION_PERCENT = 30;
@@ -50,7 +59,15 @@ export function textKey(text: string): string {
 }
 
 export function splitBucket(key: string): number {
-  return parseInt(createHash('sha256').update(VALIDATION_SALT + key).digest('hex').slice(0, 8), 16) % 100;
+  return (
+    parseInt(
+      createHash('sha256')
+        .update(VALIDATION_SALT + key)
+        .digest('hex')
+        .slice(0, 8),
+      16,
+    ) % 100
+  );
 }
 
 /** The labels each head learns from a row of a dataset. */
@@ -59,11 +76,17 @@ export function headLabels(dataset: DatasetId, r: Record<string, string>): numbe
   switch (dataset) {
     case 'sms-spam-collection':
       // UCI spam mixes marketing with what Mendeley calls smishing: unknown for the phishing head.
-      if (r.label === 'spam') { y[SPAM] = 1; y[PHISHING] = -1; }
+      if (r.label === 'spam') {
+        y[SPAM] = 1;
+        y[PHISHING] = -1;
+      }
       break;
     case 'sms-phishing-mendeley':
       if (r.label === 'spam') y[SPAM] = 1;
-      if (r.label === 'smishing') { y[SPAM] = 1; y[PHISHING] = 1; }
+      if (r.label === 'smishing') {
+        y[SPAM] = 1;
+        y[PHISHING] = 1;
+      }
       break;
     case 'hatecheck':
       if (r.label === 'hateful') y[HATE] = 1;
@@ -107,7 +130,12 @@ export function loadData(dataDir: string, only: readonly DatasetId[] = DATASETS)
       const key = textKey(text);
       const splitKey = d === 'hatecheck' ? `hatecheck-template:${r.templ_id}` : key;
       const row: Row = {
-        dataset: d, text, label: r.label, y: headLabels(d, r), textKey: key, splitKey,
+        dataset: d,
+        text,
+        label: r.label,
+        y: headLabels(d, r),
+        textKey: key,
+        splitKey,
         split: splitBucket(splitKey) < VALIDATION_PERCENT ? 'validation' : 'train',
       };
       if (d === 'hatecheck') row.functionality = r.functionality;
@@ -118,7 +146,8 @@ export function loadData(dataDir: string, only: readonly DatasetId[] = DATASETS)
   const seen = new Set<string>();
   for (const r of rows) {
     const k = `${r.dataset}\u0000${r.textKey}`;
-    if (seen.has(k)) r.split = 'dropped'; else seen.add(k);
+    if (seen.has(k)) r.split = 'dropped';
+    else seen.add(k);
   }
   const validationTexts = new Set(rows.filter((r) => r.split === 'validation').map((r) => r.textKey));
   for (const r of rows) if (r.split === 'train' && validationTexts.has(r.textKey)) r.split = 'dropped';

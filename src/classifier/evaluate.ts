@@ -62,7 +62,10 @@ export function computeFigures(rows: readonly ScoredRow[]): Figures {
     const groups = [...new Set(hc.map((r) => r.functionality ?? ''))].sort();
     let min = 1;
     for (const g of groups) {
-      const acc = rate(hc.filter((r) => r.functionality === g), correct);
+      const acc = rate(
+        hc.filter((r) => r.functionality === g),
+        correct,
+      );
       f[`hatecheck.func.${g}`] = r4(acc);
       min = Math.min(min, acc);
     }

@@ -24,19 +24,114 @@ import { phraseForms, type NormalisedText } from '../core/normalise.js';
 
 export const FEATURE_VERSION = 'warden-features-v5';
 
-const NEGATIONS = new Set(['not', 'no', 'never', 'nobody', 'nothing', 'none', 'nor', 'neither', 'cannot', 'dont', 'don', 'doesn', 'didn', 'isn', 'aren', 'wasn', 'weren', 'won', 'wouldn', 'shouldn', 'couldn', 'can', 'ain', 'hardly', 'stop']);
+const NEGATIONS = new Set([
+  'not',
+  'no',
+  'never',
+  'nobody',
+  'nothing',
+  'none',
+  'nor',
+  'neither',
+  'cannot',
+  'dont',
+  'don',
+  'doesn',
+  'didn',
+  'isn',
+  'aren',
+  'wasn',
+  'weren',
+  'won',
+  'wouldn',
+  'shouldn',
+  'couldn',
+  'can',
+  'ain',
+  'hardly',
+  'stop',
+]);
 /** Words that name a protected group (or a member), as canonical forms. */
-const GROUP_WORDS = new Set([
-  'women', 'woman', 'female', 'females', 'girls', 'trans', 'transgender', 'transgenders', 'gay', 'gays', 'lesbian', 'lesbians',
-  'homosexual', 'homosexuals', 'bisexual', 'bisexuals', 'black', 'blacks', 'disabled', 'muslim', 'muslims', 'islam', 'islamic',
-  'immigrant', 'immigrants', 'migrant', 'migrants', 'refugee', 'refugees', 'foreigner', 'foreigners', 'jew', 'jews', 'jewish',
-  'asian', 'asians', 'mexican', 'mexicans', 'arab', 'arabs', 'african', 'africans', 'hindu', 'hindus', 'christian', 'christians',
-].flatMap((w) => phraseForms(w)));
+const GROUP_WORDS = new Set(
+  [
+    'women',
+    'woman',
+    'female',
+    'females',
+    'girls',
+    'trans',
+    'transgender',
+    'transgenders',
+    'gay',
+    'gays',
+    'lesbian',
+    'lesbians',
+    'homosexual',
+    'homosexuals',
+    'bisexual',
+    'bisexuals',
+    'black',
+    'blacks',
+    'disabled',
+    'muslim',
+    'muslims',
+    'islam',
+    'islamic',
+    'immigrant',
+    'immigrants',
+    'migrant',
+    'migrants',
+    'refugee',
+    'refugees',
+    'foreigner',
+    'foreigners',
+    'jew',
+    'jews',
+    'jewish',
+    'asian',
+    'asians',
+    'mexican',
+    'mexicans',
+    'arab',
+    'arabs',
+    'african',
+    'africans',
+    'hindu',
+    'hindus',
+    'christian',
+    'christians',
+  ].flatMap((w) => phraseForms(w)),
+);
 /** Verbs that introduce reported (not asserted) words for the rest of the clause. */
-const REPORTING_WORDS = new Set([
-  'call', 'calling', 'called', 'calls', 'say', 'saying', 'said', 'says', 'tell', 'telling', 'told', 'claim', 'claiming', 'claims',
-  'claimed', 'write', 'writing', 'wrote', 'threaten', 'threatening', 'threatened', 'believe', 'believing', 'think', 'thinking',
-].flatMap((w) => phraseForms(w)));
+const REPORTING_WORDS = new Set(
+  [
+    'call',
+    'calling',
+    'called',
+    'calls',
+    'say',
+    'saying',
+    'said',
+    'says',
+    'tell',
+    'telling',
+    'told',
+    'claim',
+    'claiming',
+    'claims',
+    'claimed',
+    'write',
+    'writing',
+    'wrote',
+    'threaten',
+    'threatening',
+    'threatened',
+    'believe',
+    'believing',
+    'think',
+    'thinking',
+  ].flatMap((w) => phraseForms(w)),
+);
 
 // ---- Word classes (v4) ----------------------------------------------------------------------
 // Small hand-written lexicons (our own words, the vocabulary of the default pack's hate rules):
@@ -45,88 +140,734 @@ const REPORTING_WORDS = new Set([
 // word written with one letter dropped or two letters swapped ("hatrd", "plageu", "womn") or
 // glued to its neighbour ("ihate", "womendisgust") still reads as the word it stands for.
 const CLASS_WORDS: ReadonlyArray<readonly [string, readonly string[]]> = [
-  ['neg', [
-    'vermin', 'rats', 'cockroaches', 'parasites', 'parasite', 'animals', 'beasts', 'savages', 'savage', 'subhuman', 'subhumans', 'scum',
-    'filth', 'filthy', 'trash', 'garbage', 'rubbish', 'disease', 'plague', 'cancer', 'virus', 'pest', 'pests', 'burden', 'threat',
-    'danger', 'dangerous', 'inferior', 'worthless', 'useless', 'disgusting', 'disgust', 'disgusts', 'disgusted', 'repulsive',
-    'revolting', 'repugnant', 'despicable', 'vile', 'sickening', 'pathetic', 'stupid', 'dumb', 'brainless', 'ignorant', 'evil',
-    'uncivilised', 'uncivilized', 'primitive', 'criminals', 'rapists', 'terrorists', 'thugs', 'liars', 'dishonest', 'dirty',
-    'idiots', 'idiot', 'morons', 'moron', 'freaks', 'freak', 'abomination', 'abominations', 'hate', 'hated', 'hatred', 'hateful', 'despise',
-    'detest', 'loathe', 'loathing', 'contempt', 'disdain', 'scorn', 'abhor', 'violent', 'cruel', 'ugly', 'gross', 'lazy', 'inbred',
-    'degenerate', 'degenerates', 'infest', 'infesting', 'swarm', 'swarms', 'dickheads', 'assholes', 'bastards', 'scumbags',
-    'shitheads', 'pigs', 'apes', 'monkeys', 'disgrace', 'lesser', 'waste', 'nasty', 'sick', 'mad', 'insane', 'crazy', 'worst',
-  ]],
-  ['threat', [
-    'kill', 'killed', 'killing', 'murder', 'murdered', 'murdering', 'shoot', 'shot', 'shooting', 'stab', 'stabbing', 'hang',
-    'hanged', 'lynch', 'lynched', 'slaughter', 'butcher', 'exterminate', 'exterminated', 'eradicate', 'eradicated', 'gas', 'gassed',
-    'burn', 'burned', 'burnt', 'behead', 'strangle', 'drown', 'drowned', 'torture', 'rape', 'massacre', 'execute', 'executed',
-    'die', 'dead', 'death', 'hurt', 'suffer', 'wipe', 'punch', 'beat', 'attack', 'bomb', 'destroy', 'annihilate', 'cull',
-  ]],
-  ['pos', [
-    'love', 'loved', 'lovely', 'adore', 'admire', 'admired', 'respect', 'respected', 'cherish', 'appreciate', 'beautiful', 'wonderful',
-    'amazing', 'fantastic', 'great', 'brilliant', 'kind', 'caring', 'compassionate', 'heroes', 'hero', 'gorgeous', 'valuable',
-    'precious', 'smart', 'intelligent', 'clever', 'talented', 'strong', 'brave', 'welcome', 'welcomed', 'awesome', 'incredible',
-    'inspiring', 'admirable', 'generous', 'friendly', 'honoured', 'honored', 'celebrated', 'celebrate', 'protected', 'happy',
-    'proud', 'support', 'equal', 'deserve', 'worth', 'trust', 'trusted', 'human', 'humans', 'help', 'hug', 'smile', 'care',
-  ]],
-  ['slur', [
-    'nigger', 'niggers', 'nigga', 'niggas', 'coon', 'coons', 'faggot', 'faggots', 'fag', 'fags', 'dyke', 'dykes', 'tranny',
-    'trannies', 'shemale', 'shemales', 'kike', 'kikes', 'spic', 'spics', 'chink', 'chinks', 'gook', 'gooks', 'wetback', 'wetbacks',
-    'raghead', 'ragheads', 'towelhead', 'towelheads', 'muzzie', 'muzzies', 'rapefugee', 'rapefugees', 'paki', 'pakis', 'retard',
-    'retards', 'retarded', 'cripple', 'cripples', 'mong', 'mongs', 'jihadi', 'jihadis', 'queer', 'queers', 'bitch', 'bitches',
-    'slut', 'sluts', 'whore', 'whores', 'hoe', 'hoes', 'cunt', 'cunts',
-  ]],
-  ['profane', ['fuck', 'fucking', 'fucked', 'fucker', 'fuckers', 'motherfucker', 'motherfuckers', 'shit', 'shitty', 'damn', 'crap', 'ass', 'dick', 'piss']],
+  [
+    'neg',
+    [
+      'vermin',
+      'rats',
+      'cockroaches',
+      'parasites',
+      'parasite',
+      'animals',
+      'beasts',
+      'savages',
+      'savage',
+      'subhuman',
+      'subhumans',
+      'scum',
+      'filth',
+      'filthy',
+      'trash',
+      'garbage',
+      'rubbish',
+      'disease',
+      'plague',
+      'cancer',
+      'virus',
+      'pest',
+      'pests',
+      'burden',
+      'threat',
+      'danger',
+      'dangerous',
+      'inferior',
+      'worthless',
+      'useless',
+      'disgusting',
+      'disgust',
+      'disgusts',
+      'disgusted',
+      'repulsive',
+      'revolting',
+      'repugnant',
+      'despicable',
+      'vile',
+      'sickening',
+      'pathetic',
+      'stupid',
+      'dumb',
+      'brainless',
+      'ignorant',
+      'evil',
+      'uncivilised',
+      'uncivilized',
+      'primitive',
+      'criminals',
+      'rapists',
+      'terrorists',
+      'thugs',
+      'liars',
+      'dishonest',
+      'dirty',
+      'idiots',
+      'idiot',
+      'morons',
+      'moron',
+      'freaks',
+      'freak',
+      'abomination',
+      'abominations',
+      'hate',
+      'hated',
+      'hatred',
+      'hateful',
+      'despise',
+      'detest',
+      'loathe',
+      'loathing',
+      'contempt',
+      'disdain',
+      'scorn',
+      'abhor',
+      'violent',
+      'cruel',
+      'ugly',
+      'gross',
+      'lazy',
+      'inbred',
+      'degenerate',
+      'degenerates',
+      'infest',
+      'infesting',
+      'swarm',
+      'swarms',
+      'dickheads',
+      'assholes',
+      'bastards',
+      'scumbags',
+      'shitheads',
+      'pigs',
+      'apes',
+      'monkeys',
+      'disgrace',
+      'lesser',
+      'waste',
+      'nasty',
+      'sick',
+      'mad',
+      'insane',
+      'crazy',
+      'worst',
+    ],
+  ],
+  [
+    'threat',
+    [
+      'kill',
+      'killed',
+      'killing',
+      'murder',
+      'murdered',
+      'murdering',
+      'shoot',
+      'shot',
+      'shooting',
+      'stab',
+      'stabbing',
+      'hang',
+      'hanged',
+      'lynch',
+      'lynched',
+      'slaughter',
+      'butcher',
+      'exterminate',
+      'exterminated',
+      'eradicate',
+      'eradicated',
+      'gas',
+      'gassed',
+      'burn',
+      'burned',
+      'burnt',
+      'behead',
+      'strangle',
+      'drown',
+      'drowned',
+      'torture',
+      'rape',
+      'massacre',
+      'execute',
+      'executed',
+      'die',
+      'dead',
+      'death',
+      'hurt',
+      'suffer',
+      'wipe',
+      'punch',
+      'beat',
+      'attack',
+      'bomb',
+      'destroy',
+      'annihilate',
+      'cull',
+    ],
+  ],
+  [
+    'pos',
+    [
+      'love',
+      'loved',
+      'lovely',
+      'adore',
+      'admire',
+      'admired',
+      'respect',
+      'respected',
+      'cherish',
+      'appreciate',
+      'beautiful',
+      'wonderful',
+      'amazing',
+      'fantastic',
+      'great',
+      'brilliant',
+      'kind',
+      'caring',
+      'compassionate',
+      'heroes',
+      'hero',
+      'gorgeous',
+      'valuable',
+      'precious',
+      'smart',
+      'intelligent',
+      'clever',
+      'talented',
+      'strong',
+      'brave',
+      'welcome',
+      'welcomed',
+      'awesome',
+      'incredible',
+      'inspiring',
+      'admirable',
+      'generous',
+      'friendly',
+      'honoured',
+      'honored',
+      'celebrated',
+      'celebrate',
+      'protected',
+      'happy',
+      'proud',
+      'support',
+      'equal',
+      'deserve',
+      'worth',
+      'trust',
+      'trusted',
+      'human',
+      'humans',
+      'help',
+      'hug',
+      'smile',
+      'care',
+    ],
+  ],
+  [
+    'slur',
+    [
+      'nigger',
+      'niggers',
+      'nigga',
+      'niggas',
+      'coon',
+      'coons',
+      'faggot',
+      'faggots',
+      'fag',
+      'fags',
+      'dyke',
+      'dykes',
+      'tranny',
+      'trannies',
+      'shemale',
+      'shemales',
+      'kike',
+      'kikes',
+      'spic',
+      'spics',
+      'chink',
+      'chinks',
+      'gook',
+      'gooks',
+      'wetback',
+      'wetbacks',
+      'raghead',
+      'ragheads',
+      'towelhead',
+      'towelheads',
+      'muzzie',
+      'muzzies',
+      'rapefugee',
+      'rapefugees',
+      'paki',
+      'pakis',
+      'retard',
+      'retards',
+      'retarded',
+      'cripple',
+      'cripples',
+      'mong',
+      'mongs',
+      'jihadi',
+      'jihadis',
+      'queer',
+      'queers',
+      'bitch',
+      'bitches',
+      'slut',
+      'sluts',
+      'whore',
+      'whores',
+      'hoe',
+      'hoes',
+      'cunt',
+      'cunts',
+    ],
+  ],
+  [
+    'profane',
+    [
+      'fuck',
+      'fucking',
+      'fucked',
+      'fucker',
+      'fuckers',
+      'motherfucker',
+      'motherfuckers',
+      'shit',
+      'shitty',
+      'damn',
+      'crap',
+      'ass',
+      'dick',
+      'piss',
+    ],
+  ],
 ];
 const CLASS_GROUP = CLASS_WORDS.length;
 const CLASS_NAMES = [...CLASS_WORDS.map(([c]) => c), 'group'];
 /** Words that are one letter away from a lexicon word but mean something else. */
 const NOT_VARIANTS = new Set([
-  'treat', 'beats', 'beast', 'heat', 'shat', 'rash', 'tash', 'mod', 'sic', 'hat', 'ate', 'die', 'dice', 'love', 'live', 'lose', 'move',
-  'hang', 'bet', 'bat', 'bar', 'cat', 'car', 'date', 'gate', 'late', 'mate', 'rate', 'hare', 'harm', 'ham', 'sure', 'sick', 'lick',
-  'kil', 'kit', 'kin', 'kind', 'wipe', 'hug', 'huge', 'her', 'care', 'core', 'cure', 'came', 'help', 'hello', 'hope', 'smile', 'smiled',
-  'women', 'woman', 'human', 'humans', 'great', 'grate', 'treat', 'threat', 'trust', 'truth', 'worth', 'wroth', 'with', 'worse', 'worst',
-  'dyke', 'poke', 'pike', 'mike', 'nice', 'dumb', 'dump', 'numb', 'lazy', 'crazy', 'shot', 'shit', 'shut', 'spot', 'stop', 'cold',
-  'bomb', 'tomb', 'comb', 'cull', 'call', 'full', 'pull', 'bull', 'dull', 'dead', 'deal', 'read', 'head', 'lead', 'beat', 'meat',
-  'seat', 'punch', 'lunch', 'bunch', 'burn', 'turn', 'born', 'barn', 'gas', 'has', 'was', 'gap', 'mad', 'made', 'maid', 'bad', 'sad',
-  'evil', 'devil', 'veil', 'vile', 'file', 'mile', 'pile', 'tile', 'while', 'ugly', 'gross', 'grass', 'across', 'waste', 'taste',
-  'paste', 'haste', 'west', 'best', 'test', 'rest', 'pest', 'post', 'past', 'host', 'most', 'lost', 'cost', 'hate', 'have', 'gave',
-  'save', 'wave', 'cave', 'rats', 'arts', 'rate', 'star', 'tars', 'apes', 'apse', 'pigs', 'pies', 'dies', 'lies', 'ties', 'scum',
-  'sum', 'scam', 'slum', 'dirty', 'thirty', 'dirt', 'shirt', 'sucker', 'sucks', 'pest', 'pets', 'coon', 'con', 'soon', 'moon', 'noon',
-  'spic', 'spice', 'epic', 'chink', 'think', 'chin', 'link', 'pink', 'sink', 'drink', 'pak', 'park', 'pack', 'monk', 'mon', 'mong',
-  'among', 'along', 'long', 'song', 'wrong', 'strong', 'string', 'queer', 'queen', 'query', 'quer', 'hoe', 'shoe', 'hole', 'home',
-  'hoes', 'shoes', 'goes', 'does', 'toes', 'cunt', 'count', 'aunt', 'hunt', 'punt', 'bitch', 'pitch', 'witch', 'ditch', 'itch',
-  'slut', 'shut', 'smut', 'whore', 'whole', 'where', 'who', 'whose', 'ass', 'as', 'pass', 'mass', 'class', 'dick', 'disk', 'kick', 'pick',
-  'piss', 'miss', 'kiss', 'damn', 'dam', 'dan', 'crap', 'cap', 'carp', 'fuck', 'luck', 'duck', 'suck', 'tuck', 'muck', 'buck',
-  'proud', 'prod', 'support', 'sport', 'equal', 'dessert', 'deserve', 'reserve', 'server', 'serve', 'lovely', 'lonely', 'loved',
-  'lover', 'loves', 'moved', 'lived', 'brave', 'grave', 'brace', 'smart', 'start', 'mart', 'star', 'strong', 'wrong', 'hero', 'her',
-  'here', 'were', 'care', 'cared', 'scared', 'scare', 'trade', 'bread', 'brad', 'dread', 'read', 'shoot', 'short', 'shout', 'shoo',
-  'stab', 'tab', 'sab', 'stub', 'tank', 'hanged', 'changed', 'hanger', 'anger', 'ranger', 'danger', 'dancer', 'cancer', 'canceled',
-  'canter', 'planet', 'plane', 'plague', 'league', 'vague', 'virus', 'virtue', 'burden', 'garden', 'harden', 'border', 'murder',
-  'order', 'murmur', 'bombs', 'tombs', 'combs', 'attack', 'attach', 'attic', 'kind', 'king', 'mind', 'find', 'bind', 'wind', 'kid',
-  'cuts', 'chik', 'strange', 'garage', 'violet', 'backs', 'swam', 'thus', 'inane', 'hose', 'beta', 'younger', 'solved', 'asia',
-  'africa', 'crazy', 'cray', 'lovey', 'thug', 'liar', 'frek', 'wore', 'back', 'down', 'anger', 'among', 'girl', 'inbed',
+  'treat',
+  'beats',
+  'beast',
+  'heat',
+  'shat',
+  'rash',
+  'tash',
+  'mod',
+  'sic',
+  'hat',
+  'ate',
+  'die',
+  'dice',
+  'love',
+  'live',
+  'lose',
+  'move',
+  'hang',
+  'bet',
+  'bat',
+  'bar',
+  'cat',
+  'car',
+  'date',
+  'gate',
+  'late',
+  'mate',
+  'rate',
+  'hare',
+  'harm',
+  'ham',
+  'sure',
+  'sick',
+  'lick',
+  'kil',
+  'kit',
+  'kin',
+  'kind',
+  'wipe',
+  'hug',
+  'huge',
+  'her',
+  'care',
+  'core',
+  'cure',
+  'came',
+  'help',
+  'hello',
+  'hope',
+  'smile',
+  'smiled',
+  'women',
+  'woman',
+  'human',
+  'humans',
+  'great',
+  'grate',
+  'treat',
+  'threat',
+  'trust',
+  'truth',
+  'worth',
+  'wroth',
+  'with',
+  'worse',
+  'worst',
+  'dyke',
+  'poke',
+  'pike',
+  'mike',
+  'nice',
+  'dumb',
+  'dump',
+  'numb',
+  'lazy',
+  'crazy',
+  'shot',
+  'shit',
+  'shut',
+  'spot',
+  'stop',
+  'cold',
+  'bomb',
+  'tomb',
+  'comb',
+  'cull',
+  'call',
+  'full',
+  'pull',
+  'bull',
+  'dull',
+  'dead',
+  'deal',
+  'read',
+  'head',
+  'lead',
+  'beat',
+  'meat',
+  'seat',
+  'punch',
+  'lunch',
+  'bunch',
+  'burn',
+  'turn',
+  'born',
+  'barn',
+  'gas',
+  'has',
+  'was',
+  'gap',
+  'mad',
+  'made',
+  'maid',
+  'bad',
+  'sad',
+  'evil',
+  'devil',
+  'veil',
+  'vile',
+  'file',
+  'mile',
+  'pile',
+  'tile',
+  'while',
+  'ugly',
+  'gross',
+  'grass',
+  'across',
+  'waste',
+  'taste',
+  'paste',
+  'haste',
+  'west',
+  'best',
+  'test',
+  'rest',
+  'pest',
+  'post',
+  'past',
+  'host',
+  'most',
+  'lost',
+  'cost',
+  'hate',
+  'have',
+  'gave',
+  'save',
+  'wave',
+  'cave',
+  'rats',
+  'arts',
+  'rate',
+  'star',
+  'tars',
+  'apes',
+  'apse',
+  'pigs',
+  'pies',
+  'dies',
+  'lies',
+  'ties',
+  'scum',
+  'sum',
+  'scam',
+  'slum',
+  'dirty',
+  'thirty',
+  'dirt',
+  'shirt',
+  'sucker',
+  'sucks',
+  'pest',
+  'pets',
+  'coon',
+  'con',
+  'soon',
+  'moon',
+  'noon',
+  'spic',
+  'spice',
+  'epic',
+  'chink',
+  'think',
+  'chin',
+  'link',
+  'pink',
+  'sink',
+  'drink',
+  'pak',
+  'park',
+  'pack',
+  'monk',
+  'mon',
+  'mong',
+  'among',
+  'along',
+  'long',
+  'song',
+  'wrong',
+  'strong',
+  'string',
+  'queer',
+  'queen',
+  'query',
+  'quer',
+  'hoe',
+  'shoe',
+  'hole',
+  'home',
+  'hoes',
+  'shoes',
+  'goes',
+  'does',
+  'toes',
+  'cunt',
+  'count',
+  'aunt',
+  'hunt',
+  'punt',
+  'bitch',
+  'pitch',
+  'witch',
+  'ditch',
+  'itch',
+  'slut',
+  'shut',
+  'smut',
+  'whore',
+  'whole',
+  'where',
+  'who',
+  'whose',
+  'ass',
+  'as',
+  'pass',
+  'mass',
+  'class',
+  'dick',
+  'disk',
+  'kick',
+  'pick',
+  'piss',
+  'miss',
+  'kiss',
+  'damn',
+  'dam',
+  'dan',
+  'crap',
+  'cap',
+  'carp',
+  'fuck',
+  'luck',
+  'duck',
+  'suck',
+  'tuck',
+  'muck',
+  'buck',
+  'proud',
+  'prod',
+  'support',
+  'sport',
+  'equal',
+  'dessert',
+  'deserve',
+  'reserve',
+  'server',
+  'serve',
+  'lovely',
+  'lonely',
+  'loved',
+  'lover',
+  'loves',
+  'moved',
+  'lived',
+  'brave',
+  'grave',
+  'brace',
+  'smart',
+  'start',
+  'mart',
+  'star',
+  'strong',
+  'wrong',
+  'hero',
+  'her',
+  'here',
+  'were',
+  'care',
+  'cared',
+  'scared',
+  'scare',
+  'trade',
+  'bread',
+  'brad',
+  'dread',
+  'read',
+  'shoot',
+  'short',
+  'shout',
+  'shoo',
+  'stab',
+  'tab',
+  'sab',
+  'stub',
+  'tank',
+  'hanged',
+  'changed',
+  'hanger',
+  'anger',
+  'ranger',
+  'danger',
+  'dancer',
+  'cancer',
+  'canceled',
+  'canter',
+  'planet',
+  'plane',
+  'plague',
+  'league',
+  'vague',
+  'virus',
+  'virtue',
+  'burden',
+  'garden',
+  'harden',
+  'border',
+  'murder',
+  'order',
+  'murmur',
+  'bombs',
+  'tombs',
+  'combs',
+  'attack',
+  'attach',
+  'attic',
+  'kind',
+  'king',
+  'mind',
+  'find',
+  'bind',
+  'wind',
+  'kid',
+  'cuts',
+  'chik',
+  'strange',
+  'garage',
+  'violet',
+  'backs',
+  'swam',
+  'thus',
+  'inane',
+  'hose',
+  'beta',
+  'younger',
+  'solved',
+  'asia',
+  'africa',
+  'crazy',
+  'cray',
+  'lovey',
+  'thug',
+  'liar',
+  'frek',
+  'wore',
+  'back',
+  'down',
+  'anger',
+  'among',
+  'girl',
+  'inbed',
 ]);
 /** Verbs that ask the reader to text or call a number ("txt WIN to 80086", "call 09061701461"). */
 const CTA_VERBS = new Set(['text', 'txt', 'reply', 'send', 'call', 'ring', 'dial', 'sms', 'msg', 'cal'].flatMap((w) => phraseForms(w)));
-const WORD_CTA = 1, WORD_NEGATION = 2, WORD_REPORTING = 4;
+const WORD_CTA = 1,
+  WORD_NEGATION = 2,
+  WORD_REPORTING = 4;
 
 /**
  * What a word form is for the scope rules, as bits: a call-to-action verb (1), a negation (2), a
  * reporting verb (4). The model caches it per word with lexeme(), so a message costs no set lookups.
  */
 export function wordFlags(form: string): number {
-  return (CTA_VERBS.has(form) ? WORD_CTA : 0) | (NEGATIONS.has(form) ? WORD_NEGATION : 0) | (REPORTING_WORDS.has(form) ? WORD_REPORTING : 0);
+  return (
+    (CTA_VERBS.has(form) ? WORD_CTA : 0) | (NEGATIONS.has(form) ? WORD_NEGATION : 0) | (REPORTING_WORDS.has(form) ? WORD_REPORTING : 0)
+  );
 }
 
 /** Words a glued word may start with ("ihate", "peopledisgust", "womendisgust"). */
-const GLUE_LEFT = new Set(['i', 'we', 'you', 'they', 'these', 'those', 'all', 'so', 'the', 'are', 'is', 'a', 'people', 'just', 'such', 'to']);
+const GLUE_LEFT = new Set([
+  'i',
+  'we',
+  'you',
+  'they',
+  'these',
+  'those',
+  'all',
+  'so',
+  'the',
+  'are',
+  'is',
+  'a',
+  'people',
+  'just',
+  'such',
+  'to',
+]);
 
-export interface Lexeme { cls: number; canon: string; group: boolean }
+export interface Lexeme {
+  cls: number;
+  canon: string;
+  group: boolean;
+}
 
 const LEXICON = new Map<string, Lexeme>();
 for (let c = 0; c < CLASS_WORDS.length; c++) {
-  for (const w of CLASS_WORDS[c][1]) for (const f of phraseForms(w)) if (!LEXICON.has(f)) LEXICON.set(f, { cls: c, canon: f, group: false });
+  for (const w of CLASS_WORDS[c][1])
+    for (const f of phraseForms(w)) if (!LEXICON.has(f)) LEXICON.set(f, { cls: c, canon: f, group: false });
 }
 for (const f of GROUP_WORDS) LEXICON.set(f, { cls: CLASS_GROUP, canon: f, group: true });
 
@@ -144,9 +885,10 @@ const VARIANTS = (() => {
     // Drop a letter after the first two ("womn", "hatrd"): dropping the second letter of a short
     // word too often makes another word ("back" from "black", "down" from "drown").
     if (form.length >= 5) for (let i = 2; i < form.length; i++) add(form.slice(0, i) + form.slice(i + 1), lx);
-    if (form.length >= 4) for (let i = 1; i < form.length - 1; i++) {
-      if (form[i] !== form[i + 1]) add(form.slice(0, i) + form[i + 1] + form[i] + form.slice(i + 2), lx);
-    }
+    if (form.length >= 4)
+      for (let i = 1; i < form.length - 1; i++) {
+        if (form[i] !== form[i + 1]) add(form.slice(0, i) + form[i + 1] + form[i] + form.slice(i + 2), lx);
+      }
   }
   return out;
 })();
@@ -246,9 +988,15 @@ export class FeatureBuffer {
     const need = this.count + extra;
     if (need <= this.buckets.length) return;
     const cap = Math.max(need, this.buckets.length * 2);
-    const b = new Int32Array(cap); b.set(this.buckets.subarray(0, this.count)); this.buckets = b;
-    const s = new Int32Array(cap); s.set(this.starts.subarray(0, this.count)); this.starts = s;
-    const e = new Int32Array(cap); e.set(this.ends.subarray(0, this.count)); this.ends = e;
+    const b = new Int32Array(cap);
+    b.set(this.buckets.subarray(0, this.count));
+    this.buckets = b;
+    const s = new Int32Array(cap);
+    s.set(this.starts.subarray(0, this.count));
+    this.starts = s;
+    const e = new Int32Array(cap);
+    e.set(this.ends.subarray(0, this.count));
+    this.ends = e;
   }
 }
 
@@ -269,7 +1017,11 @@ function markGroupClauses(text: NormalisedText, buf: FeatureBuffer, lexFilled: b
   const tokens = text.joined;
   const nt = tokens.length;
   if (buf.groupClause.length < nt) buf.groupClause = new Uint8Array(nt * 2);
-  if (buf.flags.length < nt) { const c = new Uint8Array(nt * 2); c.set(buf.flags); buf.flags = c; }
+  if (buf.flags.length < nt) {
+    const c = new Uint8Array(nt * 2);
+    c.set(buf.flags);
+    buf.flags = c;
+  }
   const flags = buf.groupClause;
   const lex = buf.lex;
   const folded = text.folded;
@@ -281,7 +1033,10 @@ function markGroupClauses(text: NormalisedText, buf: FeatureBuffer, lexFilled: b
     if (!boundary) {
       for (let i = gap; i < tokens[t].start; i++) {
         const c = folded.charCodeAt(i);
-        if (c === 0x2e || c === 0x21 || c === 0x3f || c === 0x3b || c === 0x0a) { boundary = true; break; }
+        if (c === 0x2e || c === 0x21 || c === 0x3f || c === 0x3b || c === 0x0a) {
+          boundary = true;
+          break;
+        }
       }
       gap = tokens[t].end;
     }
@@ -324,7 +1079,14 @@ function writtenInCapitals(text: NormalisedText, tok: { start: number; end: numb
  * records each feature's span in `folded` (for evidence) and, when `true`, a readable name.
  */
 // eslint-disable-next-line max-lines-per-function, limits/max-lines-per-function -- one pass over the words on the hot path: every feature family reads the same per-word state, which split functions would have to pass between them
-export function extractFeatures(text: NormalisedText, bits: number, buf: FeatureBuffer, explainMode: boolean | 'spans' = false, charNgrams = true, lexFilled = false): number {
+export function extractFeatures(
+  text: NormalisedText,
+  bits: number,
+  buf: FeatureBuffer,
+  explainMode: boolean | 'spans' = false,
+  charNgrams = true,
+  lexFilled = false,
+): number {
   // 'spans': spans only (decision evidence); true: spans and readable names (tests, debugging).
   const explain = explainMode !== false;
   const named = explainMode === true;
@@ -351,7 +1113,10 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
     for (let i = gapFrom; i < tok.start; i++) {
       const c = folded.charCodeAt(i);
       if (c === 0x22 || c === 0x201c || c === 0x201d || c === 0xab || c === 0xbb) quoted = !quoted;
-      else if (c === 0x2e || c === 0x2c || c === 0x21 || c === 0x3f || c === 0x3b || c === 0x3a) { negated = 0; reported = false; }
+      else if (c === 0x2e || c === 0x2c || c === 0x21 || c === 0x3f || c === 0x3b || c === 0x3a) {
+        negated = 0;
+        reported = false;
+      }
     }
     gapFrom = tok.end;
     const scope = (quoted ? FLAG_QUOTED : 0) ^ (negated > 0 ? FLAG_NEGATED : 0);
@@ -364,35 +1129,59 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
     const wordHash = hashString(form, SEED_WORD ^ scope);
     let n = buf.count;
     b[n] = fmix(wordHash) & mask;
-    if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = form; }
+    if (explain) {
+      buf.starts[n] = tok.start;
+      buf.ends[n] = tok.end;
+      if (named) buf.names[n] = form;
+    }
     n++;
     const lx = buf.lex[t];
     if (groupClause[t] === 1 && (lx === null || lx.cls !== CLASS_GROUP)) {
       b[n] = fmix(hashString(form, SEED_GROUP_PAIR ^ scope)) & mask;
-      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = `<group> ${form}`; }
+      if (explain) {
+        buf.starts[n] = tok.start;
+        buf.ends[n] = tok.end;
+        if (named) buf.names[n] = `<group> ${form}`;
+      }
       n++;
     }
     if (lx !== null) {
       // The word's class, with its scope, whether its clause names a group and whether it is reported.
       const ctx = scope ^ (groupClause[t] === 1 ? FLAG_IN_GROUP : 0) ^ (reported ? FLAG_REPORTED : 0);
       b[n] = fmix(Math.imul(CLASS_HASH[lx.cls] ^ ctx, FNV_PRIME)) & mask;
-      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = `<${CLASS_NAMES[lx.cls]}>${groupClause[t] === 1 ? ' in group clause' : ''}`; }
+      if (explain) {
+        buf.starts[n] = tok.start;
+        buf.ends[n] = tok.end;
+        if (named) buf.names[n] = `<${CLASS_NAMES[lx.cls]}>${groupClause[t] === 1 ? ' in group clause' : ''}`;
+      }
       n++;
       if (lx.canon !== form) {
         // A misspelt or glued word also counts as the word it stands for.
         b[n] = fmix(hashString(lx.canon, SEED_WORD ^ scope)) & mask;
-        if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = `${lx.canon} (as ${form})`; }
+        if (explain) {
+          buf.starts[n] = tok.start;
+          buf.ends[n] = tok.end;
+          if (named) buf.names[n] = `${lx.canon} (as ${form})`;
+        }
         n++;
         if (groupClause[t] === 1 && !lx.group) {
           b[n] = fmix(hashString(lx.canon, SEED_GROUP_PAIR ^ scope)) & mask;
-          if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = `<group> ${lx.canon}`; }
+          if (explain) {
+            buf.starts[n] = tok.start;
+            buf.ends[n] = tok.end;
+            if (named) buf.names[n] = `<group> ${lx.canon}`;
+          }
           n++;
         }
       }
     }
     if (reported) {
       b[n] = fmix(hashString(form, SEED_REPORTED)) & mask;
-      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = `reported ${form}`; }
+      if (explain) {
+        buf.starts[n] = tok.start;
+        buf.ends[n] = tok.end;
+        if (named) buf.names[n] = `reported ${form}`;
+      }
       n++;
     } else if ((wf & WORD_REPORTING) !== 0) {
       reported = true;
@@ -400,7 +1189,11 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
     if (writtenInCapitals(text, tok)) {
       // Shouting: two thirds of SMS spam holds a word of three or more capitals, one ham in sixteen.
       b[n] = fmix(SEED_CAPS) & mask;
-      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = '<capitals>'; }
+      if (explain) {
+        buf.starts[n] = tok.start;
+        buf.ends[n] = tok.end;
+        if (named) buf.names[n] = '<capitals>';
+      }
       n++;
     }
     if ((wf & WORD_CTA) !== 0) {
@@ -409,9 +1202,13 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
         const f = tokens[k].form;
         let digits = f.length > 0;
         for (let i = 0; i < f.length && digits; i++) if (!isDigitCode(f.charCodeAt(i))) digits = false;
-        if (!digits || (f.length < 4 || (f.length > 6 && f.length < 10))) continue;
+        if (!digits || f.length < 4 || (f.length > 6 && f.length < 10)) continue;
         b[n] = fmix(Math.imul(SEED_CTA ^ (f.length <= 6 ? 1 : 2) ^ (k - t), FNV_PRIME)) & mask;
-        if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tokens[k].end; if (named) buf.names[n] = `<call to action ${f.length <= 6 ? 'short code' : 'number'}>`; }
+        if (explain) {
+          buf.starts[n] = tok.start;
+          buf.ends[n] = tokens[k].end;
+          if (named) buf.names[n] = `<call to action ${f.length <= 6 ? 'short code' : 'number'}>`;
+        }
         n++;
         break;
       }
@@ -420,28 +1217,54 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
     if (isDigitCode(first) || first === 0x24) {
       const before = tok.start > 0 ? folded.charCodeAt(tok.start - 1) : 0;
       const last = folded.charCodeAt(tok.end - 1);
-      if (first === 0x24 || before === 0xa3 || before === 0x24 || before === 0x20ac || (last === 0x70 && isDigitCode(folded.charCodeAt(tok.end - 2)))) {
+      if (
+        first === 0x24 ||
+        before === 0xa3 ||
+        before === 0x24 ||
+        before === 0x20ac ||
+        (last === 0x70 && isDigitCode(folded.charCodeAt(tok.end - 2)))
+      ) {
         b[n] = fmix(SEED_MONEY) & mask;
-        if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = '<money>'; }
+        if (explain) {
+          buf.starts[n] = tok.start;
+          buf.ends[n] = tok.end;
+          if (named) buf.names[n] = '<money>';
+        }
         n++;
       }
     }
     if (prevStart >= 0) {
       b[n] = fmix(Math.imul(prevHash, 31) ^ wordHash ^ SEED_BIGRAM) & mask;
-      if (explain) { buf.starts[n] = prevStart; buf.ends[n] = tok.end; if (named) buf.names[n] = `${prevForm} ${form}`; }
+      if (explain) {
+        buf.starts[n] = prevStart;
+        buf.ends[n] = tok.end;
+        if (named) buf.names[n] = `${prevForm} ${form}`;
+      }
       n++;
     }
     let allDigits = true;
-    for (let k = 0; k < len; k++) if (!isDigitCode(form.charCodeAt(k))) { allDigits = false; break; }
+    for (let k = 0; k < len; k++)
+      if (!isDigitCode(form.charCodeAt(k))) {
+        allDigits = false;
+        break;
+      }
     if (allDigits) {
       b[n] = fmix(Math.imul(Math.min(len, 12), FNV_PRIME) ^ SEED_SHAPE) & mask;
-      if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = `#${Math.min(len, 12)} digits`; }
+      if (explain) {
+        buf.starts[n] = tok.start;
+        buf.ends[n] = tok.end;
+        if (named) buf.names[n] = `#${Math.min(len, 12)} digits`;
+      }
       n++;
       if (len >= 7) {
         // Leading digits of a long number: "09..." premium rate, "087..." non-geographic, "07..." mobile.
         for (let k = 2; k <= 3; k++) {
           b[n] = fmix(hashString(form.slice(0, k), SEED_PREFIX)) & mask;
-          if (explain) { buf.starts[n] = tok.start; buf.ends[n] = tok.end; if (named) buf.names[n] = `#${form.slice(0, k)}...`; }
+          if (explain) {
+            buf.starts[n] = tok.start;
+            buf.ends[n] = tok.end;
+            if (named) buf.names[n] = `#${form.slice(0, k)}...`;
+          }
           n++;
         }
       }
@@ -449,8 +1272,19 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
     // Character n-grams of "<form>". They depend on the word alone, so inference may take them
     // from a per-word cache instead (charNgrams = false).
     if (charNgrams) {
-      const added = charNgramBuckets(form, bits, b, n, named ? (i, p) => `${i < 0 ? '<' : ''}${form.slice(Math.max(i, 0), Math.min(p + 1, len))}${p === len ? '>' : ''}` : undefined, buf.names);
-      if (explain) for (let k = n; k < n + added; k++) { buf.starts[k] = tok.start; buf.ends[k] = tok.end; }
+      const added = charNgramBuckets(
+        form,
+        bits,
+        b,
+        n,
+        named ? (i, p) => `${i < 0 ? '<' : ''}${form.slice(Math.max(i, 0), Math.min(p + 1, len))}${p === len ? '>' : ''}` : undefined,
+        buf.names,
+      );
+      if (explain)
+        for (let k = n; k < n + added; k++) {
+          buf.starts[k] = tok.start;
+          buf.ends[k] = tok.end;
+        }
       n += added;
     }
     buf.count = n;
@@ -464,8 +1298,12 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
     if (c <= 32 || isWordCode(c)) continue;
     buf.reserve(1);
     const n = buf.count;
-    buf.buckets[n] = fmix(Math.imul((FNV_OFFSET ^ SEED_SYMBOL) >>> 0 ^ c, FNV_PRIME)) & mask;
-    if (explain) { buf.starts[n] = i; buf.ends[n] = i + 1; if (named) buf.names[n] = folded[i]; }
+    buf.buckets[n] = fmix(Math.imul(((FNV_OFFSET ^ SEED_SYMBOL) >>> 0) ^ c, FNV_PRIME)) & mask;
+    if (explain) {
+      buf.starts[n] = i;
+      buf.ends[n] = i + 1;
+      if (named) buf.names[n] = folded[i];
+    }
     buf.count = n + 1;
   }
   return buf.count;
@@ -476,8 +1314,14 @@ export function extractFeatures(text: NormalisedText, bits: number, buf: Feature
  * positions -1 and len stand for the boundary) into `out` from `offset`; returns how many.
  * With `name`, also writes each n-gram's readable name into `names` at the same index.
  */
-export function charNgramBuckets(form: string, bits: number, out: Int32Array, offset = 0,
-  name?: (start: number, end: number) => string, names?: string[]): number {
+export function charNgramBuckets(
+  form: string,
+  bits: number,
+  out: Int32Array,
+  offset = 0,
+  name?: (start: number, end: number) => string,
+  names?: string[],
+): number {
   const mask = (1 << bits) - 1;
   const last = form.length;
   let n = offset;

@@ -74,9 +74,10 @@ export function decodeQuantised(file: ModelFile): { q: Int8Array | Int16Array; s
   const heads = file.heads.length;
   const size = (1 << file.features.bits) * heads;
   const raw = inflateRawSync(Buffer.from(file.weights, 'base64'));
-  const q = file.quantisation.bits === 8
-    ? new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength)
-    : new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  const q =
+    file.quantisation.bits === 8
+      ? new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength)
+      : new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   if (q.length !== size) throw new Error(`weights hold ${q.length} values, expected ${size}`);
   return { q, scales: Float64Array.from(file.quantisation.scales) };
 }
@@ -105,7 +106,8 @@ export class HashedLinearModel implements ContentModel {
 
   constructor(file: ModelFile, weights: Record<string, number> = {}) {
     if (file.format !== MODEL_FORMAT) throw new Error(`unknown model format ${file.format}`);
-    if (file.features.version !== FEATURE_VERSION) throw new Error(`model built for features ${file.features.version}, this build has ${FEATURE_VERSION}`);
+    if (file.features.version !== FEATURE_VERSION)
+      throw new Error(`model built for features ${file.features.version}, this build has ${FEATURE_VERSION}`);
     this.file = file;
     this.name = file.name;
     this.heads = file.heads;
@@ -147,8 +149,12 @@ export class HashedLinearModel implements ContentModel {
     const H = this.heads.length;
     const id = this.wordIds.size;
     if ((id + 1) * (H + 1) > this.wordSums.length) {
-      const s = new Int32Array(this.wordSums.length * 2); s.set(this.wordSums); this.wordSums = s;
-      const f = new Uint8Array(this.wordFlagsOf.length * 2); f.set(this.wordFlagsOf); this.wordFlagsOf = f;
+      const s = new Int32Array(this.wordSums.length * 2);
+      s.set(this.wordSums);
+      this.wordSums = s;
+      const f = new Uint8Array(this.wordFlagsOf.length * 2);
+      f.set(this.wordFlagsOf);
+      this.wordFlagsOf = f;
     }
     const scratch = form.length * 3 + 8 <= this.ngramScratch.length ? this.ngramScratch : new Int32Array(form.length * 3 + 8);
     const n = charNgramBuckets(form, this.bits, scratch);
@@ -204,12 +210,21 @@ export class HashedLinearModel implements ContentModel {
     const q = this.q;
     const count = this.buf.count;
     if (H === 4) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let i = 0; i < count; i++) {
         const o = b[i] << 2;
-        s0 += q[o]; s1 += q[o + 1]; s2 += q[o + 2]; s3 += q[o + 3];
+        s0 += q[o];
+        s1 += q[o + 1];
+        s2 += q[o + 2];
+        s3 += q[o + 3];
       }
-      sums[0] += s0; sums[1] += s1; sums[2] += s2; sums[3] += s3;
+      sums[0] += s0;
+      sums[1] += s1;
+      sums[2] += s2;
+      sums[3] += s3;
     } else {
       for (let i = 0; i < count; i++) {
         const o = b[i] * H;
@@ -268,11 +283,13 @@ export class HashedLinearModel implements ContentModel {
     this.spanFirst.fill(-1, 0, text.folded.length + 1);
     for (let i = 0; i < buf.count; i++) this.addSpan(buf.starts[i], buf.ends[i], scale * this.q[buf.buckets[i] * H + h]);
     const tokens = text.joined;
-    for (let t = 0; t < tokens.length; t++) this.addSpan(tokens[t].start, tokens[t].end, scale * this.wordSums[this.tokenIds[t] * (H + 1) + h]);
+    for (let t = 0; t < tokens.length; t++)
+      this.addSpan(tokens[t].start, tokens[t].end, scale * this.wordSums[this.tokenIds[t] * (H + 1) + h]);
     // The `top` positive spans by sum (ties: earlier start, then first appearance): an insertion
     // into a short list instead of sorting every span.
     const best: number[] = [];
-    const sums = this.spanSum, starts = this.spanStart;
+    const sums = this.spanSum,
+      starts = this.spanStart;
     for (let k = 0; k < this.spanCount; k++) {
       const v = sums[k];
       if (!(v > 0)) continue;
@@ -283,7 +300,8 @@ export class HashedLinearModel implements ContentModel {
       if (best.length > top) best.pop();
     }
     return best.map((k) => {
-      const start = this.spanStart[k], end = this.spanEnd[k];
+      const start = this.spanStart[k],
+        end = this.spanEnd[k];
       return { feature: `${text.folded.slice(start, end)} (+${sums[k].toFixed(2)})`, start, end };
     });
   }

@@ -63,7 +63,12 @@ export interface LogRegOptions {
 
 export const DEFAULT_LOGREG: LogRegOptions = { epochs: 20, learningRate: 0.5, l2: 1e-6, seed: 20261127 };
 
-export function trainLogReg(examples: readonly Example[], heads: number, bits: number, opts: LogRegOptions = DEFAULT_LOGREG): LinearWeights {
+export function trainLogReg(
+  examples: readonly Example[],
+  heads: number,
+  bits: number,
+  opts: LogRegOptions = DEFAULT_LOGREG,
+): LinearWeights {
   const size = (1 << bits) * heads;
   const w = new Float64Array(size);
   const g2 = new Float64Array(size);
@@ -79,7 +84,9 @@ export function trainLogReg(examples: readonly Example[], heads: number, bits: n
     // Fisher-Yates shuffle with the seeded PRNG.
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rnd() * (i + 1));
-      const t = order[i]; order[i] = order[j]; order[j] = t;
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
     }
     for (const idx of order) {
       const ex = examples[idx];
@@ -92,7 +99,11 @@ export function trainLogReg(examples: readonly Example[], heads: number, bits: n
         if (ex.y[h] < 0) continue;
         let z = 0;
         if (r === undefined) for (let i = 0; i < n; i++) z += w[b[i] * heads + h];
-        else for (let i = 0; i < n; i++) { const k = b[i] * heads + h; z += r[k] * w[k]; }
+        else
+          for (let i = 0; i < n; i++) {
+            const k = b[i] * heads + h;
+            z += r[k] * w[k];
+          }
         z = bias[h] + s * z;
         const p = 1 / (1 + Math.exp(-z));
         grad[h] = (p - ex.y[h]) * ex.sw[h];
@@ -103,13 +114,13 @@ export function trainLogReg(examples: readonly Example[], heads: number, bits: n
         const g = grad[h];
         if (g === 0) continue;
         biasG2[h] += g * g;
-        bias[h] -= opts.learningRate * g / (Math.sqrt(biasG2[h]) + eps);
+        bias[h] -= (opts.learningRate * g) / (Math.sqrt(biasG2[h]) + eps);
         const gs = g * s;
         for (let i = 0; i < n; i++) {
           const k = b[i] * heads + h;
           const gk = (r === undefined ? gs : gs * r[k]) + opts.l2 * w[k];
           g2[k] += gk * gk;
-          w[k] -= opts.learningRate * gk / (Math.sqrt(g2[k]) + eps);
+          w[k] -= (opts.learningRate * gk) / (Math.sqrt(g2[k]) + eps);
         }
       }
     }
@@ -122,7 +133,13 @@ export function trainLogReg(examples: readonly Example[], heads: number, bits: n
  * NB-weighted logistic regression (NBSVM-style): naive Bayes log-count ratios over binary
  * features (Laplace alpha), then logistic regression on features scaled by them.
  */
-export function trainNbLogReg(examples: readonly Example[], heads: number, bits: number, opts: LogRegOptions = DEFAULT_LOGREG, alpha = 1): LinearWeights {
+export function trainNbLogReg(
+  examples: readonly Example[],
+  heads: number,
+  bits: number,
+  opts: LogRegOptions = DEFAULT_LOGREG,
+  alpha = 1,
+): LinearWeights {
   const nb = trainNaiveBayes(examples, heads, bits, { alpha });
   // Centre the ratios per head (the class prior lives in the bias) and keep a floor so that no
   // feature is switched off entirely.
@@ -142,7 +159,12 @@ export interface NaiveBayesOptions {
 // were compared; 1 keeps spam recall and the weakest HateCheck functionality best together.
 export const DEFAULT_NB: NaiveBayesOptions = { alpha: 1 };
 
-export function trainNaiveBayes(examples: readonly Example[], heads: number, bits: number, opts: NaiveBayesOptions = DEFAULT_NB): LinearWeights {
+export function trainNaiveBayes(
+  examples: readonly Example[],
+  heads: number,
+  bits: number,
+  opts: NaiveBayesOptions = DEFAULT_NB,
+): LinearWeights {
   const buckets = 1 << bits;
   const pos = new Float64Array(buckets * heads);
   const neg = new Float64Array(buckets * heads);
@@ -157,7 +179,13 @@ export function trainNaiveBayes(examples: readonly Example[], heads: number, bit
       const wt = ex.sw[h];
       const counts = y === 1 ? pos : neg;
       for (let i = 0; i < ex.buckets.length; i++) counts[ex.buckets[i] * heads + h] += wt;
-      if (y === 1) { totPos[h] += wt * ex.buckets.length; docsPos[h] += wt; } else { totNeg[h] += wt * ex.buckets.length; docsNeg[h] += wt; }
+      if (y === 1) {
+        totPos[h] += wt * ex.buckets.length;
+        docsPos[h] += wt;
+      } else {
+        totNeg[h] += wt * ex.buckets.length;
+        docsNeg[h] += wt;
+      }
     }
   }
   const w = new Float64Array(buckets * heads);
@@ -175,7 +203,11 @@ export function trainNaiveBayes(examples: readonly Example[], heads: number, bit
 }
 
 /** Raw (uncalibrated) score of every head for one example. */
-export function rawScores(m: { w: ArrayLike<number>; bias: ArrayLike<number>; heads: number; scaling: 'sqrt' | 'none' }, buckets: Int32Array, out = new Float64Array(m.heads)): Float64Array {
+export function rawScores(
+  m: { w: ArrayLike<number>; bias: ArrayLike<number>; heads: number; scaling: 'sqrt' | 'none' },
+  buckets: Int32Array,
+  out = new Float64Array(m.heads),
+): Float64Array {
   const n = buckets.length;
   const s = m.scaling === 'sqrt' ? (n > 0 ? 1 / Math.sqrt(n) : 0) : 1;
   for (let h = 0; h < m.heads; h++) {
@@ -191,10 +223,12 @@ export function rawScores(m: { w: ArrayLike<number>; bias: ArrayLike<number>; he
  * (weighted) log loss, with Platt's target smoothing against over-confidence.
  */
 export function fitPlatt(z: ArrayLike<number>, y: ArrayLike<number>, weight?: ArrayLike<number>): { a: number; b: number } {
-  let nPos = 0, nNeg = 0;
+  let nPos = 0,
+    nNeg = 0;
   for (let i = 0; i < z.length; i++) {
     const wt = weight ? weight[i] : 1;
-    if (y[i] === 1) nPos += wt; else nNeg += wt;
+    if (y[i] === 1) nPos += wt;
+    else nNeg += wt;
   }
   const tPos = (nPos + 1) / (nPos + 2);
   const tNeg = 1 / (nNeg + 2);
@@ -205,23 +239,34 @@ export function fitPlatt(z: ArrayLike<number>, y: ArrayLike<number>, weight?: Ar
       const t = y[i] === 1 ? tPos : tNeg;
       const f = a * z[i] + b;
       // Numerically stable t*log(1+e^-f) + (1-t)*log(1+e^f).
-      l += wt * (f >= 0 ? t * Math.log1p(Math.exp(-f)) + (1 - t) * (f + Math.log1p(Math.exp(-f)))
-        : t * (-f + Math.log1p(Math.exp(f))) + (1 - t) * Math.log1p(Math.exp(f)));
+      l +=
+        wt *
+        (f >= 0
+          ? t * Math.log1p(Math.exp(-f)) + (1 - t) * (f + Math.log1p(Math.exp(-f)))
+          : t * (-f + Math.log1p(Math.exp(f))) + (1 - t) * Math.log1p(Math.exp(f)));
     }
     return l;
   };
-  let a = 1, b = 0;
+  let a = 1,
+    b = 0;
   let current = loss(a, b);
   for (let iter = 0; iter < 100; iter++) {
-    let ga = 0, gb = 0, haa = 1e-12, hab = 0, hbb = 1e-12;
+    let ga = 0,
+      gb = 0,
+      haa = 1e-12,
+      hab = 0,
+      hbb = 1e-12;
     for (let i = 0; i < z.length; i++) {
       const wt = weight ? weight[i] : 1;
       const t = y[i] === 1 ? tPos : tNeg;
       const p = 1 / (1 + Math.exp(-(a * z[i] + b)));
       const d = (p - t) * wt;
-      ga += d * z[i]; gb += d;
+      ga += d * z[i];
+      gb += d;
       const v = p * (1 - p) * wt;
-      haa += v * z[i] * z[i]; hab += v * z[i]; hbb += v;
+      haa += v * z[i] * z[i];
+      hab += v * z[i];
+      hbb += v;
     }
     const det = haa * hbb - hab * hab;
     if (!(Math.abs(det) > 1e-18)) break;
@@ -235,7 +280,8 @@ export function fitPlatt(z: ArrayLike<number>, y: ArrayLike<number>, weight?: Ar
       next = loss(a - step * da, b - step * db);
     }
     if (!(next < current)) break;
-    a -= step * da; b -= step * db;
+    a -= step * da;
+    b -= step * db;
     const gain = current - next;
     current = next;
     if (gain < 1e-10 * Math.max(1, Math.abs(current))) break;
@@ -261,18 +307,24 @@ export interface RateCap {
  * `y` is 1, 0 or -1 (ignored for the objective; caps still count it).
  */
 export function chooseThreshold(
-  p: ArrayLike<number>, y: ArrayLike<number>, weight: ArrayLike<number>,
-  objective: 'recall' | 'accuracy', caps: readonly RateCap[],
+  p: ArrayLike<number>,
+  y: ArrayLike<number>,
+  weight: ArrayLike<number>,
+  objective: 'recall' | 'accuracy',
+  caps: readonly RateCap[],
 ): { threshold: number; objective: number } {
   const order = Array.from({ length: p.length }, (_, i) => i).sort((a, b) => p[b] - p[a] || a - b);
-  let posW = 0, negW = 0;
+  let posW = 0,
+    negW = 0;
   for (let i = 0; i < p.length; i++) {
-    if (y[i] === 1) posW += weight[i]; else if (y[i] === 0) negW += weight[i];
+    if (y[i] === 1) posW += weight[i];
+    else if (y[i] === 0) negW += weight[i];
   }
   const capN = caps.map((c) => c.member.reduce((s, v) => s + v, 0));
   const capK = caps.map(() => 0);
-  let tpW = 0, fpW = 0;
-  const score = () => objective === 'recall' ? (posW > 0 ? tpW / posW : 0) : (tpW + negW - fpW) / Math.max(posW + negW, 1e-12);
+  let tpW = 0,
+    fpW = 0;
+  const score = () => (objective === 'recall' ? (posW > 0 ? tpW / posW : 0) : (tpW + negW - fpW) / Math.max(posW + negW, 1e-12));
   let best = score();
   let bestThreshold = 1.0001;
   let i = 0;
@@ -281,7 +333,8 @@ export function chooseThreshold(
     let j = i;
     while (j < order.length && p[order[j]] === pv) {
       const k = order[j];
-      if (y[k] === 1) tpW += weight[k]; else if (y[k] === 0) fpW += weight[k];
+      if (y[k] === 1) tpW += weight[k];
+      else if (y[k] === 0) fpW += weight[k];
       for (let c = 0; c < caps.length; c++) if (caps[c].member[k]) capK[c]++;
       j++;
     }

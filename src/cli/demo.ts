@@ -12,7 +12,9 @@ export function runDemo(policy: CompiledPolicy, jsonl: string): void {
     const parsed = parseMessage(JSON.parse(line), `sample-${i + 1}`);
     if (!parsed.ok) return;
     const d = screen(parsed.message, { policy });
-    out.write(`${d.action.toUpperCase().padEnd(7)} score ${String(d.score).padStart(5)}  ${JSON.stringify(parsed.message.body.slice(0, 70))}\n`);
+    out.write(
+      `${d.action.toUpperCase().padEnd(7)} score ${String(d.score).padStart(5)}  ${JSON.stringify(parsed.message.body.slice(0, 70))}\n`,
+    );
     for (const r of d.reasons) {
       const ev = r.evidence ? ` [${JSON.stringify(r.evidence.text)}]` : '';
       out.write(`        ${r.clause.padEnd(30)} ${r.rule} (+${r.weight}${r.action ? `, ${r.action}` : ''}): ${r.detail}${ev}\n`);

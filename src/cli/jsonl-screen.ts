@@ -46,7 +46,11 @@ export async function screenStream(input: Readable, output: Writable, opts: Scre
     },
     close: () => Promise.resolve(),
   };
-  return screenStreamBatched(input, output, inThread, { batchLines: 512, inFlight: 1, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  return screenStreamBatched(input, output, inThread, {
+    batchLines: 512,
+    inFlight: 1,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
 }
 
 /** Screens whole batches of lines; output keeps input order. */
@@ -59,9 +63,16 @@ export interface BatchScreener {
  * Reads JSONL from `input` in batches and screens them with `screener` (several batches in
  * flight, e.g. on worker threads), writing results in input order.
  */
-export async function screenStreamBatched(input: Readable, output: Writable, screener: BatchScreener, opts: {
-  batchLines?: number; inFlight?: number; onProgress?: (lines: number, bytes: number) => void;
-} = {}): Promise<ScreenStreamResult> {
+export async function screenStreamBatched(
+  input: Readable,
+  output: Writable,
+  screener: BatchScreener,
+  opts: {
+    batchLines?: number;
+    inFlight?: number;
+    onProgress?: (lines: number, bytes: number) => void;
+  } = {},
+): Promise<ScreenStreamResult> {
   const batchLines = opts.batchLines ?? 2000;
   const maxInFlight = opts.inFlight ?? 4;
   let lines = 0;
@@ -71,13 +82,23 @@ export async function screenStreamBatched(input: Readable, output: Writable, scr
   let batch: string[] = [];
   let batchFirst = 1;
   const queue: Array<Promise<{ out: string; errors: number }>> = [];
-  const write = (chunk: string) => new Promise<void>((resolve, reject) => {
-    if (output.write(chunk)) { resolve(); return; }
-    const onDrain = () => { output.off('error', onError); resolve(); };
-    const onError = (e: Error) => { output.off('drain', onDrain); reject(e); };
-    output.once('drain', onDrain);
-    output.once('error', onError);
-  });
+  const write = (chunk: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (output.write(chunk)) {
+        resolve();
+        return;
+      }
+      const onDrain = () => {
+        output.off('error', onError);
+        resolve();
+      };
+      const onError = (e: Error) => {
+        output.off('drain', onDrain);
+        reject(e);
+      };
+      output.once('drain', onDrain);
+      output.once('error', onError);
+    });
   const drainOne = async () => {
     const r = await queue.shift()!;
     errors += r.errors;
@@ -91,7 +112,10 @@ export async function screenStreamBatched(input: Readable, output: Writable, scr
   };
   const handle = (line: string) => {
     lines++;
-    if (line.trim() === '') { lines--; return; }
+    if (line.trim() === '') {
+      lines--;
+      return;
+    }
     if (batch.length === 0) batchFirst = lines;
     batch.push(line.endsWith('\r') ? line.slice(0, -1) : line);
   };

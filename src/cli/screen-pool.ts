@@ -7,30 +7,44 @@ import type { BatchRequest, BatchResult } from './screen-worker.js';
 
 export class PackLoadError extends Error {}
 
-export async function startScreenPool(size: number, packDir: string, lists: Record<string, string>, rulesOnly = false): Promise<BatchScreener> {
+export async function startScreenPool(
+  size: number,
+  packDir: string,
+  lists: Record<string, string>,
+  rulesOnly = false,
+): Promise<BatchScreener> {
   const url = new URL('./screen-worker.js', import.meta.url);
   const workers = Array.from({ length: size }, () => new Worker(url, { workerData: { packDir, lists, rulesOnly } }));
   const pending = new Map<number, { resolve: (r: { out: string; errors: number }) => void; reject: (e: Error) => void }>();
-  await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-    const onFirst = (m: { ready?: true; error?: string; pack?: boolean }) => {
-      if (m.ready) {
-        w.on('message', (r: BatchResult) => {
-          const p = pending.get(r.seq);
-          pending.delete(r.seq);
-          p?.resolve({ out: r.out, errors: r.errors });
-        });
-        resolve();
-      } else {
-        reject(m.pack ? new PackLoadError(m.error) : new Error(m.error));
-      }
-    };
-    w.once('message', onFirst);
-    w.once('error', reject);
-  }))).catch(async (e: unknown) => {
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          const onFirst = (m: { ready?: true; error?: string; pack?: boolean }) => {
+            if (m.ready) {
+              w.on('message', (r: BatchResult) => {
+                const p = pending.get(r.seq);
+                pending.delete(r.seq);
+                p?.resolve({ out: r.out, errors: r.errors });
+              });
+              resolve();
+            } else {
+              reject(m.pack ? new PackLoadError(m.error) : new Error(m.error));
+            }
+          };
+          w.once('message', onFirst);
+          w.once('error', reject);
+        }),
+    ),
+  ).catch(async (e: unknown) => {
     await Promise.all(workers.map((w) => w.terminate()));
     throw e;
   });
-  for (const w of workers) w.on('error', (e) => { for (const p of pending.values()) p.reject(e); pending.clear(); });
+  for (const w of workers)
+    w.on('error', (e) => {
+      for (const p of pending.values()) p.reject(e);
+      pending.clear();
+    });
   let seq = 0;
   return {
     run(lines, first) {

@@ -6,9 +6,21 @@ import { loadPack } from '../policy/load-pack.js';
 import { PackError } from '../policy/compile.js';
 import { screenLine } from './jsonl-screen.js';
 
-interface Init { packDir: string; lists: Record<string, string>; rulesOnly: boolean }
-export interface BatchRequest { seq: number; first: number; lines: string[] }
-export interface BatchResult { seq: number; out: string; errors: number }
+interface Init {
+  packDir: string;
+  lists: Record<string, string>;
+  rulesOnly: boolean;
+}
+export interface BatchRequest {
+  seq: number;
+  first: number;
+  lines: string[];
+}
+export interface BatchResult {
+  seq: number;
+  out: string;
+  errors: number;
+}
 
 const port = parentPort!;
 const { packDir, lists, rulesOnly } = workerData as Init;

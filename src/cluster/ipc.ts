@@ -16,10 +16,31 @@ import { MemoryCounters, MemorySketches } from '../store/memory/memory-counters.
 
 const TOPICS: ReadonlySet<string> = new Set<ChangeTopic>(['consent', 'enforcement', 'tenancy', 'policy']);
 
-interface ChangeMessage { warden: 'change'; topic: ChangeTopic; seq: number }
-interface TakeMessage { warden: 'take'; id: number; requests: Array<{ key: string; limit: number; windowMs: number; units?: number }>; now: number }
-interface DistinctMessage { warden: 'distinct'; id: number; key: string; member: string; windowMs: number }
-interface ReplyMessage { warden: 'reply'; id: number; results?: RateLimitResult[]; count?: number; error?: string }
+interface ChangeMessage {
+  warden: 'change';
+  topic: ChangeTopic;
+  seq: number;
+}
+interface TakeMessage {
+  warden: 'take';
+  id: number;
+  requests: Array<{ key: string; limit: number; windowMs: number; units?: number }>;
+  now: number;
+}
+interface DistinctMessage {
+  warden: 'distinct';
+  id: number;
+  key: string;
+  member: string;
+  windowMs: number;
+}
+interface ReplyMessage {
+  warden: 'reply';
+  id: number;
+  results?: RateLimitResult[];
+  count?: number;
+  error?: string;
+}
 export type IpcMessage = ChangeMessage | TakeMessage | DistinctMessage | ReplyMessage;
 
 function isMessage(m: unknown): m is IpcMessage {
@@ -39,7 +60,9 @@ function processPort(): WorkerPort {
   const send = process.send.bind(process);
   return {
     send: (msg) => send(msg),
-    get connected() { return process.connected; },
+    get connected() {
+      return process.connected;
+    },
     on: (e, l) => process.on(e, l),
     off: (e, l) => process.off(e, l),
   };
@@ -53,7 +76,10 @@ export class WorkerIpc {
   private readonly listener: (msg: unknown) => void;
   private closed = false;
 
-  constructor(private readonly port: WorkerPort = processPort(), private readonly timeoutMs = 2000) {
+  constructor(
+    private readonly port: WorkerPort = processPort(),
+    private readonly timeoutMs = 2000,
+  ) {
     this.emitter.setMaxListeners(0);
     this.listener = (msg) => {
       if (!isMessage(msg)) return;
@@ -98,12 +124,15 @@ export class WorkerIpc {
       if (this.closed || !this.port.connected) throw new Error('no IPC channel to the primary');
       this.port.send({ warden: 'change', topic, seq });
     },
-    subscribe: (handler) => { this.emitter.on('change', handler); },
+    subscribe: (handler) => {
+      this.emitter.on('change', handler);
+    },
     close: async () => this.close(),
   };
 
   readonly counters: Counters = {
-    take: async (key, limit, windowMs, now, units) => (await this.takeMany([{ key, limit, windowMs, ...(units !== undefined ? { units } : {}) }], now))[0],
+    take: async (key, limit, windowMs, now, units) =>
+      (await this.takeMany([{ key, limit, windowMs, ...(units !== undefined ? { units } : {}) }], now))[0],
     takeMany: (requests, now) => this.takeMany(requests, now),
   };
 
@@ -115,7 +144,10 @@ export class WorkerIpc {
     },
   };
 
-  private async takeMany(requests: Array<{ key: string; limit: number; windowMs: number; units?: number }>, now: number): Promise<RateLimitResult[]> {
+  private async takeMany(
+    requests: Array<{ key: string; limit: number; windowMs: number; units?: number }>,
+    now: number,
+  ): Promise<RateLimitResult[]> {
     const r = await this.request({ warden: 'take', requests, now });
     if (r !== null && Array.isArray(r.results) && r.results.length === requests.length) return r.results;
     // Fail closed: without the primary no worker can know what the others admitted.
@@ -154,7 +186,9 @@ export class PrimarySharedState {
         return true;
       }
       case 'take': {
-        const results = msg.requests.map((q) => this.counters.takeSync(q.key, q.limit, q.windowMs, msg.now, typeof q.units === 'number' && q.units >= 1 ? q.units : 1));
+        const results = msg.requests.map((q) =>
+          this.counters.takeSync(q.key, q.limit, q.windowMs, msg.now, typeof q.units === 'number' && q.units >= 1 ? q.units : 1),
+        );
         this.reply(from, { warden: 'reply', id: msg.id, results });
         return true;
       }

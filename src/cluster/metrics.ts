@@ -11,10 +11,25 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
 
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
-interface ScrapeRequest { warden: 'metrics-scrape'; id: number }
-interface ScrapeReply { warden: 'metrics-text'; id: number; text?: string; workers?: number }
-interface CollectRequest { warden: 'metrics-collect'; id: number }
-interface CollectReply { warden: 'metrics-json'; id: number; metrics: MetricsJson }
+interface ScrapeRequest {
+  warden: 'metrics-scrape';
+  id: number;
+}
+interface ScrapeReply {
+  warden: 'metrics-text';
+  id: number;
+  text?: string;
+  workers?: number;
+}
+interface CollectRequest {
+  warden: 'metrics-collect';
+  id: number;
+}
+interface CollectReply {
+  warden: 'metrics-json';
+  id: number;
+  metrics: MetricsJson;
+}
 type MetricsMessage = ScrapeRequest | ScrapeReply | CollectRequest | CollectReply;
 
 function isMetricsMessage(m: unknown): m is MetricsMessage {
@@ -22,7 +37,10 @@ function isMetricsMessage(m: unknown): m is MetricsMessage {
   return typeof w === 'string' && w.startsWith('metrics-') && typeof (m as { id?: unknown }).id === 'number';
 }
 
-export interface ClusterScrape { text: string; workers: number }
+export interface ClusterScrape {
+  text: string;
+  workers: number;
+}
 
 /** Worker side: answers the primary's collect requests and asks it for the machine's metrics. */
 export class WorkerMetrics {
@@ -30,7 +48,10 @@ export class WorkerMetrics {
   private readonly pending = new Map<number, (r: ScrapeReply | null) => void>();
   private readonly listener: (msg: unknown) => void;
 
-  constructor(private readonly registry: Registry, private readonly timeoutMs = 3000) {
+  constructor(
+    private readonly registry: Registry,
+    private readonly timeoutMs = 3000,
+  ) {
     this.listener = (msg) => {
       if (!isMetricsMessage(msg)) return;
       if (msg.warden === 'metrics-collect') {
@@ -71,7 +92,10 @@ export class PrimaryMetrics {
   private nextId = 1;
   private readonly collecting = new Map<number, (from: Worker, metrics: MetricsJson) => void>();
 
-  constructor(private readonly workers: () => Iterable<Worker>, private readonly timeoutMs = 2000) {}
+  constructor(
+    private readonly workers: () => Iterable<Worker>,
+    private readonly timeoutMs = 2000,
+  ) {}
 
   /** Handles one message from a worker; false when it was not a metrics message. */
   handle(from: Worker, msg: unknown): boolean {
@@ -99,9 +123,10 @@ export class PrimaryMetrics {
     this.collecting.delete(id);
     // A worker that did not answer would silently shrink every counter: answer nothing instead,
     // and the asking worker falls back to its own registry, marked as such.
-    const reply: ScrapeReply = got.size === live.length && got.size > 0
-      ? { warden: 'metrics-text', id: scrapeId, text: await AggregatorRegistry.aggregate([...got.values()]).metrics(), workers: got.size }
-      : { warden: 'metrics-text', id: scrapeId };
+    const reply: ScrapeReply =
+      got.size === live.length && got.size > 0
+        ? { warden: 'metrics-text', id: scrapeId, text: await AggregatorRegistry.aggregate([...got.values()]).metrics(), workers: got.size }
+        : { warden: 'metrics-text', id: scrapeId };
     if (asker.isConnected()) asker.send(reply);
   }
 }

@@ -36,15 +36,19 @@ export interface PrimaryServeOptions {
   logger?: Logger | false;
 }
 
-export const DEMO_SINK_REFUSAL = 'the built-in demo sink (/sink) keeps its messages in the memory of one process and cannot be shared '
-  + 'by several workers: run `warden serve --workers N --no-sink` with customers whose upstream is a real API '
-  + '(or a separate sink), or run the demo with --workers 1';
+export const DEMO_SINK_REFUSAL =
+  'the built-in demo sink (/sink) keeps its messages in the memory of one process and cannot be shared ' +
+  'by several workers: run `warden serve --workers N --no-sink` with customers whose upstream is a real API ' +
+  '(or a separate sink), or run the demo with --workers 1';
 
+// eslint-disable-next-line max-lines-per-function, limits/max-lines-per-function -- the primary's whole lifecycle (fork, restarts, signals, shutdown) reads best in one place
 export async function runPrimary(opts: PrimaryServeOptions, p: PrimaryOptions = {}): Promise<void> {
   const config = opts.config ?? loadConfig();
   const n = config.workers;
   if (opts.demo ?? true) throw new Error(`--workers ${n}: ${DEMO_SINK_REFUSAL}`);
-  const log: Logger = (opts.logger === false ? pino({ level: 'silent' }) : (opts.logger ?? pino({ level: config.logLevel ?? 'info' }))).child({ role: 'primary' });
+  const log: Logger = (
+    opts.logger === false ? pino({ level: 'silent' }) : (opts.logger ?? pino({ level: config.logLevel ?? 'info' }))
+  ).child({ role: 'primary' });
   const backoffMs = p.backoffMs ?? 100;
   const maxBackoffMs = p.maxBackoffMs ?? 10_000;
   const stableAfterMs = p.stableAfterMs ?? 10_000;
@@ -83,18 +87,25 @@ export async function runPrimary(opts: PrimaryServeOptions, p: PrimaryOptions = 
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => { for (const w of live()) w.process.kill('SIGHUP'); });
+  process.on('SIGHUP', () => {
+    for (const w of live()) w.process.kill('SIGHUP');
+  });
 
   // One process prepares the stores (migrations, meta rows) and the admin token file.
   const prepared = await openStores(config, { log: (m) => log.info({ component: 'store' }, m) });
   const location = prepared.location;
   await prepared.close();
   if (config.adminToken === undefined) adminToken(config);
-  if (stopping) { maybeDone(); return; }
+  if (stopping) {
+    maybeDone();
+    return;
+  }
 
   const shared = config.redisUrl === undefined ? new PrimarySharedState(live) : null;
   const metrics = new PrimaryMetrics(live);
-  cluster.on('message', (w, msg) => { if (!metrics.handle(w, msg)) shared?.handle(w, msg); });
+  cluster.on('message', (w, msg) => {
+    if (!metrics.handle(w, msg)) shared?.handle(w, msg);
+  });
 
   const fork = () => {
     const w = cluster.fork();
@@ -102,7 +113,10 @@ export async function runPrimary(opts: PrimaryServeOptions, p: PrimaryOptions = 
     log.info({ worker: w.id, workerPid: w.process.pid }, 'worker started');
   };
   let everListening = false;
-  cluster.on('listening', (w) => { listening.add(w.id); everListening = true; });
+  cluster.on('listening', (w) => {
+    listening.add(w.id);
+    everListening = true;
+  });
   cluster.on('exit', (w, code, signal) => {
     const lived = Date.now() - (startedAt.get(w.id) ?? Date.now());
     startedAt.delete(w.id);
@@ -126,7 +140,10 @@ export async function runPrimary(opts: PrimaryServeOptions, p: PrimaryOptions = 
     }
     quickDeaths = lived >= stableAfterMs ? 0 : quickDeaths + 1;
     const delay = quickDeaths === 0 ? 0 : Math.min(maxBackoffMs, backoffMs * 2 ** (quickDeaths - 1));
-    log.error({ worker: w.id, workerPid: w.process.pid, code, signal, livedMs: lived, restartInMs: delay }, 'worker died unexpectedly; restarting it');
+    log.error(
+      { worker: w.id, workerPid: w.process.pid, code, signal, livedMs: lived, restartInMs: delay },
+      'worker died unexpectedly; restarting it',
+    );
     const t = setTimeout(() => {
       restartTimers.delete(t);
       if (!stopping) fork();

@@ -10,8 +10,7 @@ import type { EvasionSignals, NormalisedText } from './normalise.js';
 
 export type RuleKind = 'phrase' | 'regex' | 'domain' | 'url' | 'sender' | 'evasion' | 'composite';
 
-export type UrlFeature =
-  | 'any' | 'ip-host' | 'idn' | 'homograph' | 'executable' | 'userinfo' | 'defanged' | 'brand-lookalike' | 'port';
+export type UrlFeature = 'any' | 'ip-host' | 'idn' | 'homograph' | 'executable' | 'userinfo' | 'defanged' | 'brand-lookalike' | 'port';
 
 export interface CompiledRule {
   index: number;

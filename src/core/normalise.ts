@@ -55,11 +55,15 @@ export interface NormalisedText {
 // Zero-width, joiners, soft hyphen, bidi embeddings/isolates/marks, variation selectors, BOM,
 // Mongolian vowel separator, invisible maths operators, tag characters. The class deliberately
 // lists combining-class code points one by one, which eslint mistakes for combined characters.
-// eslint-disable-next-line no-misleading-character-class
-const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180E\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]|\uDB40[\uDC00-\uDCFF]/;
+const INVISIBLE =
+  // eslint-disable-next-line no-misleading-character-class
+  /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180E\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]|\uDB40[\uDC00-\uDCFF]/;
 const MARKS = /\p{M}/gu;
 
-interface Fold { out: string; confusable: boolean }
+interface Fold {
+  out: string;
+  confusable: boolean;
+}
 const foldCache = new Map<string, Fold>();
 
 /** Folds one non-ASCII code point. Cached: texts repeat the same few characters. */
@@ -88,7 +92,16 @@ function foldCodePoint(ch: string): Fold {
 }
 
 const LEET: Readonly<Record<string, string>> = {
-  '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', '$': 's', '|': 'i', '!': 'i',
+  '0': 'o',
+  '1': 'i',
+  '3': 'e',
+  '4': 'a',
+  '5': 's',
+  '7': 't',
+  '@': 'a',
+  $: 's',
+  '|': 'i',
+  '!': 'i',
 };
 const LEET_ALT: Readonly<Record<string, string>> = { '1': 'l', '|': 'l' };
 
@@ -110,7 +123,7 @@ function isLeetDigit(code: number): boolean {
 }
 // Symbols that stand for letters in leetspeak; they belong to a word only next to a letter or digit.
 function isLeetSymbol(code: number): boolean {
-  return code === 64 /* @ */ || code === 36 /* $ */ || code === 124 /* | */ || code === 33 /* ! */;
+  return code === 64 /* @ */ || code === 36 /* $ */ || code === 124 /* | */ || code === 33; /* ! */
 }
 
 /**
@@ -125,7 +138,7 @@ function isPlain(code: number): boolean {
   if (k === 0) {
     const ch = String.fromCharCode(code);
     // Surrogates need their pair; capital sigma lower-cases by context (final form).
-    const f = code >= 0xd800 && code <= 0xdfff || code === 0x3a3 ? null : foldCodePoint(ch);
+    const f = (code >= 0xd800 && code <= 0xdfff) || code === 0x3a3 ? null : foldCodePoint(ch);
     plainKind[code] = k = f !== null && !f.confusable && f.out.length === 1 && f.out === ch.toLowerCase() && !INVISIBLE.test(ch) ? 1 : 2;
   }
   return k === 1;
@@ -163,9 +176,15 @@ function fold(original: string, signals: EvasionSignals): Folded {
   const grow = (need: number) => {
     if (len + need <= cap) return;
     cap = (len + need) * 2;
-    const ns = new Int32Array(cap); ns.set(starts); starts = ns;
-    const ne = new Int32Array(cap); ne.set(ends); ends = ne;
-    const nc = new Uint8Array(cap); nc.set(confusableAt); confusableAt = nc;
+    const ns = new Int32Array(cap);
+    ns.set(starts);
+    starts = ns;
+    const ne = new Int32Array(cap);
+    ne.set(ends);
+    ends = ne;
+    const nc = new Uint8Array(cap);
+    nc.set(confusableAt);
+    confusableAt = nc;
   };
   const push = (s: string, start: number, end: number, confusable: boolean) => {
     grow(s.length);
@@ -190,7 +209,7 @@ function fold(original: string, signals: EvasionSignals): Folded {
     plainRunStart = -1;
   };
 
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const code = original.charCodeAt(i);
     if (code < 128 || isPlain(code)) {
       if (plainRunStart < 0) plainRunStart = i;
@@ -244,7 +263,11 @@ function canonical(raw: string, signals: EvasionSignals | null): { form: string;
   const mapLeet = hasLetter && hasLeetChar;
   let hasAmbiguous = false;
   if (mapLeet) {
-    for (let k = 0; k < raw.length; k++) if (LEET_ALT[raw[k]] !== undefined) { hasAmbiguous = true; break; }
+    for (let k = 0; k < raw.length; k++)
+      if (LEET_ALT[raw[k]] !== undefined) {
+        hasAmbiguous = true;
+        break;
+      }
   }
   let form = '';
   let alt = '';
@@ -266,7 +289,10 @@ function canonical(raw: string, signals: EvasionSignals | null): { form: string;
     }
     if (hasAmbiguous) {
       const a = LEET_ALT[ch] ?? mapped;
-      if (a !== prevAlt) { alt += a; prevAlt = a; }
+      if (a !== prevAlt) {
+        alt += a;
+        prevAlt = a;
+      }
     }
   }
   if (signals) {
@@ -287,7 +313,10 @@ function tokenize(folded: string, confusableAt: Uint8Array | null, signals: Evas
     const c = folded.charCodeAt(i);
     const wordChar = isLetter(c) || isDigit(c);
     const leetStart = isLeetSymbol(c) && i + 1 < n && (isLetter(folded.charCodeAt(i + 1)) || isDigit(folded.charCodeAt(i + 1)));
-    if (!wordChar && !leetStart) { i++; continue; }
+    if (!wordChar && !leetStart) {
+      i++;
+      continue;
+    }
     const start = i;
     let asciiLatin = false;
     let confusable = false;
@@ -298,7 +327,8 @@ function tokenize(folded: string, confusableAt: Uint8Array | null, signals: Evas
     while (i < n) {
       const d = folded.charCodeAt(i);
       if (isLetter(d) || isDigit(d)) {
-        if (confusableAt !== null && confusableAt[i]) confusable = true; else if (d >= 97 && d <= 122) asciiLatin = true;
+        if (confusableAt !== null && confusableAt[i]) confusable = true;
+        else if (d >= 97 && d <= 122) asciiLatin = true;
         if (d === prevCode || isLeetDigit(d)) plain = false;
         prevCode = d;
         i++;
@@ -306,8 +336,10 @@ function tokenize(folded: string, confusableAt: Uint8Array | null, signals: Evas
         // A symbol inside or at the end of a word: keep it only if a word character follows,
         // or it ends a word of letters ("cr@p" but not "free!").
         const next = i + 1 < n ? folded.charCodeAt(i + 1) : 0;
-        if (isLetter(next) || isDigit(next)) { i++; plain = false; }
-        else break;
+        if (isLetter(next) || isDigit(next)) {
+          i++;
+          plain = false;
+        } else break;
       } else if (isLeetSymbol(d)) {
         i++;
         plain = false;
@@ -350,12 +382,11 @@ function joinSplit(folded: string, tokens: Token[], signals: EvasionSignals | nu
     if (j === i && tokens[i].end - tokens[i].start === 1) {
       // Single letters separated by one space or joiner: "f r e e".
       let k = i;
-      while (
-        k + 1 < tokens.length &&
-        tokens[k + 1].end - tokens[k + 1].start === 1 &&
-        tokens[k + 1].start - tokens[k].end === 1
-      ) k++;
-      if (k - i + 1 >= 3) { j = k; singleRun = true; }
+      while (k + 1 < tokens.length && tokens[k + 1].end - tokens[k + 1].start === 1 && tokens[k + 1].start - tokens[k].end === 1) k++;
+      if (k - i + 1 >= 3) {
+        j = k;
+        singleRun = true;
+      }
     }
     if (j > i) {
       let raw = '';
@@ -365,7 +396,8 @@ function joinSplit(folded: string, tokens: Token[], signals: EvasionSignals | nu
       if (alt !== undefined) t.alt = alt;
       // "a b i t c h" is the article and a split word more often than one word: the run without a
       // leading one-letter word ("a", "i") is the token's alternative form.
-      else if (singleRun && j - i >= 3 && (form.charCodeAt(0) === 97 || form.charCodeAt(0) === 105)) t.alt = canonical(raw.slice(1), null).form;
+      else if (singleRun && j - i >= 3 && (form.charCodeAt(0) === 97 || form.charCodeAt(0) === 105))
+        t.alt = canonical(raw.slice(1), null).form;
       out.push(t);
       changed = true;
       if (signals && singleRun) signals.split++;

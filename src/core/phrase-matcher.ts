@@ -55,7 +55,10 @@ export class PhraseMatcher {
         if (form.endsWith(DOUBLED)) this.doubledForms.add(form.slice(0, -DOUBLED.length));
         node.next ??= new Map();
         let child = node.next.get(form);
-        if (child === undefined) { child = {}; node.next.set(form, child); }
+        if (child === undefined) {
+          child = {};
+          node.next.set(form, child);
+        }
         node = child;
       }
     }
@@ -94,7 +97,14 @@ export class PhraseMatcher {
     return next.get(t.form + DOUBLED);
   }
 
-  private walk(node: Node, tokens: readonly Token[], startIdx: number, idx: number, seen: Set<number>, onHit: (hit: PhraseHit) => void): void {
+  private walk(
+    node: Node,
+    tokens: readonly Token[],
+    startIdx: number,
+    idx: number,
+    seen: Set<number>,
+    onHit: (hit: PhraseHit) => void,
+  ): void {
     if (node.rules !== undefined) {
       for (const rule of node.rules) {
         if (!seen.has(rule)) {

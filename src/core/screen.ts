@@ -41,14 +41,22 @@ const EXECUTABLE = /\.(?:apk|exe|scr|bat|cmd|msi|jar|vbs|ps1|dmg|pkg|ipa|xapk|ht
 
 function urlHas(url: FoundUrl, feature: UrlFeature, policy: CompiledPolicy): string | null {
   switch (feature) {
-    case 'any': return 'link present';
-    case 'ip-host': return url.ipHost ? `link to a bare IP address ${url.host}` : null;
-    case 'idn': return url.idn ? `internationalised host ${url.hostUnicode} (${url.host})` : null;
-    case 'homograph': return url.homograph ? `host spelled with look-alike letters: ${url.hostUnicode}` : null;
-    case 'executable': return EXECUTABLE.test(url.path) ? `link to an installable or executable file: ${url.path}` : null;
-    case 'userinfo': return url.userinfo ? 'link hides its real host behind user@' : null;
-    case 'defanged': return url.defanged ? 'link written in defanged form to dodge link filters' : null;
-    case 'port': return url.port !== undefined ? `link on non-standard port ${url.port}` : null;
+    case 'any':
+      return 'link present';
+    case 'ip-host':
+      return url.ipHost ? `link to a bare IP address ${url.host}` : null;
+    case 'idn':
+      return url.idn ? `internationalised host ${url.hostUnicode} (${url.host})` : null;
+    case 'homograph':
+      return url.homograph ? `host spelled with look-alike letters: ${url.hostUnicode}` : null;
+    case 'executable':
+      return EXECUTABLE.test(url.path) ? `link to an installable or executable file: ${url.path}` : null;
+    case 'userinfo':
+      return url.userinfo ? 'link hides its real host behind user@' : null;
+    case 'defanged':
+      return url.defanged ? 'link written in defanged form to dodge link filters' : null;
+    case 'port':
+      return url.port !== undefined ? `link on non-standard port ${url.port}` : null;
     case 'brand-lookalike': {
       const brand = brandLookalike(url.hostUnicode, url.host, policy.brands);
       return brand ? `host ${url.hostUnicode} imitates ${brand.name}` : null;
@@ -173,7 +181,12 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
 
   for (const s of policy.senderRules) {
     if (s.test(message.from)) {
-      hit(s.rule, `${rules[s.rule].description}: sender ${message.from}`, { start: 0, end: message.from.length, text: message.from, field: 'from' });
+      hit(s.rule, `${rules[s.rule].description}: sender ${message.from}`, {
+        start: 0,
+        end: message.from.length,
+        text: message.from,
+        field: 'from',
+      });
     }
   }
 
@@ -192,7 +205,10 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
   }
   if (unchecked !== undefined) {
     reasons.push({
-      clause: 'integrity.bypass', rule: 'core.too-many-links', weight: 0, action: 'review',
+      clause: 'integrity.bypass',
+      rule: 'core.too-many-links',
+      weight: 0,
+      action: 'review',
       detail: `more than ${MAX_LINKS} links: only the first ${MAX_LINKS} were checked, so a person reviews the message`,
       evidence: urlEvidence(unchecked),
     });
@@ -206,7 +222,8 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
         clause: signal.clause,
         rule: `model.${model.name}.${signal.label}`,
         weight: signal.weight,
-        detail: `${model.name} rates ${signal.label} at p=${signal.probability.toFixed(3)}` +
+        detail:
+          `${model.name} rates ${signal.label} at p=${signal.probability.toFixed(3)}` +
           (signal.features.length > 0 ? `; strongest features: ${signal.features.map((f) => f.feature).join(', ')}` : ''),
       };
       if (top !== undefined) reason.evidence = spanOf(top.start, top.end);
@@ -221,7 +238,13 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
     if (s !== null) reasons.push({ clause: 'account.suspended', rule: 'state.suspended', weight: 0, detail: s.detail, action: 'block' });
   }
   if (state?.optedOut !== undefined && state.optedOut(message.customer, message.to)) {
-    reasons.push({ clause: 'law.opt-out', rule: 'state.opted-out', weight: 0, detail: `recipient ${message.to} has opted out`, action: 'block' });
+    reasons.push({
+      clause: 'law.opt-out',
+      rule: 'state.opted-out',
+      weight: 0,
+      detail: `recipient ${message.to} has opted out`,
+      action: 'block',
+    });
   }
 
   let score = 0;
@@ -229,7 +252,10 @@ export function screen(message: Message, ctx: ScreeningContext): Decision {
   let offsets = false;
   for (const r of reasons) {
     if (r.shadow) continue;
-    if (r.weight < 0) { offsets = true; continue; }
+    if (r.weight < 0) {
+      offsets = true;
+      continue;
+    }
     score += r.weight;
     if (r.action !== undefined && ACTION_SEVERITY[r.action] > ACTION_SEVERITY[direct]) direct = r.action;
   }

@@ -19,8 +19,12 @@ export const KNOWN_TLDS: ReadonlySet<string> = new Set(
     'sv sx sy sz tax tc td tech tel tf tg th tj tk tl tm tn to today top tr trade travel tt tv tw ' +
     'tz ua ug uk uno us uy uz va vc ve vegas vg vi vip vn vu website wf win work world ws xin xyz ' +
     'yachts ye yt za zm zone zw '
-  ).trim().split(' '),
+  )
+    .trim()
+    .split(' '),
 );
 
 // Country codes that are also common English words: "ok.so" is a sentence, "ok.so/x" a link.
-export const WORDLIKE_TLDS: ReadonlySet<string> = new Set('am an as at be by do go he hi if in is it me my no of on or so to up us we'.split(' '));
+export const WORDLIKE_TLDS: ReadonlySet<string> = new Set(
+  'am an as at be by do go he hi if in is it me my no of on or so to up us we'.split(' '),
+);

@@ -9,7 +9,9 @@ export interface LabelledText {
 }
 
 export function readLabelledCsv(file: string, textColumn: string, labelColumn: string): LabelledText[] {
-  const rows = parse(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, relax_column_count: true }) as Array<Record<string, string>>;
+  const rows = parse(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, relax_column_count: true }) as Array<
+    Record<string, string>
+  >;
   if (rows.length > 0) {
     for (const col of [textColumn, labelColumn]) {
       if (!(col in rows[0])) throw new Error(`${file}: no column "${col}" (columns: ${Object.keys(rows[0]).join(', ')})`);

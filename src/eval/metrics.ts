@@ -34,9 +34,16 @@ export interface EvalReport {
 const ACTIONS: Action[] = ['allow', 'throttle', 'review', 'block'];
 const ORDER: Record<Action, number> = { allow: 0, throttle: 1, review: 2, block: 3 };
 
-export function evaluateOutcomes(outcomes: readonly LabelledOutcome[], positives: ReadonlySet<string>, flagAt: Action = 'review'): EvalReport {
+export function evaluateOutcomes(
+  outcomes: readonly LabelledOutcome[],
+  positives: ReadonlySet<string>,
+  flagAt: Action = 'review',
+): EvalReport {
   const confusion: Record<string, Record<Action, number>> = {};
-  let tp = 0, fp = 0, fn = 0, tn = 0;
+  let tp = 0,
+    fp = 0,
+    fn = 0,
+    tn = 0;
   for (const o of outcomes) {
     const row = (confusion[o.label] ??= { allow: 0, throttle: 0, review: 0, block: 0 });
     row[o.action]++;
@@ -50,12 +57,14 @@ export function evaluateOutcomes(outcomes: readonly LabelledOutcome[], positives
   const div = (a: number, b: number) => (b === 0 ? 0 : a / b);
   const precision = div(tp, tp + fp);
   const recall = div(tp, tp + fn);
-  const labels = Object.keys(confusion).sort().map((label): LabelStats => {
-    const row = confusion[label];
-    const count = ACTIONS.reduce((s, a) => s + row[a], 0);
-    const flagged = ACTIONS.filter((a) => ORDER[a] >= ORDER[flagAt]).reduce((s, a) => s + row[a], 0);
-    return { label, positive: positives.has(label), count, flagged, flagRate: div(flagged, count) };
-  });
+  const labels = Object.keys(confusion)
+    .sort()
+    .map((label): LabelStats => {
+      const row = confusion[label];
+      const count = ACTIONS.reduce((s, a) => s + row[a], 0);
+      const flagged = ACTIONS.filter((a) => ORDER[a] >= ORDER[flagAt]).reduce((s, a) => s + row[a], 0);
+      return { label, positive: positives.has(label), count, flagged, flagRate: div(flagged, count) };
+    });
   return {
     total: outcomes.length,
     positives: [...positives],
@@ -75,10 +84,14 @@ const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 export function formatReport(r: EvalReport, title: string): string {
   const lines: string[] = [];
   lines.push(`${title}: ${r.total} messages; positive labels: ${r.positives.join(', ')}; flagged = action >= ${r.flagAt}`);
-  lines.push(`  precision ${r.precision.toFixed(4)}  recall ${r.recall.toFixed(4)}  F1 ${r.f1.toFixed(4)}  false-positive rate ${pct(r.falsePositiveRate)}  accuracy ${r.accuracy.toFixed(4)}`);
+  lines.push(
+    `  precision ${r.precision.toFixed(4)}  recall ${r.recall.toFixed(4)}  F1 ${r.f1.toFixed(4)}  false-positive rate ${pct(r.falsePositiveRate)}  accuracy ${r.accuracy.toFixed(4)}`,
+  );
   lines.push('  per label:');
   for (const l of r.labels) {
-    lines.push(`    ${l.label.padEnd(20)} ${String(l.count).padStart(6)}  flagged ${String(l.flagged).padStart(6)}  ${l.positive ? 'recall' : 'FPR   '} ${pct(l.flagRate)}`);
+    lines.push(
+      `    ${l.label.padEnd(20)} ${String(l.count).padStart(6)}  flagged ${String(l.flagged).padStart(6)}  ${l.positive ? 'recall' : 'FPR   '} ${pct(l.flagRate)}`,
+    );
   }
   lines.push('  confusion (label x action):');
   lines.push(`    ${''.padEnd(20)} ${ACTIONS.map((a) => a.padStart(9)).join('')}`);

@@ -55,9 +55,13 @@ function createFastify(build: BuildOptions, bodyLimit: number): FastifyInstance 
     requestTimeout: 30_000,
     ajv: {
       customOptions: {
-        removeAdditional: false, coerceTypes: false, allErrors: false,
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: false,
         // Formats used by Twilio's schemas that carry no validation Warden needs.
-        formats: Object.fromEntries(['phone-number', 'date-time-rfc-2822', 'currency', 'uri-map', 'endpoint', 'http-method', 'twiml'].map((f) => [f, true])),
+        formats: Object.fromEntries(
+          ['phone-number', 'date-time-rfc-2822', 'currency', 'uri-map', 'endpoint', 'http-method', 'twiml'].map((f) => [f, true]),
+        ),
       },
     },
     // Unique within this process's log stream (a worker's lines also carry its id): a counter, not a random string per request.
@@ -84,7 +88,13 @@ export async function buildApp(deps: GatewayDeps, build: BuildOptions = {}): Pro
   await app.register(async (scope) => registerTwilio(scope, gw));
   const sinkState = gw.options.sink ? new SinkState(gw.options.sinkToken) : null;
   app.decorate('sink', sinkState);
-  if (sinkState !== null) await app.register(async (scope) => { await registerSink(scope, { state: sinkState, log: app.log, egress: gw.sinkEgress ?? gw.egress }); }, { prefix: '/sink' });
+  if (sinkState !== null)
+    await app.register(
+      async (scope) => {
+        await registerSink(scope, { state: sinkState, log: app.log, egress: gw.sinkEgress ?? gw.egress });
+      },
+      { prefix: '/sink' },
+    );
 
   app.addHook('onClose', async () => {
     await gw.decisions.flush();

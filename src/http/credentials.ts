@@ -82,7 +82,10 @@ interface CacheEntry {
  */
 export class VerificationThrottled extends Error {
   readonly statusCode = 429;
-  constructor(readonly retryAfterSeconds: number, why: string) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    why: string,
+  ) {
     super(`too many credential verifications ${why}; retry in ${retryAfterSeconds} s`);
   }
 }
@@ -219,7 +222,12 @@ export class Authenticator {
     const principal = await this.verify(basic.username, basic.password, client);
     if (header !== undefined && generation === this.generation) {
       if (this.headerCache.size >= this.maxEntries) this.headerCache.clear();
-      this.headerCache.set(header, { principal, expires: Date.now() + (principal ? this.ttlMs : this.negativeTtlMs), generation, username: basic.username });
+      this.headerCache.set(header, {
+        principal,
+        expires: Date.now() + (principal ? this.ttlMs : this.negativeTtlMs),
+        generation,
+        username: basic.username,
+      });
     }
     return principal;
   }

@@ -44,14 +44,22 @@ export function maskFor(n: string, how: RecipientMasking, key: string): string {
 }
 
 /** What a buffered record needs beyond itself: its log line's sources, or a caller waiting for the commit. */
-interface Extra { at: number; d?: Decision; m?: Message; done?: (err?: Error) => void }
+interface Extra {
+  at: number;
+  d?: Decision;
+  m?: Message;
+  done?: (err?: Error) => void;
+}
 
 /** `new Date().toISOString()` once per millisecond: at 10,000+ decisions a second most share one. */
 let isoMs = -1;
 let isoText = '';
 function nowIso(): string {
   const ms = Date.now();
-  if (ms !== isoMs) { isoMs = ms; isoText = new Date(ms).toISOString(); }
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
   return isoText;
 }
 
@@ -128,7 +136,10 @@ export class DecisionLog {
     const logged = d.action !== 'allow' || this.debugEnabled();
     if (logged || done !== undefined) {
       const extra: Extra = { at: this.buffer.length };
-      if (logged) { extra.d = d; extra.m = m; }
+      if (logged) {
+        extra.d = d;
+        extra.m = m;
+      }
       if (done !== undefined) extra.done = done;
       this.extras.push(extra);
     }
@@ -159,11 +170,19 @@ export class DecisionLog {
     const details = this.masking.bodies && this.masking.recipients === 'full';
     return {
       decision: {
-        id: d.id, messageId: m.id, customer: rec.customer, endUser: m.endUser, channel: m.channel,
-        action: d.action, score: d.score, policyVersion: d.policyVersion,
-        reasons: d.reasons.map((r) => details
-          ? { clause: r.clause, rule: r.rule, weight: r.weight, detail: r.detail, shadow: r.shadow }
-          : { clause: r.clause, rule: r.rule, weight: r.weight, shadow: r.shadow }),
+        id: d.id,
+        messageId: m.id,
+        customer: rec.customer,
+        endUser: m.endUser,
+        channel: m.channel,
+        action: d.action,
+        score: d.score,
+        policyVersion: d.policyVersion,
+        reasons: d.reasons.map((r) =>
+          details
+            ? { clause: r.clause, rule: r.rule, weight: r.weight, detail: r.detail, shadow: r.shadow }
+            : { clause: r.clause, rule: r.rule, weight: r.weight, shadow: r.shadow },
+        ),
         to: maskFor(m.to, this.masking.recipients, this.masking.hashKey),
         from: maskFor(m.from, this.masking.recipients, this.masking.hashKey),
         body: this.masking.bodies ? m.body : `[${m.body.length} chars]`,
@@ -219,7 +238,12 @@ export class DecisionLog {
     // Perhaps not committed yet: a decision can be fetched the moment its response is sent, so the
     // read waits for the writes in flight (a stalled disk answers "not found" after readWaitMs).
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.flush(), new Promise<void>((resolve) => { timer = setTimeout(resolve, this.readWaitMs); })]);
+    await Promise.race([
+      this.flush(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.readWaitMs);
+      }),
+    ]);
     clearTimeout(timer);
     return this.store.get(customer, id);
   }

@@ -42,7 +42,12 @@ abstract class Labelled<L extends string, S> {
   protected readonly series = new Map<string, { labels: Record<string, string>; s: S }>();
   private unlabelled: S | undefined;
 
-  constructor(readonly name: string, readonly help: string, private readonly labelNames: readonly L[], registers: readonly Registry[]) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: readonly L[],
+    registers: readonly Registry[],
+  ) {
     for (const r of registers) r.registerMetric(this as unknown as Metric);
   }
 
@@ -91,11 +96,21 @@ export class FastCounter<L extends string = never> extends Labelled<L, { n: numb
 
   labels(labels: Record<L, string>): { inc(by?: number): void } {
     const c = this.seriesOf(labels);
-    return { inc: (by = 1) => { c.n += by; } };
+    return {
+      inc: (by = 1) => {
+        c.n += by;
+      },
+    };
   }
 
   async get(): Promise<MetricData> {
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...this.series.values()].map((e) => ({ labels: { ...e.labels }, value: e.s.n })) };
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: [...this.series.values()].map((e) => ({ labels: { ...e.labels }, value: e.s.n })),
+    };
   }
 }
 

@@ -156,7 +156,10 @@ export class Gateway {
   /** Jobs due at an instant (scheduled messages), run by one node each (see scheduler.ts). */
   readonly scheduler: JobScheduler;
 
-  constructor(readonly deps: GatewayDeps, host: GatewayHost) {
+  constructor(
+    readonly deps: GatewayDeps,
+    host: GatewayHost,
+  ) {
     const options = resolveOptions(deps.options);
     const { stores } = deps;
     const log = host.log;
@@ -167,7 +170,8 @@ export class Gateway {
     const observe: NonNullable<EgressClientOptions['observe']> = (e) => {
       this.metrics.egress.inc({ operation: e.operation, outcome: e.outcome });
       // Which address was refused and why is the operator's to see, never the app's.
-      if (e.detail !== undefined) log.debug({ operation: e.operation, outcome: e.outcome, detail: e.detail }, 'outbound request without an answer');
+      if (e.detail !== undefined)
+        log.debug({ operation: e.operation, outcome: e.outcome, detail: e.detail }, 'outbound request without an answer');
     };
     this.egress = new EgressClient({ policy, ...(options.sink ? { ownPrefix: '/sink' } : {}), observe });
     this.upstream = new UpstreamClient(this.egress, this.metrics);
@@ -178,23 +182,38 @@ export class Gateway {
     // The proxy's tokens must verify on every node: its key derives from the installation's
     // recipient key, which every node of an installation shares.
     const installationKey = stores.recipientSecret ?? randomBytes(32).toString('base64url');
-    this.twimlProxy = options.publicUrl !== undefined
-      ? new TwimlProxy({ key: createHmac('sha256', installationKey).update('warden twiml proxy').digest(), publicUrl: options.publicUrl })
-      : null;
+    this.twimlProxy =
+      options.publicUrl !== undefined
+        ? new TwimlProxy({ key: createHmac('sha256', installationKey).update('warden twiml proxy').digest(), publicUrl: options.publicUrl })
+        : null;
     this.contentTemplates = new CachedContentTemplates({
       fetch: async (url, headers) => {
-        const res = await this.egress.request(url, { headers, operation: 'content-api', timeoutMs: 5_000, maxBytes: 256 * 1024, overflow: 'fail' });
+        const res = await this.egress.request(url, {
+          headers,
+          operation: 'content-api',
+          timeoutMs: 5_000,
+          maxBytes: 256 * 1024,
+          overflow: 'fail',
+        });
         return { status: res.status, body: res.body.toString('utf8') };
       },
-      onError: (err, customer, sid) => log.warn({ err, customer, contentSid: sid }, 'content template unavailable; screening the variables'),
+      onError: (err, customer, sid) =>
+        log.warn({ err, customer, contentSid: sid }, 'content template unavailable; screening the variables'),
     });
     // Hashed numbers in log lines are keyed with the installation's recipient key (never a
     // constant anyone could use to hash every number and look lines up); without stores that
     // have one, with a key of this process.
-    const masking = { ...options.masking, hashKey: options.masking.hashKey ?? stores.recipientSecret ?? randomBytes(32).toString('base64url') };
+    const masking = {
+      ...options.masking,
+      hashKey: options.masking.hashKey ?? stores.recipientSecret ?? randomBytes(32).toString('base64url'),
+    };
     this.decisions = new DecisionLog(stores.decisions, log, masking, this.metrics, (h, to) => this.storedRecipient(h, to));
     this.callbacks = new StatusCallbackOutbox({ review: stores.review, upstream: this.upstream, metrics: this.metrics, log, options });
-    this.scheduler = new JobScheduler(stores.scheduler, log, { pollMs: options.schedulerPollMs, leaseMs: options.schedulerLeaseMs, batch: 20 });
+    this.scheduler = new JobScheduler(stores.scheduler, log, {
+      pollMs: options.schedulerPollMs,
+      leaseMs: options.schedulerLeaseMs,
+      batch: 20,
+    });
     this.signer = new RelaySigner(stores.tenancy, stores.secrets, (detail, msg) => log.warn(detail, msg), options.credentialTtlMs);
   }
 

@@ -37,8 +37,18 @@ export class GatewayMetrics {
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'warden_' });
-    this.decisions = new FastCounter({ name: 'warden_decisions_total', help: 'Screening decisions by action, channel and API', labelNames: ['action', 'channel', 'api'], registers });
-    this.reasons = new FastCounter({ name: 'warden_decision_reasons_total', help: 'Reasons in decisions, by AUP clause', labelNames: ['clause'], registers });
+    this.decisions = new FastCounter({
+      name: 'warden_decisions_total',
+      help: 'Screening decisions by action, channel and API',
+      labelNames: ['action', 'channel', 'api'],
+      registers,
+    });
+    this.reasons = new FastCounter({
+      name: 'warden_decision_reasons_total',
+      help: 'Reasons in decisions, by AUP clause',
+      labelNames: ['clause'],
+      registers,
+    });
     this.httpDuration = new FastHistogram({
       name: 'warden_http_request_duration_seconds',
       help: 'HTTP request latency by route pattern, method and status',
@@ -59,19 +69,49 @@ export class GatewayMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.upstreamErrors = new Counter({ name: 'warden_upstream_errors_total', help: 'Upstream requests that failed (network errors, timeouts, 5xx)', labelNames: ['operation', 'kind'], registers });
-    this.statusCallbacks = new Counter({ name: 'warden_status_callbacks_total', help: 'Attempts at the status callbacks Warden sends for held messages, by outcome (delivered, refused by the app, failed)', labelNames: ['outcome'], registers });
-    this.decisionLogErrors = new Counter({ name: 'warden_decision_log_errors_total', help: 'Decisions that could not be written to the decision store', registers });
-    this.decisionLogBackpressure = new Counter({ name: 'warden_decision_log_backpressure_total', help: 'Requests that waited for the decision store because its backlog was full', registers });
-    this.webhooks = new Counter({ name: 'warden_webhooks_total', help: 'Provider webhooks received, by kind and outcome', labelNames: ['kind', 'outcome'], registers });
-    this.egress = new Counter({ name: 'warden_egress_requests_total', help: 'Outbound requests (upstream, callbacks, relays) by operation and outcome (docs/egress.md)', labelNames: ['operation', 'outcome'], registers });
+    this.upstreamErrors = new Counter({
+      name: 'warden_upstream_errors_total',
+      help: 'Upstream requests that failed (network errors, timeouts, 5xx)',
+      labelNames: ['operation', 'kind'],
+      registers,
+    });
+    this.statusCallbacks = new Counter({
+      name: 'warden_status_callbacks_total',
+      help: 'Attempts at the status callbacks Warden sends for held messages, by outcome (delivered, refused by the app, failed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.decisionLogErrors = new Counter({
+      name: 'warden_decision_log_errors_total',
+      help: 'Decisions that could not be written to the decision store',
+      registers,
+    });
+    this.decisionLogBackpressure = new Counter({
+      name: 'warden_decision_log_backpressure_total',
+      help: 'Requests that waited for the decision store because its backlog was full',
+      registers,
+    });
+    this.webhooks = new Counter({
+      name: 'warden_webhooks_total',
+      help: 'Provider webhooks received, by kind and outcome',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    });
+    this.egress = new Counter({
+      name: 'warden_egress_requests_total',
+      help: 'Outbound requests (upstream, callbacks, relays) by operation and outcome (docs/egress.md)',
+      labelNames: ['operation', 'outcome'],
+      registers,
+    });
   }
 
   /** Series by route, method and status (one string key instead of a labels object per request). */
   private readonly httpChildren = new Map<string, HistogramSeries>();
 
   observeHttp(route: string, method: string, status: number, seconds: number): void {
-    bound(this.httpChildren, `${method} ${status} ${route}`, () => this.httpDuration.labels({ route, method, status: String(status) })).observe(seconds);
+    bound(this.httpChildren, `${method} ${status} ${route}`, () =>
+      this.httpDuration.labels({ route, method, status: String(status) }),
+    ).observe(seconds);
   }
 
   private readonly decisionChildren = new Map<string, { inc(): void }>();

@@ -51,16 +51,21 @@ export function countersRateLimitStore(counters: Counters, opts: { keyPrefix?: s
     if (n === 0) return;
     e.unsynced = 0;
     e.inflight += n;
-    counters.take(prefix + key, e.max, e.windowMs, now, n).then((r) => {
-      e.inflight -= n;
-      if (r.failedOpen === true || r.failedClosed === true) return;
-      if (r.allowed) {
-        e.shared = e.max - r.remaining;
-      } else {
-        e.shared = e.max;
-        e.blockedUntil = Date.now() + r.retryAfterMs;
-      }
-    }, () => { e.inflight -= n; });
+    counters.take(prefix + key, e.max, e.windowMs, now, n).then(
+      (r) => {
+        e.inflight -= n;
+        if (r.failedOpen === true || r.failedClosed === true) return;
+        if (r.allowed) {
+          e.shared = e.max - r.remaining;
+        } else {
+          e.shared = e.max;
+          e.blockedUntil = Date.now() + r.retryAfterMs;
+        }
+      },
+      () => {
+        e.inflight -= n;
+      },
+    );
   };
 
   const timer = setInterval(() => {
@@ -77,8 +82,15 @@ export function countersRateLimitStore(counters: Counters, opts: { keyPrefix?: s
       const now = Date.now();
       if (max < EXACT_BELOW) {
         counters.take(prefix + key, max, timeWindow, now).then(
-          (r) => cb(null, r.failedClosed === true ? { current: 0, ttl: timeWindow }
-            : r.allowed ? { current: max - r.remaining, ttl: timeWindow } : { current: max + 1, ttl: r.retryAfterMs }),
+          (r) =>
+            cb(
+              null,
+              r.failedClosed === true
+                ? { current: 0, ttl: timeWindow }
+                : r.allowed
+                  ? { current: max - r.remaining, ttl: timeWindow }
+                  : { current: max + 1, ttl: r.retryAfterMs },
+            ),
           () => cb(null, { current: 0, ttl: timeWindow }),
         );
         return;

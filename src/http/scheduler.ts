@@ -24,7 +24,11 @@ export class JobScheduler {
   private closed = false;
   private readonly inflight = new Set<Promise<void>>();
 
-  constructor(private readonly store: SchedulerStore, private readonly log: FastifyBaseLogger, private readonly opts: SchedulerOptions) {}
+  constructor(
+    private readonly store: SchedulerStore,
+    private readonly log: FastifyBaseLogger,
+    private readonly opts: SchedulerOptions,
+  ) {}
 
   /** The consumer of one topic; a job of a topic nobody registered is left done and logged. */
   on(topic: string, handler: JobHandler): void {

@@ -111,11 +111,15 @@ export function compilePack(source: PackSource, options: CompileOptions): Compil
   const wordForms = new Map<string, string[]>();
   const formsOf = (word: string): string[] => {
     let f = wordForms.get(word);
-    if (f === undefined) { f = phraseForms(word); wordForms.set(word, f); }
+    if (f === undefined) {
+      f = phraseForms(word);
+      wordForms.set(word, f);
+    }
     return f;
   };
   // keepDoubles: a word whose canonical form squeezed a double letter must meet one in the text.
-  const doubledFormsOf = (word: string): string[] => phraseTokens(word).map((t) => (t.end - t.start > t.form.length ? t.form + DOUBLED : t.form));
+  const doubledFormsOf = (word: string): string[] =>
+    phraseTokens(word).map((t) => (t.end - t.start > t.form.length ? t.form + DOUBLED : t.form));
   const regexes: Array<{ pattern: string; rule: number }> = [];
   const domainRules: CompiledPolicy['domainRules'][number][] = [];
   const urlRules: CompiledPolicy['urlRules'][number][] = [];
@@ -151,7 +155,9 @@ export function compilePack(source: PackSource, options: CompileOptions): Compil
             return [];
           }
         })) {
-          const forms = phrase.split(/\s+/).flatMap((part) => (part === WILDCARD ? [WILDCARD] : spec.keepDoubles === true ? doubledFormsOf(part) : formsOf(part)));
+          const forms = phrase
+            .split(/\s+/)
+            .flatMap((part) => (part === WILDCARD ? [WILDCARD] : spec.keepDoubles === true ? doubledFormsOf(part) : formsOf(part)));
           if (forms.length === 0 || forms.every((f) => f === WILDCARD)) at(spec.source, `rule ${spec.id}: phrase "${phrase}" has no words`);
           else phrases.add(forms, index);
         }
@@ -182,8 +188,14 @@ export function compilePack(source: PackSource, options: CompileOptions): Compil
         const refs = (ids: string[] | undefined) =>
           (ids ?? []).flatMap((id) => {
             const i = byId.get(id);
-            if (i === undefined) { at(spec.source, `rule ${spec.id}: refers to unknown rule ${id}`); return []; }
-            if (i >= index) { at(spec.source, `rule ${spec.id}: refers to ${id}, which must be defined before it`); return []; }
+            if (i === undefined) {
+              at(spec.source, `rule ${spec.id}: refers to unknown rule ${id}`);
+              return [];
+            }
+            if (i >= index) {
+              at(spec.source, `rule ${spec.id}: refers to ${id}, which must be defined before it`);
+              return [];
+            }
             return [i];
           });
         composites.push({ rule: index, all: refs(spec.all), any: refs(spec.any), none: refs(spec.none) });

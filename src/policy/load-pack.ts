@@ -55,7 +55,10 @@ function parseYamlFile(file: string, problems: PackProblem[]): ParsedYaml | null
 
 /** Line of the YAML node at a JSON-pointer path, or of its nearest existing parent. */
 function lineOf(parsed: ParsedYaml, pointer: string): { line: number; column: number } {
-  const path = pointer.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
+  const path = pointer
+    .split('/')
+    .slice(1)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
   for (let len = path.length; len >= 0; len--) {
     const node = parsed.doc.getIn(path.slice(0, len), true);
     if (isNode(node) && node.range) {
@@ -74,7 +77,8 @@ function schemaProblems(file: string, parsed: ParsedYaml, errors: ErrorObject[])
     if (e.keyword === 'if' || e.keyword === 'oneOf') continue;
     const where = e.instancePath || '/';
     let message = `${where} ${e.message ?? 'is invalid'}`;
-    if (e.keyword === 'additionalProperties') message = `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    if (e.keyword === 'additionalProperties')
+      message = `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
     if (e.keyword === 'enum') message = `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
     const key = `${where}|${message}`;
     if (seen.has(key)) continue;
@@ -143,9 +147,14 @@ export function readPack(dir: string, options: LoadOptions = {}): PackSource {
   if (parsed === null) throw new PackError(problems);
   if (!validatePackFile(parsed.data)) throw new PackError(schemaProblems(packFile, parsed, validatePackFile.errors ?? []));
   const pack = parsed.data as {
-    pack: string; version: string; description?: string; thresholds: { review: number; block: number };
-    clauses?: Array<{ id: string; summary: string }>; lists?: Record<string, ListSpec>;
-    brands?: Array<{ name: string; domains: string[] }>; rules?: RuleSpec[];
+    pack: string;
+    version: string;
+    description?: string;
+    thresholds: { review: number; block: number };
+    clauses?: Array<{ id: string; summary: string }>;
+    lists?: Record<string, ListSpec>;
+    brands?: Array<{ name: string; domains: string[] }>;
+    rules?: RuleSpec[];
     models?: Array<{ file: string; weights?: Record<string, number> }>;
   };
 
@@ -155,7 +164,9 @@ export function readPack(dir: string, options: LoadOptions = {}): PackSource {
 
   const rulesDir = join(dir, 'rules');
   if (existsSync(rulesDir)) {
-    for (const name of readdirSync(rulesDir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    for (const name of readdirSync(rulesDir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()) {
       const file = join(rulesDir, name);
       const p = parseYamlFile(file, problems);
       if (p === null) continue;
@@ -200,7 +211,11 @@ export function readPack(dir: string, options: LoadOptions = {}): PackSource {
       models.push(loadModel(file, m.weights));
       hash.update(`model:${basename(file)}:`).update(readFileSync(file));
     } catch (e) {
-      problems.push({ file: displayPath(packFile), ...lineOf(parsed, `/models/${i}`), message: `model ${m.file}: ${(e as Error).message}` });
+      problems.push({
+        file: displayPath(packFile),
+        ...lineOf(parsed, `/models/${i}`),
+        message: `model ${m.file}: ${(e as Error).message}`,
+      });
     }
   }
 

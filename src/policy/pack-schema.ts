@@ -3,7 +3,17 @@
 
 export const ACTIONS = ['allow', 'throttle', 'review', 'block'] as const;
 export const RULE_KINDS = ['phrase', 'regex', 'domain', 'url', 'sender', 'evasion', 'composite'] as const;
-export const URL_FEATURES = ['any', 'ip-host', 'idn', 'homograph', 'executable', 'userinfo', 'defanged', 'brand-lookalike', 'port'] as const;
+export const URL_FEATURES = [
+  'any',
+  'ip-host',
+  'idn',
+  'homograph',
+  'executable',
+  'userinfo',
+  'defanged',
+  'brand-lookalike',
+  'port',
+] as const;
 export const EVASION_SIGNALS = ['invisible', 'mixedScript', 'leet', 'split', 'stretched'] as const;
 
 const example = {

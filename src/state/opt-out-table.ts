@@ -28,11 +28,19 @@ function hash64(customer: string, recipient: string, out: Uint32Array): void {
     h2 = Math.imul(h2 ^ c, 0x5bd1e995);
     h2 ^= h2 >>> 15;
   }
-  h1 ^= h1 >>> 16; h1 = Math.imul(h1, 0x85ebca6b); h1 ^= h1 >>> 13; h1 = Math.imul(h1, 0xc2b2ae35); h1 ^= h1 >>> 16;
-  h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0x85ebca6b); h2 ^= h2 >>> 13; h2 = Math.imul(h2, 0xc2b2ae35); h2 ^= h2 >>> 16;
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
+  h1 = Math.imul(h1, 0xc2b2ae35);
+  h1 ^= h1 >>> 16;
+  h2 ^= h2 >>> 16;
+  h2 = Math.imul(h2, 0x85ebca6b);
+  h2 ^= h2 >>> 13;
+  h2 = Math.imul(h2, 0xc2b2ae35);
+  h2 ^= h2 >>> 16;
   out[0] = h1 >>> 0;
   // The low word is never 0 so that (0, 0) marks an empty slot.
-  out[1] = (h2 >>> 0) || 1;
+  out[1] = h2 >>> 0 || 1;
 }
 
 export class OptOutTable {
@@ -56,11 +64,19 @@ export class OptOutTable {
   }
 
   /** Keys held (opted out or opted back in). */
-  get size(): number { return this.used; }
+  get size(): number {
+    return this.used;
+  }
   /** Keys currently opted out. */
-  get optedOut(): number { return this.optedOutCount; }
-  get capacity(): number { return this.mask + 1; }
-  get bytes(): number { return this.capacity * 16; }
+  get optedOut(): number {
+    return this.optedOutCount;
+  }
+  get capacity(): number {
+    return this.mask + 1;
+  }
+  get bytes(): number {
+    return this.capacity * 16;
+  }
 
   private slot(hi: number, lo: number): number {
     let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;

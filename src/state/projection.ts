@@ -42,7 +42,11 @@ export interface ProjectionOptions {
   log?: (msg: string) => void;
 }
 
-interface Suspension { seq: number; suspended: boolean; detail: string }
+interface Suspension {
+  seq: number;
+  suspended: boolean;
+  detail: string;
+}
 
 class Tables {
   optOuts = new OptOutTable(1 << 14);
@@ -69,7 +73,10 @@ export class StateProjection {
   private readonly log: (msg: string) => void;
   private readonly secret: string | undefined;
 
-  constructor(private readonly src: ProjectionSource, opts: ProjectionOptions = {}) {
+  constructor(
+    private readonly src: ProjectionSource,
+    opts: ProjectionOptions = {},
+  ) {
     this.poll = opts.pollIntervalMs ?? 1000;
     this.maxStaleness = opts.maxStalenessMs ?? Math.max(10_000, 5 * this.poll);
     this.pageSize = opts.pageSize ?? 10_000;
@@ -95,8 +102,24 @@ export class StateProjection {
   }
 
   /** Opt-out records held in memory and what they cost. */
-  stats(): { optOutKeys: number; optedOut: number; tableBytes: number; suspensions: number; consentSeq: number; enforcementSeq: number; stale: boolean } {
-    return { optOutKeys: this.t.optOuts.size, optedOut: this.t.optOuts.optedOut, tableBytes: this.t.optOuts.bytes, suspensions: this.t.suspensions.size, consentSeq: this.t.consentSeq, enforcementSeq: this.t.enforcementSeq, stale: this.stale() };
+  stats(): {
+    optOutKeys: number;
+    optedOut: number;
+    tableBytes: number;
+    suspensions: number;
+    consentSeq: number;
+    enforcementSeq: number;
+    stale: boolean;
+  } {
+    return {
+      optOutKeys: this.t.optOuts.size,
+      optedOut: this.t.optOuts.optedOut,
+      tableBytes: this.t.optOuts.bytes,
+      suspensions: this.t.suspensions.size,
+      consentSeq: this.t.consentSeq,
+      enforcementSeq: this.t.enforcementSeq,
+      stale: this.stale(),
+    };
   }
 
   /** True while the node cannot vouch for its state (not yet loaded, or stores unreadable). */

@@ -19,7 +19,10 @@ export class GroupCommit<I, O> {
   private readonly maxBatch: number;
 
   /** `commit` writes the whole batch in one transaction and returns one result per item, in order. */
-  constructor(private readonly commit: (items: I[]) => Promise<O[]> | O[], opts: GroupCommitOptions = {}) {
+  constructor(
+    private readonly commit: (items: I[]) => Promise<O[]> | O[],
+    opts: GroupCommitOptions = {},
+  ) {
     this.maxBatch = opts.maxBatch ?? 1000;
   }
 

@@ -8,7 +8,15 @@
 // synchronously (before the caller is acknowledged) and to every node through the change channel.
 
 import type {
-  ChangeChannel, ChangeTopic, ConsentEvent, Counters, DataStore, DurableStores, EnforcementEvent, Sketches, Stores,
+  ChangeChannel,
+  ChangeTopic,
+  ConsentEvent,
+  Counters,
+  DataStore,
+  DurableStores,
+  EnforcementEvent,
+  Sketches,
+  Stores,
 } from './types.js';
 import type { WardenConfig } from '../config.js';
 import { openSqliteDatabase, SqliteStores } from './sqlite/sqlite-stores.js';
@@ -47,19 +55,39 @@ export interface OpenOptions {
 }
 
 /** What the workers of one machine share without Redis (src/cluster/ipc.ts WorkerIpc). */
-export interface MachineShared { counters: Counters; sketches: Sketches; changes: ChangeChannel }
+export interface MachineShared {
+  counters: Counters;
+  sketches: Sketches;
+  changes: ChangeChannel;
+}
 
-type Shared = { counters: Counters; sketches: Sketches; changes: ChangeChannel; closeShared: () => Promise<void>; countersScope: CountersScope };
+type Shared = {
+  counters: Counters;
+  sketches: Sketches;
+  changes: ChangeChannel;
+  closeShared: () => Promise<void>;
+  countersScope: CountersScope;
+};
 
 function localShared(machine: OpenOptions['machineShared']): Shared {
   if (machine !== undefined) {
     const w = machine();
     return { counters: w.counters, sketches: w.sketches, changes: w.changes, closeShared: async () => undefined, countersScope: 'machine' };
   }
-  return { counters: new MemoryCounters(), sketches: new MemorySketches(), changes: new MemoryChangeChannel(), closeShared: async () => undefined, countersScope: 'process' };
+  return {
+    counters: new MemoryCounters(),
+    sketches: new MemorySketches(),
+    changes: new MemoryChangeChannel(),
+    closeShared: async () => undefined,
+    countersScope: 'process',
+  };
 }
 
-async function openDurable(config: WardenConfig, log: (m: string) => void, machine: OpenOptions['machineShared']): Promise<{ kind: 'sqlite' | 'postgres'; location: string; durable: DurableStores } & Shared> {
+async function openDurable(
+  config: WardenConfig,
+  log: (m: string) => void,
+  machine: OpenOptions['machineShared'],
+): Promise<{ kind: 'sqlite' | 'postgres'; location: string; durable: DurableStores } & Shared> {
   if (config.databaseUrl === undefined) {
     const s = new SqliteStores(openSqliteDatabase(config.dataDir));
     return { kind: 'sqlite', location: s.db.name, durable: s, ...localShared(machine) };
@@ -68,18 +96,32 @@ async function openDurable(config: WardenConfig, log: (m: string) => void, machi
   const pg = await PostgresStores.open(config.databaseUrl, { poolSize: config.poolSize, schema: config.databaseSchema });
   const location = `${redactUrl(config.databaseUrl)} (schema ${config.databaseSchema})`;
   if (config.redisUrl === undefined) {
-    log(`PostgreSQL without Redis: counters and change channel are per node${machine !== undefined ? ' (shared by this node\'s workers through the primary process)' : ''} (fine for one node; set WARDEN_REDIS_URL for several)`);
+    log(
+      `PostgreSQL without Redis: counters and change channel are per node${machine !== undefined ? " (shared by this node's workers through the primary process)" : ''} (fine for one node; set WARDEN_REDIS_URL for several)`,
+    );
     return { kind: 'postgres', location, durable: pg, ...localShared(machine) };
   }
   const { RedisShared } = await import('./redis/redis-shared.js');
   const redis = await RedisShared.open(config.redisUrl, { log, prefix: config.redisPrefix });
-  return { kind: 'postgres', location, durable: pg, counters: redis.counters, sketches: redis.sketches, changes: redis.changes, closeShared: () => redis.close(), countersScope: 'cluster' };
+  return {
+    kind: 'postgres',
+    location,
+    durable: pg,
+    counters: redis.counters,
+    sketches: redis.sketches,
+    changes: redis.changes,
+    closeShared: () => redis.close(),
+    countersScope: 'cluster',
+  };
 }
 
 type Announce = (topic: ChangeTopic, event: ConsentEvent | EnforcementEvent | null, seq: number) => void;
 
 /** The stores whose commits are announced (to this node's projection and to every node), wrapped to do so. */
-function announcing(durable: DurableStores, announce: Announce): Pick<OpenedStores, 'consent' | 'enforcement' | 'policies' | 'tenancy' | 'data'> {
+function announcing(
+  durable: DurableStores,
+  announce: Announce,
+): Pick<OpenedStores, 'consent' | 'enforcement' | 'policies' | 'tenancy' | 'data'> {
   return {
     consent: {
       append: async (e) => {
@@ -136,7 +178,11 @@ function announcing(durable: DurableStores, announce: Announce): Pick<OpenedStor
 
 export async function openStores(config: WardenConfig, opts: OpenOptions = {}): Promise<OpenedStores> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`warden store: ${m}\n`));
-  const { kind, location, durable, counters, sketches, changes, closeShared, countersScope } = await openDurable(config, log, opts.machineShared);
+  const { kind, location, durable, counters, sketches, changes, closeShared, countersScope } = await openDurable(
+    config,
+    log,
+    opts.machineShared,
+  );
   const recipientSecret = config.recipientKeySecret ?? (await durable.metaGetOrSet('recipient-key', newRecipientSecret));
   durable.recipientSecret = recipientSecret;
   const secrets = new SecretBox(config.secretKey ?? (await durable.metaGetOrSet('secret-key', newInstallationKey)));
@@ -146,7 +192,11 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
   const announce: Announce = (topic, event, seq) => {
     if (event !== null) {
       for (const h of handlers) {
-        try { h(topic, event); } catch (e) { log(`committed-event handler failed: ${(e as Error).message}`); }
+        try {
+          h(topic, event);
+        } catch (e) {
+          log(`committed-event handler failed: ${(e as Error).message}`);
+        }
       }
     }
     changes.publish(topic, seq).catch((e: unknown) => {
@@ -175,7 +225,9 @@ export async function openStores(config: WardenConfig, opts: OpenOptions = {}): 
     changes,
     recipientSecret,
     secrets,
-    onCommitted: (h) => { handlers.push(h); },
+    onCommitted: (h) => {
+      handlers.push(h);
+    },
     close: async () => {
       if (closed) return;
       closed = true;

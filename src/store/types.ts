@@ -436,7 +436,11 @@ export interface MessageMapStore {
    * `from` (any status when `from` is null); null when it is not: the compare-and-set that makes a
    * scheduled send and its cancel exclusive, and a release happen once.
    */
-  transition(sid: string, from: string[] | null, patch: { status: string; upstreamSid?: string; errorCode?: number; at: Instant }): Promise<MappedMessage | null>;
+  transition(
+    sid: string,
+    from: string[] | null,
+    patch: { status: string; upstreamSid?: string; errorCode?: number; at: Instant },
+  ): Promise<MappedMessage | null>;
   /** The messages Warden answers for itself (not forwarded, not yet mapped upstream) of one account, newest first. */
   owned(customer: string, accountSid: string, limit: number): Promise<MappedMessage[]>;
 }

@@ -6,7 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { normalise, originalSpan } from '../../src/core/normalise.js';
 import { extractFeatures, FeatureBuffer } from '../../src/classifier/features.js';
 import { loadContentModel, encodeWeights, decodeWeights, type ModelFile } from '../../src/classifier/model.js';
-import { trainLogReg, trainNaiveBayes, trainNbLogReg, featurise, fitPlatt, chooseThreshold, type Example } from '../../src/classifier/train.js';
+import {
+  trainLogReg,
+  trainNaiveBayes,
+  trainNbLogReg,
+  featurise,
+  fitPlatt,
+  chooseThreshold,
+  type Example,
+} from '../../src/classifier/train.js';
 import { textKey, splitBucket, loadData } from '../../src/classifier/data.js';
 import { loadPack } from '../../src/policy/load-pack.js';
 import { screen } from '../../src/core/screen.js';
@@ -15,14 +23,18 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MODEL = resolve(ROOT, 'models/content-v1.json');
 const DATA = resolve(ROOT, '../shared/data');
 
-const SPAM = 'WINNER!! You have been selected to receive a £900 prize reward! To claim call 09061701461. Claim code KL341. Valid 12 hours only.';
+const SPAM =
+  'WINNER!! You have been selected to receive a £900 prize reward! To claim call 09061701461. Claim code KL341. Valid 12 hours only.';
 const HAM = 'Sorry, I will be a bit late for dinner, see you at eight.';
 
 test('committed model loads fast and gives probabilities in [0, 1]', () => {
   const t = Date.now();
   const model = loadContentModel(MODEL);
   assert.ok(Date.now() - t < 1000, 'model loads in under a second');
-  assert.deepEqual(model.heads.map((h) => h.clause), ['content.unwanted.spam', 'content.false.phishing', 'content.hate', 'content.violence']);
+  assert.deepEqual(
+    model.heads.map((h) => h.clause),
+    ['content.unwanted.spam', 'content.false.phishing', 'content.hate', 'content.violence'],
+  );
   for (const text of [SPAM, HAM, '', '🙂🙂', 'ǝɯ ʎɐd']) {
     const p = model.probabilities(normalise(text));
     for (const v of p) assert.ok(v >= 0 && v <= 1 && Number.isFinite(v), `probability ${v} for ${JSON.stringify(text)}`);
@@ -120,7 +132,9 @@ test('a clause naming a group pairs its words with a group placeholder; reported
   extractFeatures(normalise('Women are disgusting.'), 18, fb, true);
   const other = new Set(fb.buckets.subarray(0, fb.count));
   extractFeatures(normalise('Muslims are disgusting.'), 18, fb, true);
-  assert.ok(fb.buckets[fb.names.indexOf('<group> disgusting')] !== undefined && other.has(fb.buckets[fb.names.indexOf('<group> disgusting')]));
+  assert.ok(
+    fb.buckets[fb.names.indexOf('<group> disgusting')] !== undefined && other.has(fb.buckets[fb.names.indexOf('<group> disgusting')]),
+  );
   // Only inside the clause that names the group; split letters count ("w o m e n").
   assert.ok(!names('The soup is disgusting. Women came.').includes('<group> disgusting'));
   assert.ok(names('W o m e n are vile').includes('<group> vile'));
@@ -194,7 +208,13 @@ test('trained models separate the synthetic classes; Platt and thresholds behave
   assert.ok(a > 0 && Number.isFinite(a));
   const p = [0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2, 0.1];
   const lab = [1, 1, 0, 1, 1, 0, 0, 0];
-  const none = chooseThreshold(p, lab, lab.map(() => 1), 'recall', [{ member: Uint8Array.from(lab, (v) => 1 - v), maxRate: 0 }]);
+  const none = chooseThreshold(
+    p,
+    lab,
+    lab.map(() => 1),
+    'recall',
+    [{ member: Uint8Array.from(lab, (v) => 1 - v), maxRate: 0 }],
+  );
   assert.equal(none.objective, 0.5, 'stops before the first negative');
   assert.ok(none.threshold > 0.7 && none.threshold < 0.8);
 });
@@ -202,7 +222,12 @@ test('trained models separate the synthetic classes; Platt and thresholds behave
 test('weights survive quantisation', () => {
   const w = Float64Array.from({ length: 64 }, (_, i) => Math.sin(i) * 3);
   const enc = encodeWeights(w, 4, 16);
-  const file = { features: { bits: 4 }, heads: [{}, {}, {}, {}], quantisation: { bits: 16, scales: enc.scales }, weights: enc.data } as unknown as ModelFile;
+  const file = {
+    features: { bits: 4 },
+    heads: [{}, {}, {}, {}],
+    quantisation: { bits: 16, scales: enc.scales },
+    weights: enc.data,
+  } as unknown as ModelFile;
   const back = decodeWeights(file);
   for (let i = 0; i < w.length; i++) assert.ok(Math.abs(back[i] - w[i]) < 1e-3);
 });

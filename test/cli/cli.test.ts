@@ -27,7 +27,10 @@ test('screen: one decision per line in input order; malformed lines become error
   ].join('\n');
   const r = warden(['screen', '-'], input);
   assert.equal(r.code, 0, r.err);
-  const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = r.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 6);
   assert.equal(lines[0].messageId, 'a');
   assert.equal(lines[0].action, 'allow');
@@ -79,14 +82,17 @@ test('pack test: passes on the default pack and fails on a broken example', () =
 test('eval: reports precision, recall, FPR and a confusion matrix from a labelled CSV', () => {
   const dir = mkdtempSync(join(tmpdir(), 'warden-eval-'));
   const csv = join(dir, 'data.csv');
-  writeFileSync(csv, [
-    'id,label,text',
-    '1,spam,"URGENT! You have won a £1000 cash prize, call 09061701851 now"',
-    '2,spam,"Free entry, txt WIN to 80082, T&Cs apply"',
-    '3,ham,"See you at the pub, bring cash"',
-    '4,ham,"Running late, ""sorry"", be there soon"',
-    '5,spam,"hello how are you"',
-  ].join('\n'));
+  writeFileSync(
+    csv,
+    [
+      'id,label,text',
+      '1,spam,"URGENT! You have won a £1000 cash prize, call 09061701851 now"',
+      '2,spam,"Free entry, txt WIN to 80082, T&Cs apply"',
+      '3,ham,"See you at the pub, bring cash"',
+      '4,ham,"Running late, ""sorry"", be there soon"',
+      '5,spam,"hello how are you"',
+    ].join('\n'),
+  );
   const r = warden(['eval', '--dataset', csv, '--positive', 'spam', '--json']);
   assert.equal(r.code, 0, r.err);
   const report = JSON.parse(r.out);
@@ -109,12 +115,19 @@ test('screen --workers: worker threads keep input order and line numbers', () =>
   const file = join(dir, 'in.jsonl');
   const lines: string[] = [];
   for (let i = 0; i < 4500; i++) {
-    lines.push(i === 2999 ? '{broken' : JSON.stringify({ id: `m${i}`, body: i % 2 ? 'see you at 6' : 'URGENT! you have won a cash prize, call 09061701851' }));
+    lines.push(
+      i === 2999
+        ? '{broken'
+        : JSON.stringify({ id: `m${i}`, body: i % 2 ? 'see you at 6' : 'URGENT! you have won a cash prize, call 09061701851' }),
+    );
   }
   writeFileSync(file, lines.join('\n') + '\n');
   const r = warden(['screen', '--workers', '2', file]);
   assert.equal(r.code, 0, r.err);
-  const out = r.out.trim().split('\n').map((l) => JSON.parse(l));
+  const out = r.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(out.length, 4500);
   assert.deepEqual(out[2999], { line: 3000, error: out[2999].error });
   assert.match(out[2999].error, /invalid JSON/);
@@ -128,7 +141,10 @@ test('screen --rules-only: the same pack without its statistical model', () => {
   const input = '{"id":"x","body":"Free entry in 2 a wkly comp to win FA Cup final tkts, text FA to 87121"}\n';
   const withModel = JSON.parse(warden(['screen', '-'], input).out);
   const rulesOnly = JSON.parse(warden(['screen', '--rules-only', '-'], input).out);
-  assert.ok(withModel.reasons.some((r: { rule: string }) => r.rule.startsWith('model.')), 'the default screens with the model');
+  assert.ok(
+    withModel.reasons.some((r: { rule: string }) => r.rule.startsWith('model.')),
+    'the default screens with the model',
+  );
   assert.ok(!rulesOnly.reasons.some((r: { rule: string }) => r.rule.startsWith('model.')), '--rules-only has no model reasons');
   assert.ok(rulesOnly.reasons.length > 0);
 });

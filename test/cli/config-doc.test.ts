@@ -70,7 +70,10 @@ describe('declared settings', () => {
   });
 
   it('refuses an egress allowance that is no CIDR range or address', () => {
-    assert.throws(() => loadConfig({ WARDEN_EGRESS_ALLOW: 'intranet' }), /WARDEN_EGRESS_ALLOW: egressAllow: "intranet" is not an IP address/);
+    assert.throws(
+      () => loadConfig({ WARDEN_EGRESS_ALLOW: 'intranet' }),
+      /WARDEN_EGRESS_ALLOW: egressAllow: "intranet" is not an IP address/,
+    );
     assert.throws(() => loadConfig({ WARDEN_EGRESS_ALLOW: '10.0.0.0/33' }), /egressAllow/);
   });
 });
@@ -79,9 +82,13 @@ describe('warden config', () => {
   it('prints the effective configuration with secrets masked', () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-config-cmd-'));
     const env = {
-      PATH: process.env.PATH, HOME: dir,
-      WARDEN_DATABASE_URL: 'postgres://warden:s3cret-pw@db:5432/w', WARDEN_REDIS_URL: 'redis://:r3dis-pw@r:6379',
-      WARDEN_RECIPIENT_KEY: 'k3y-material', WARDEN_ADMIN_TOKEN: 'adm1n-token', WARDEN_SEND_LIMIT: '100/1s',
+      PATH: process.env.PATH,
+      HOME: dir,
+      WARDEN_DATABASE_URL: 'postgres://warden:s3cret-pw@db:5432/w',
+      WARDEN_REDIS_URL: 'redis://:r3dis-pw@r:6379',
+      WARDEN_RECIPIENT_KEY: 'k3y-material',
+      WARDEN_ADMIN_TOKEN: 'adm1n-token',
+      WARDEN_SEND_LIMIT: '100/1s',
     };
     const r = spawnSync(process.execPath, [BIN, 'config', '--port', '9123'], { encoding: 'utf8', env, cwd: dir });
     assert.equal(r.status, 0, r.stderr);

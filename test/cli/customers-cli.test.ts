@@ -20,7 +20,15 @@ function warden(args: string[]) {
 
 test('customers add and update: MG and whatsapp senders, refusal mode; malformed senders refused', () => {
   const service = 'MG' + 'AB12'.repeat(8);
-  const add = warden(['customers', 'add', 'acme', '--senders', `+1 (415) 555-0100,${service},whatsapp:+1 415 555 0142,ACME`, '--refusal-mode', 'async']);
+  const add = warden([
+    'customers',
+    'add',
+    'acme',
+    '--senders',
+    `+1 (415) 555-0100,${service},whatsapp:+1 415 555 0142,ACME`,
+    '--refusal-mode',
+    'async',
+  ]);
   assert.equal(add.code, 0, add.err);
   const c = JSON.parse(add.out) as { senders: string[]; settings: { refusalMode?: string } };
   assert.deepEqual(c.senders, ['+14155550100', service.toLowerCase().replace(/^mg/, 'MG'), 'whatsapp:+14155550142', 'ACME']);

@@ -47,6 +47,9 @@ for (const family of ADVERSARIAL) {
     cost(make, 10 * N, 3);
     const short = cost(make, N, 9);
     const long = cost(make, 10 * N, 9);
-    assert.ok(long <= RATIO * short + SLACK_MS, `${N} chars ${short.toFixed(3)} ms, ${10 * N} chars ${long.toFixed(3)} ms: ${(long / short).toFixed(1)} times`);
+    assert.ok(
+      long <= RATIO * short + SLACK_MS,
+      `${N} chars ${short.toFixed(3)} ms, ${10 * N} chars ${long.toFixed(3)} ms: ${(long / short).toFixed(1)} times`,
+    );
   });
 }

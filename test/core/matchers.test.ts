@@ -23,7 +23,10 @@ test('phrase matcher: many phrases, word boundaries, wildcards and one hit per r
   const m = new PhraseMatcher();
   for (let i = 0; i < 5000; i++) m.add(phraseForms(`word${i} filler`), i);
   m.add(phraseForms('claim your prize'), 9000);
-  m.add(['claim', WILDCARD, 'prize'].map((f) => (f === WILDCARD ? f : phraseForms(f)[0])), 9001);
+  m.add(
+    ['claim', WILDCARD, 'prize'].map((f) => (f === WILDCARD ? f : phraseForms(f)[0])),
+    9001,
+  );
   m.add(phraseForms('prize'), 9002);
   assert.equal(m.phraseCount, 5003);
   const hits: number[] = [];
@@ -42,7 +45,11 @@ test('phrase matcher: a word marked DOUBLED matches only where a double letter w
   m.add(['cons' + DOUBLED], 1); // "coons", squeezed
   m.add(['the', 'cons' + DOUBLED], 2);
   m.add(phraseForms('pros'), 3);
-  const hits = (text: string) => { const out: number[] = []; m.match(normalise(text), (h) => out.push(h.rule)); return out.sort(); };
+  const hits = (text: string) => {
+    const out: number[] = [];
+    m.match(normalise(text), (h) => out.push(h.rule));
+    return out.sort();
+  };
   assert.deepEqual(hits('pros and cons'), [3]);
   assert.deepEqual(hits('the coons'), [1, 2]);
   assert.deepEqual(hits('the c00ns'), [1, 2], 'leet digits');
@@ -51,10 +58,19 @@ test('phrase matcher: a word marked DOUBLED matches only where a double letter w
 });
 
 test('phrase templates expand alternatives and optional words', () => {
-  assert.deepEqual(expandPhrase('{kill|hurt} [all] {them|those people}').sort(), [
-    'hurt all them', 'hurt all those people', 'hurt them', 'hurt those people',
-    'kill all them', 'kill all those people', 'kill them', 'kill those people',
-  ].sort());
+  assert.deepEqual(
+    expandPhrase('{kill|hurt} [all] {them|those people}').sort(),
+    [
+      'hurt all them',
+      'hurt all those people',
+      'hurt them',
+      'hurt those people',
+      'kill all them',
+      'kill all those people',
+      'kill them',
+      'kill those people',
+    ].sort(),
+  );
   assert.deepEqual(expandPhrase('plain phrase'), ['plain phrase']);
   assert.throws(() => expandPhrase('{a|b'), /unclosed/);
   assert.throws(() => expandPhrase('a}'), /unmatched/);

@@ -18,17 +18,26 @@ test('case folding and diacritics', () => {
 
 test('Cyrillic and Greek homoglyphs fold to Latin and are counted as mixed script', () => {
   const n = normalise('pаypаl ассount'); // Cyrillic а and с
-  assert.deepEqual(n.tokens.map((t) => t.form), phraseForms('paypal account'));
+  assert.deepEqual(
+    n.tokens.map((t) => t.form),
+    phraseForms('paypal account'),
+  );
   assert.equal(n.signals.mixedScript, 2);
   const greek = normalise('frοm yοur bank'); // Greek omicron
-  assert.deepEqual(greek.tokens.map((t) => t.form), phraseForms('from your bank'));
+  assert.deepEqual(
+    greek.tokens.map((t) => t.form),
+    phraseForms('from your bank'),
+  );
   // Real Cyrillic words are not mixed-script evasion.
   assert.equal(normalise('Привет').signals.mixedScript, 0);
 });
 
 test('zero-width and bidi control characters are removed and counted', () => {
   const n = normalise('fr\u200Bee mo\u200Dney \u202Eclaim\u202C');
-  assert.deepEqual(n.tokens.map((t) => t.form), phraseForms('free money claim'));
+  assert.deepEqual(
+    n.tokens.map((t) => t.form),
+    phraseForms('free money claim'),
+  );
   assert.equal(n.signals.invisible, 4);
 });
 

@@ -18,7 +18,8 @@ describe('canonical phone numbers', () => {
   });
 
   it('is null for what cannot be a phone number', () => {
-    for (const s of ['', 'hello', '+1415', '+1 415 555 01', '(415) 555-0100', '12', '+999 1234567', 'x'.repeat(100)]) assert.equal(canonicalNumber(s), null, s);
+    for (const s of ['', 'hello', '+1415', '+1 415 555 01', '(415) 555-0100', '12', '+999 1234567', 'x'.repeat(100)])
+      assert.equal(canonicalNumber(s), null, s);
   });
 
   it('keeps channel addresses, with their number in E.164', () => {
@@ -27,12 +28,15 @@ describe('canonical phone numbers', () => {
     assert.equal(canonicalAddress('sip:alice@example.com'), 'sip:alice@example.com');
     assert.equal(canonicalAddress('+1 415 555 0100'), '+14155550100');
     assert.equal(canonicalAddress('nonsense'), null);
-    assert.equal(canonicalAddress('rcs:+1 415 555 0100'), '+14155550100', 'RCS shares the number\'s opt-outs with SMS');
+    assert.equal(canonicalAddress('rcs:+1 415 555 0100'), '+14155550100', "RCS shares the number's opt-outs with SMS");
   });
 
   it('the North American fast path answers what libphonenumber answers (2,000 numbers)', () => {
     let seed = 12345;
-    const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
     for (let i = 0; i < 2000; i++) {
       const n = `+1${2 + rnd(8)}${String(rnd(100)).padStart(2, '0')}${String(rnd(10_000_000)).padStart(7, '0')}`;
       assert.equal(canonicalNumber(n), parsePhoneNumberFromString(n)?.number, n);
@@ -61,7 +65,7 @@ describe('canonical phone numbers', () => {
     const chat = parseMessage({ to: 'user-42', channel: 'chat', body: 'hi' }, 'm3');
     assert.ok(chat.ok && chat.message.to === 'user-42');
     const national = parseMessage({ to: '(415) 555-0100', from: '+15005550006', body: 'hi' }, 'm5');
-    assert.ok(national.ok && national.message.to === '+14155550100', 'national digits read in the sender\'s country');
+    assert.ok(national.ok && national.message.to === '+14155550100', "national digits read in the sender's country");
     assert.equal(parseMessage({ to: '(415) 555-0100', from: 'ACME', body: 'hi' }, 'm6').ok, false, 'no country to read them in');
     const none = parseMessage({ body: 'hi' }, 'm4');
     assert.ok(none.ok && none.message.to === '', 'no recipient: content only');

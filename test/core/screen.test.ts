@@ -139,7 +139,10 @@ test('screening is deterministic apart from the decision id', () => {
 test('default pack: link paths are not counted as leetspeak', () => {
   const { policy: def } = loadPack();
   const inLink = screen(msg('look at this https://example.com/1jL4hi8ZMF0a and 4bc0de3'), { policy: def });
-  assert.equal(inLink.reasons.find((r) => r.rule === 'evasion.leetspeak'), undefined);
+  assert.equal(
+    inLink.reasons.find((r) => r.rule === 'evasion.leetspeak'),
+    undefined,
+  );
   const inText = screen(msg('fr33 c@sh at https://example.com/x'), { policy: def });
   assert.ok(inText.reasons.find((r) => r.rule === 'evasion.leetspeak'));
 });
@@ -195,13 +198,19 @@ rules:
   // pack tests (includeHelperRules) still see that the rule matched.
   const idle = screen(msg('you have won, that is racist'), c);
   assert.equal(idle.score, 6);
-  assert.deepEqual(idle.reasons.map((r) => r.rule), ['t.prize']);
+  assert.deepEqual(
+    idle.reasons.map((r) => r.rule),
+    ['t.prize'],
+  );
   assert.ok(screen(msg('you have won, that is racist'), { ...c, includeHelperRules: true }).reasons.some((r) => r.rule === 't.rebuttal'));
   // The default pack: "to claim" in a prize SMS is not counter-speech to report.
   const { policy: def } = loadPack();
   const spam = screen(msg('URGENT! You have WON a FREE prize, call 09061701461 to claim'), { policy: def });
   assert.equal(spam.action, 'block');
-  assert.equal(spam.reasons.find((r) => r.weight < 0), undefined);
+  assert.equal(
+    spam.reasons.find((r) => r.weight < 0),
+    undefined,
+  );
 });
 
 test('default pack: links past the per-message bound are no way past the screen', () => {
@@ -216,8 +225,14 @@ test('default pack: links past the per-message bound are no way past the screen'
   assert.notEqual(d.action, 'allow');
   // Within the bound, every link is checked and no such reason is given.
   const within = screen(msg(`${harmless.split(' ').slice(1).join(' ')} https://bit.ly/x`), { policy: def });
-  assert.equal(within.reasons.find((x) => x.rule === 'core.too-many-links'), undefined);
-  assert.ok(within.reasons.find((x) => x.rule === 'link.public-shortener'), 'the last link within the bound is checked');
+  assert.equal(
+    within.reasons.find((x) => x.rule === 'core.too-many-links'),
+    undefined,
+  );
+  assert.ok(
+    within.reasons.find((x) => x.rule === 'link.public-shortener'),
+    'the last link within the bound is checked',
+  );
   // Media URLs count towards the bound too.
   const media = screen(msg(harmless, { channel: 'mms', mediaUrls: ['https://example.org/p.jpg'] }), { policy: def });
   assert.equal(media.reasons.find((x) => x.rule === 'core.too-many-links')?.evidence?.field, 'mediaUrls[0]');

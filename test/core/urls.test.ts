@@ -132,6 +132,9 @@ test('links are read only around their dots, the same whatever else the text hol
     const padded = 'Hello there, this is a longer message. ' + text + ' Thanks, bye.';
     assert.deepEqual(hosts(padded), expected, padded);
     const spans = urls(padded).map((u) => padded.slice(u.start, u.end));
-    assert.deepEqual(spans, urls(padded).map((u) => u.text));
+    assert.deepEqual(
+      spans,
+      urls(padded).map((u) => u.text),
+    );
   }
 });

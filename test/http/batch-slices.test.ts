@@ -10,7 +10,9 @@ import { inSlices } from '../../src/http/native/batch.js';
 import { ADVERSARIAL } from '../../bench/adversarial.js';
 
 let fx: Fixture;
-before(async () => { fx = await startFixture(); });
+before(async () => {
+  fx = await startFixture();
+});
 after(async () => fx.gw.close());
 
 const BODY_MAX = 10_000;
@@ -18,9 +20,12 @@ const BODY_MAX = 10_000;
 function worstBatch(count: number): Array<{ body: string }> {
   return Array.from({ length: count }, (_, i) => ({ body: ADVERSARIAL[i % ADVERSARIAL.length].make(BODY_MAX) }));
 }
-const post = (payload: unknown) => fetch(`${fx.gw.url}/v1/screen`, {
-  method: 'POST', headers: { authorization: fx.demoAuth, 'content-type': 'application/json' }, body: JSON.stringify(payload),
-});
+const post = (payload: unknown) =>
+  fetch(`${fx.gw.url}/v1/screen`, {
+    method: 'POST',
+    headers: { authorization: fx.demoAuth, 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
 
 /**
  * Sends the largest batch of hostile bodies and probes /healthz one request after another for as
@@ -35,7 +40,7 @@ async function probeDuringBatch(): Promise<{ slowest: number; probes: number; su
   let done = false;
   const t0 = performance.now();
   const batch = post({ messages }).then(async (r) => {
-    const body = await r.json() as { decisions: unknown[] };
+    const body = (await r.json()) as { decisions: unknown[] };
     done = true;
     return { status: r.status, body, elapsed: performance.now() - t0 };
   });
@@ -53,7 +58,8 @@ async function probeDuringBatch(): Promise<{ slowest: number; probes: number; su
   assert.equal(result.body.decisions.length, messages.length);
   const cpu = waits.map((w) => w.cpu).sort((a, b) => a - b);
   const wall = waits.map((w) => w.wall).sort((a, b) => a - b);
-  const summary = `${waits.length} probes during a batch of ${result.elapsed.toFixed(0)} ms; wait (CPU) median ${cpu[cpu.length >> 1]?.toFixed(1)} ms, ` +
+  const summary =
+    `${waits.length} probes during a batch of ${result.elapsed.toFixed(0)} ms; wait (CPU) median ${cpu[cpu.length >> 1]?.toFixed(1)} ms, ` +
     `slowest ${cpu[cpu.length - 1]?.toFixed(1)} ms; wall median ${wall[wall.length >> 1]?.toFixed(1)} ms, slowest ${wall[wall.length - 1]?.toFixed(1)} ms`;
   return { slowest: cpu[cpu.length - 1] ?? Infinity, probes: waits.length, summary };
 }
@@ -62,10 +68,15 @@ describe('native batches', () => {
   it('refuses a batch with more characters than the limit with a 413 that says so', async () => {
     const r = await post({ messages: worstBatch(MAX_BATCH_CHARS / BODY_MAX + 1) });
     assert.equal(r.status, 413);
-    const body = await r.json() as { error: string };
+    const body = (await r.json()) as { error: string };
     assert.match(body.error, /1,010,000 characters.*limit is 1,000,000/);
     // Media URLs count too.
-    const media = await post({ messages: [...worstBatch(MAX_BATCH_CHARS / BODY_MAX - 1), { body: 'see', mediaUrls: [`https://example.com/${'x'.repeat(BODY_MAX)}`] }] });
+    const media = await post({
+      messages: [
+        ...worstBatch(MAX_BATCH_CHARS / BODY_MAX - 1),
+        { body: 'see', mediaUrls: [`https://example.com/${'x'.repeat(BODY_MAX)}`] },
+      ],
+    });
     assert.equal(media.status, 413);
   });
 
@@ -93,10 +104,24 @@ describe('inSlices', () => {
   it('keeps order and lets waiting callbacks run between slices', async () => {
     const ran: string[] = [];
     setImmediate(() => ran.push('other'));
-    const spin = (ms: number) => { const end = performance.now() + ms; while (performance.now() < end); };
-    const out = await inSlices([1, 2, 3, 4], (x) => { spin(3); ran.push(`item ${x}`); return x * 2; }, 5);
+    const spin = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const out = await inSlices(
+      [1, 2, 3, 4],
+      (x) => {
+        spin(3);
+        ran.push(`item ${x}`);
+        return x * 2;
+      },
+      5,
+    );
     assert.deepEqual(out, [2, 4, 6, 8]);
-    assert.deepEqual(ran.filter((r) => r !== 'other'), ['item 1', 'item 2', 'item 3', 'item 4']);
+    assert.deepEqual(
+      ran.filter((r) => r !== 'other'),
+      ['item 1', 'item 2', 'item 3', 'item 4'],
+    );
     // An item always runs first; two items of 3 ms fill a 5 ms slice (one, on a busy machine), and
     // then the callback waiting since before the batch runs.
     const other = ran.indexOf('other');

@@ -57,7 +57,8 @@ before(async () => {
     req.on('end', () => {
       const sig = req.headers['x-twilio-signature'];
       appSeen.push({ url: `${appBase}${req.url}`, signature: typeof sig === 'string' ? sig : undefined, body });
-      const say = req.url === '/bad' ? 'Your bank account is locked. Verify your password at http://bit.ly/x now' : 'Your table for two is ready';
+      const say =
+        req.url === '/bad' ? 'Your bank account is locked. Verify your password at http://bit.ly/x now' : 'Your table for two is ready';
       res.writeHead(200, { 'content-type': 'text/xml' });
       res.end(`<?xml version="1.0"?><Response><Say>${say}</Say></Response>`);
     });
@@ -66,10 +67,17 @@ before(async () => {
   const port = await freePort();
   const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-proxy-')), 'data');
   gw = await startGateway({
-    config: { ...DEFAULT_CONFIG, dataDir, port, pollIntervalMs: 200, adminToken: ADMIN }, port, demo: true, logger: false,
+    config: { ...DEFAULT_CONFIG, dataDir, port, pollIntervalMs: 200, adminToken: ADMIN },
+    port,
+    demo: true,
+    logger: false,
     gateway: { defaultMetrics: false, egressAllow: ALLOW_LOOPBACK, publicUrl: `http://127.0.0.1:${port}` },
   });
-  const c = await createCustomer(gw.stores, { id: 'caller', upstream: { baseUrl: `http://127.0.0.1:${recorderPort}`, authToken: 'provider-token' }, senders: [OWNED] });
+  const c = await createCustomer(gw.stores, {
+    id: 'caller',
+    upstream: { baseUrl: `http://127.0.0.1:${recorderPort}`, authToken: 'provider-token' },
+    senders: [OWNED],
+  });
   const cred = await issueCredential(gw.stores, 'caller', { kind: 'auth-token' });
   sid = c.accountSid;
   secret = cred.secret;
@@ -85,7 +93,8 @@ after(async () => {
 async function callThroughProxy(path: string): Promise<{ status: number; text: string }> {
   const before = recorded.length;
   const res = await fetch(`${gw.url}/2010-04-01/Accounts/${sid}/Calls.json`, {
-    method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
     body: form({ To: '+14155550140', From: OWNED, Url: `${appBase}${path}` }),
   });
   assert.equal(res.status, 201, await res.text());
@@ -94,7 +103,14 @@ async function callThroughProxy(path: string): Promise<{ status: number; text: s
   assert.ok(proxied.startsWith(`${gw.url}/twilio/twiml/caller/`), `the upstream was given the proxy, not ${proxied}`);
   // The provider asks the proxied URL, signed with the customer's upstream auth token.
   const params = { CallSid: 'CA' + 'a'.repeat(32), AccountSid: sid, From: OWNED, To: '+14155550140', CallStatus: 'in-progress' };
-  const answer = await fetch(proxied, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': computeSignature('provider-token', proxied, params) }, body: form(params) });
+  const answer = await fetch(proxied, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': computeSignature('provider-token', proxied, params),
+    },
+    body: form(params),
+  });
   return { status: answer.status, text: await answer.text() };
 }
 
@@ -117,7 +133,11 @@ describe('calls through the TwiML proxy', () => {
 
   it('a forged or unsigned proxy request never reaches the app', async () => {
     const before = appSeen.length;
-    const bad = await fetch(`${gw.url}/twilio/twiml/caller/v1.e30.AAAA`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'CallSid=CA1' });
+    const bad = await fetch(`${gw.url}/twilio/twiml/caller/v1.e30.AAAA`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'CallSid=CA1',
+    });
     assert.equal(bad.status, 403);
     assert.equal(appSeen.length, before);
   });
@@ -127,15 +147,22 @@ describe('templated messages', () => {
   it('ContentVariables are screened: a phishing variable is refused and nothing is forwarded', async () => {
     const before = recorded.length;
     const res = await fetch(`${gw.url}/2010-04-01/Accounts/${sid}/Messages.json`, {
-      method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
-      body: form({ To: '+14155550141', From: OWNED, ContentSid: 'HX' + 'b'.repeat(32), ContentVariables: JSON.stringify({ 1: 'URGENT your bank account is locked, verify at http://bit.ly/x now' }) }),
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form({
+        To: '+14155550141',
+        From: OWNED,
+        ContentSid: 'HX' + 'b'.repeat(32),
+        ContentVariables: JSON.stringify({ 1: 'URGENT your bank account is locked, verify at http://bit.ly/x now' }),
+      }),
     });
     const j = (await res.json()) as { code?: number };
     assert.equal(res.status, 400);
     assert.equal(j.code, 30007);
     assert.equal(recorded.length, before);
     const bad = await fetch(`${gw.url}/2010-04-01/Accounts/${sid}/Messages.json`, {
-      method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
       body: form({ To: '+14155550141', From: OWNED, ContentSid: 'HX' + 'b'.repeat(32), ContentVariables: '{not json' }),
     });
     assert.equal(bad.status, 400);

@@ -19,19 +19,42 @@ import type { CustomerRecord, DecisionStore } from '../../src/store/types.js';
 
 const customer: CustomerRecord = { id: 'dl', accountSid: 'AC' + '1'.repeat(32) } as CustomerRecord;
 const decision = (i: number): Decision => ({ id: `d${i}`, messageId: `m${i}`, action: 'allow', score: 0, reasons: [], policyVersion: 'p' });
-const message = (i: number): Message => ({ id: `m${i}`, customer: 'dl', channel: 'sms', from: '+15005550006', to: '+14155550100', body: 'hello' } as Message);
+const message = (i: number): Message =>
+  ({ id: `m${i}`, customer: 'dl', channel: 'sms', from: '+15005550006', to: '+14155550100', body: 'hello' }) as Message;
 
 /**
  * A decision log over the real SQLite store behind a gate: batches reach SQLite only once the test
  * calls open() (a stalled disk until then).
  */
-async function stalledLog(): Promise<{ log: DecisionLog; metrics: GatewayMetrics; open: () => void; stores: Awaited<ReturnType<typeof openStores>> }> {
-  const stores = await openStores({ ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data') }, { log: () => undefined });
+async function stalledLog(): Promise<{
+  log: DecisionLog;
+  metrics: GatewayMetrics;
+  open: () => void;
+  stores: Awaited<ReturnType<typeof openStores>>;
+}> {
+  const stores = await openStores(
+    { ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data') },
+    { log: () => undefined },
+  );
   let open!: () => void;
-  const gate = new Promise<void>((r) => { open = r; });
-  const gated: DecisionStore = { ...stores.decisions, recordMany: async (ds) => { await gate; return stores.decisions.recordMany(ds); } };
+  const gate = new Promise<void>((r) => {
+    open = r;
+  });
+  const gated: DecisionStore = {
+    ...stores.decisions,
+    recordMany: async (ds) => {
+      await gate;
+      return stores.decisions.recordMany(ds);
+    },
+  };
   const metrics = new GatewayMetrics({ defaultMetrics: false });
-  const log = new DecisionLog(gated, pino({ level: 'silent' }), { recipients: 'mask', bodies: false, hashKey: 'k' }, metrics, (_h, to) => to);
+  const log = new DecisionLog(
+    gated,
+    pino({ level: 'silent' }),
+    { recipients: 'mask', bodies: false, hashKey: 'k' },
+    metrics,
+    (_h, to) => to,
+  );
   return { log, metrics, open, stores };
 }
 
@@ -43,11 +66,15 @@ describe('decision log', () => {
     for (let i = 0; i < 5; i++) assert.equal(log.record(decision(i), message(i), customer), null, `record ${i} is queued without waiting`);
     // A read of a record still in flight waits for its commit (here: until the disk comes back).
     let read: string | undefined | null = null;
-    const reading = log.get('dl', 'd3').then((r) => { read = r?.messageId; });
+    const reading = log.get('dl', 'd3').then((r) => {
+      read = r?.messageId;
+    });
     const waiting = log.record(decision(5), message(5), customer);
     assert.ok(waiting instanceof Promise, 'over the backlog the caller gets something to wait for');
     let settled = false;
-    void waiting.then(() => { settled = true; });
+    void waiting.then(() => {
+      settled = true;
+    });
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(settled, false, 'it does not settle while the store is stalled');
     assert.equal(read, null, 'nor does the read');
@@ -83,13 +110,32 @@ describe('decision log reads', () => {
 
 describe('decision log lines', () => {
   it('mask numbers and bodies as configured; flagged decisions at info, allowed ones at debug', async () => {
-    const stores = await openStores({ ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data') }, { log: () => undefined });
+    const stores = await openStores(
+      { ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data') },
+      { log: () => undefined },
+    );
     const lines: Array<Record<string, unknown>> = [];
-    const sink = { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>); } };
+    const sink = {
+      write: (s: string) => {
+        lines.push(JSON.parse(s) as Record<string, unknown>);
+      },
+    };
     const run = async (level: string, masking: { recipients: 'mask' | 'hash' | 'full'; bodies: boolean }) => {
       lines.length = 0;
-      const log = new DecisionLog(stores.decisions, pino({ level }, sink), { ...masking, hashKey: 'k' }, new GatewayMetrics({ defaultMetrics: false }), (_h, to) => to);
-      const blocked: Decision = { ...decision(1), id: `b-${level}-${masking.recipients}`, action: 'block', score: 12, reasons: [{ clause: 'content.false.phishing', rule: 'r', weight: 12, detail: 'd' }] };
+      const log = new DecisionLog(
+        stores.decisions,
+        pino({ level }, sink),
+        { ...masking, hashKey: 'k' },
+        new GatewayMetrics({ defaultMetrics: false }),
+        (_h, to) => to,
+      );
+      const blocked: Decision = {
+        ...decision(1),
+        id: `b-${level}-${masking.recipients}`,
+        action: 'block',
+        score: 12,
+        reasons: [{ clause: 'content.false.phishing', rule: 'r', weight: 12, detail: 'd' }],
+      };
       log.record(blocked, message(1), customer);
       log.record({ ...decision(2), id: `a-${level}-${masking.recipients}` }, message(2), customer);
       await log.flush();
@@ -104,24 +150,63 @@ describe('decision log lines', () => {
     assert.equal((info[0].d.reasons as unknown[]).length, 1);
     assert.equal((info[0].d.reasons as Array<Record<string, unknown>>)[0].detail, undefined, 'free-text details stay out of masked lines');
     const debug = await run('debug', { recipients: 'hash', bodies: true });
-    assert.deepEqual(debug.map((l) => [l.level, l.d.action]), [[30, 'block'], [20, 'allow']]);
+    assert.deepEqual(
+      debug.map((l) => [l.level, l.d.action]),
+      [
+        [30, 'block'],
+        [20, 'allow'],
+      ],
+    );
     assert.match(String(debug[0].d.to), /^h:/);
     assert.equal(debug[0].d.body, 'hello');
     const full = await run('info', { recipients: 'full', bodies: true });
-    assert.equal((full[0].d.reasons as Array<Record<string, unknown>>)[0].detail, 'd', 'details where numbers and bodies are logged in full');
+    assert.equal(
+      (full[0].d.reasons as Array<Record<string, unknown>>)[0].detail,
+      'd',
+      'details where numbers and bodies are logged in full',
+    );
     await stores.close();
   });
 
   it("keep the recipient and the message's words out of masked lines, including reasons that quote them", async () => {
-    const stores = await openStores({ ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data') }, { log: () => undefined });
+    const stores = await openStores(
+      { ...DEFAULT_CONFIG, dataDir: join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data') },
+      { log: () => undefined },
+    );
     const raw: string[] = [];
-    const log = new DecisionLog(stores.decisions, pino({ level: 'info' }, { write: (s: string) => { raw.push(s); } }),
-      { recipients: 'mask', bodies: false, hashKey: 'k' }, new GatewayMetrics({ defaultMetrics: false }), (_h, to) => to);
+    const log = new DecisionLog(
+      stores.decisions,
+      pino(
+        { level: 'info' },
+        {
+          write: (s: string) => {
+            raw.push(s);
+          },
+        },
+      ),
+      { recipients: 'mask', bodies: false, hashKey: 'k' },
+      new GatewayMetrics({ defaultMetrics: false }),
+      (_h, to) => to,
+    );
     const m: Message = { ...message(1), to: '+14155550123', body: 'claim your zanzibarprize now' };
-    log.record({ ...decision(1), action: 'block', score: 9, reasons: [
-      { clause: 'law.opt-out', rule: 'state.opted-out', weight: 0, detail: `recipient ${m.to} has opted out` },
-      { clause: 'content.unwanted.spam', rule: 'model.content-v1.spam', weight: 9, detail: 'content-v1 rates spam at p=0.990; strongest features: zanzibarprize (+1.20)' },
-    ] }, m, customer);
+    log.record(
+      {
+        ...decision(1),
+        action: 'block',
+        score: 9,
+        reasons: [
+          { clause: 'law.opt-out', rule: 'state.opted-out', weight: 0, detail: `recipient ${m.to} has opted out` },
+          {
+            clause: 'content.unwanted.spam',
+            rule: 'model.content-v1.spam',
+            weight: 9,
+            detail: 'content-v1 rates spam at p=0.990; strongest features: zanzibarprize (+1.20)',
+          },
+        ],
+      },
+      m,
+      customer,
+    );
     await log.flush();
     const line = raw.find((l) => l.includes('"decision"')) ?? '';
     assert.match(line, /"rule":"state\.opted-out"/);
@@ -134,12 +219,28 @@ describe('decision log lines', () => {
   it('follow the configuration of `warden serve` (WARDEN_LOG_RECIPIENTS, WARDEN_LOG_BODIES), hashes keyed with the recipient key', async () => {
     const raw: string[] = [];
     const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-dl-')), 'data');
-    const gw = await startGateway({ config: { ...DEFAULT_CONFIG, dataDir, port: 0, logRecipients: 'hash', logBodies: true }, port: 0, demo: true,
-      logger: pino({ level: 'info' }, { write: (s: string) => { raw.push(s); } }), gateway: { defaultMetrics: false } });
+    const gw = await startGateway({
+      config: { ...DEFAULT_CONFIG, dataDir, port: 0, logRecipients: 'hash', logBodies: true },
+      port: 0,
+      demo: true,
+      logger: pino(
+        { level: 'info' },
+        {
+          write: (s: string) => {
+            raw.push(s);
+          },
+        },
+      ),
+      gateway: { defaultMetrics: false },
+    });
     try {
       const body = 'URGENT! You have won a £2000 cash prize. To claim call 09061701234 now! 150ppm';
-      const res = await gw.app.inject({ method: 'POST', url: '/v1/screen', payload: { to: '+14155550142', from: DEMO.sender, body },
-        headers: { authorization: 'Basic ' + Buffer.from(`${DEMO.accountSid}:${DEMO.authToken}`).toString('base64') } });
+      const res = await gw.app.inject({
+        method: 'POST',
+        url: '/v1/screen',
+        payload: { to: '+14155550142', from: DEMO.sender, body },
+        headers: { authorization: 'Basic ' + Buffer.from(`${DEMO.accountSid}:${DEMO.authToken}`).toString('base64') },
+      });
       assert.equal(res.statusCode, 200);
       assert.equal(res.json().action, 'block');
       await gw.app.gateway.decisions.flush();

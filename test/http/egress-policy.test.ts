@@ -12,21 +12,62 @@ describe('egress policy', () => {
   const p = new EgressPolicy();
 
   it('denies loopback, private, link-local, CGNAT, unspecified, multicast, broadcast and reserved IPv4', () => {
-    for (const ip of ['127.0.0.1', '127.255.255.254', '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254',
-      '100.64.0.1', '100.127.255.255', '0.0.0.0', '0.1.2.3', '224.0.0.1', '239.255.255.250', '255.255.255.255', '240.0.0.1',
-      '192.0.0.8', '192.0.2.1', '198.18.0.1', '198.51.100.7', '203.0.113.9']) {
+    for (const ip of [
+      '127.0.0.1',
+      '127.255.255.254',
+      '10.0.0.1',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '100.127.255.255',
+      '0.0.0.0',
+      '0.1.2.3',
+      '224.0.0.1',
+      '239.255.255.250',
+      '255.255.255.255',
+      '240.0.0.1',
+      '192.0.0.8',
+      '192.0.2.1',
+      '198.18.0.1',
+      '198.51.100.7',
+      '203.0.113.9',
+    ]) {
       assert.equal(allowed(p, ip), false, ip);
     }
   });
 
   it('denies IPv6 loopback, unspecified, unique-local, link-local, site-local, multicast and documentation', () => {
-    for (const ip of ['::1', '::', 'fc00::1', 'fd12:3456::1', 'fe80::1', 'febf::1', 'fec0::1', 'ff02::1', '2001:db8::1', '100::1', '2001::1', '::127.0.0.1']) {
+    for (const ip of [
+      '::1',
+      '::',
+      'fc00::1',
+      'fd12:3456::1',
+      'fe80::1',
+      'febf::1',
+      'fec0::1',
+      'ff02::1',
+      '2001:db8::1',
+      '100::1',
+      '2001::1',
+      '::127.0.0.1',
+    ]) {
       assert.equal(allowed(p, ip), false, ip);
     }
   });
 
   it('denies an IPv4 address written inside IPv6: mapped, NAT64, 6to4', () => {
-    for (const ip of ['::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.1.2.3', '::ffff:169.254.169.254', '64:ff9b::7f00:1', '64:ff9b::10.0.0.1', '2002:7f00:1::1', '2002:a9fe:a9fe::']) {
+    for (const ip of [
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+      '::ffff:10.1.2.3',
+      '::ffff:169.254.169.254',
+      '64:ff9b::7f00:1',
+      '64:ff9b::10.0.0.1',
+      '2002:7f00:1::1',
+      '2002:a9fe:a9fe::',
+    ]) {
       assert.equal(allowed(p, ip), false, ip);
     }
     assert.equal(embeddedIPv4('64:ff9b::a00:1'), '10.0.0.1');
@@ -35,7 +76,20 @@ describe('egress policy', () => {
   });
 
   it('allows public unicast addresses, IPv4 and IPv6, including their translated forms', () => {
-    for (const ip of ['8.8.8.8', '1.1.1.1', '52.4.1.2', '100.63.255.255', '100.128.0.0', '172.32.0.1', '192.169.0.1', '2607:f8b0:4004:800::200e', '2a00:1450::1', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1']) {
+    for (const ip of [
+      '8.8.8.8',
+      '1.1.1.1',
+      '52.4.1.2',
+      '100.63.255.255',
+      '100.128.0.0',
+      '172.32.0.1',
+      '192.169.0.1',
+      '2607:f8b0:4004:800::200e',
+      '2a00:1450::1',
+      '::ffff:8.8.8.8',
+      '64:ff9b::808:808',
+      '2002:808:808::1',
+    ]) {
       assert.equal(allowed(p, ip), true, ip);
     }
   });
@@ -70,7 +124,16 @@ describe('egress policy', () => {
     assert.equal(parseTargetUrl('http://2130706433/')?.hostname, '127.0.0.1');
     assert.equal(parseTargetUrl('http://0x7f.1/')?.hostname, '127.0.0.1');
     assert.equal(parseTargetUrl('http://[::1]:81/')?.hostname, '[::1]');
-    for (const bad of ['ftp://example.com/', 'file:///etc/passwd', 'gopher://x/', 'javascript:alert(1)', '/relative', 'http://', 'not a url', 'x'.repeat(5000)]) {
+    for (const bad of [
+      'ftp://example.com/',
+      'file:///etc/passwd',
+      'gopher://x/',
+      'javascript:alert(1)',
+      '/relative',
+      'http://',
+      'not a url',
+      'x'.repeat(5000),
+    ]) {
       assert.equal(parseTargetUrl(bad), null, bad.slice(0, 40));
     }
   });

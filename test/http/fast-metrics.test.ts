@@ -7,7 +7,15 @@ import { AggregatorRegistry, Counter, Histogram, Registry } from 'prom-client';
 import { FastCounter, FastHistogram } from '../../src/http/fast-metrics.js';
 
 const BUCKETS = [0.001, 0.005, 0.01, 0.1];
-const OBSERVED: Array<[string, number]> = [['/a', 0.0004], ['/a', 0.001], ['/a', 0.003], ['/b', 0.05], ['/b', 7], ['/a', 0.2], ['/a', Number.NaN]];
+const OBSERVED: Array<[string, number]> = [
+  ['/a', 0.0004],
+  ['/a', 0.001],
+  ['/a', 0.003],
+  ['/b', 0.05],
+  ['/b', 7],
+  ['/a', 0.2],
+  ['/a', Number.NaN],
+];
 
 function theirs(): Registry {
   const r = new Registry();
@@ -30,7 +38,10 @@ function ours(): Registry {
   const u = new FastHistogram({ name: 'plain_seconds', help: 'no labels', buckets: BUCKETS, registers: [r] });
   for (const [route, v] of OBSERVED) {
     h.labels({ route }).observe(v);
-    if (!Number.isNaN(v)) { c.labels({ route }).inc(); u.observe(v); }
+    if (!Number.isNaN(v)) {
+      c.labels({ route }).inc();
+      u.observe(v);
+    }
   }
   return r;
 }
@@ -40,7 +51,8 @@ test('FastHistogram and FastCounter export the same text as prom-client for the 
 });
 
 test('merged across workers by the AggregatorRegistry, they sum like prom-client metrics do', async () => {
-  const merge = async (a: Registry, b: Registry) => AggregatorRegistry.aggregate([await a.getMetricsAsJSON(), await b.getMetricsAsJSON()]).metrics();
+  const merge = async (a: Registry, b: Registry) =>
+    AggregatorRegistry.aggregate([await a.getMetricsAsJSON(), await b.getMetricsAsJSON()]).metrics();
   assert.equal(await merge(ours(), ours()), await merge(theirs(), theirs()));
   assert.match(await merge(ours(), ours()), /lat_seconds_count\{route="\/a"\} 8/);
 });

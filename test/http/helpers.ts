@@ -32,9 +32,19 @@ export function sinkTokenOf(gw: RunningGateway): string {
 
 export async function startFixture(options: Partial<GatewayOptions> = {}): Promise<Fixture> {
   const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-http-')), 'data');
-  const gw = await startGateway({ config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200, adminToken: ADMIN }, port: 0, demo: true, logger: false, gateway: { defaultMetrics: false, ...options } });
+  const gw = await startGateway({
+    config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200, adminToken: ADMIN },
+    port: 0,
+    demo: true,
+    logger: false,
+    gateway: { defaultMetrics: false, ...options },
+  });
   const sinkToken = sinkTokenOf(gw);
-  const c = await createCustomer(gw.stores, { id: 'other', upstream: { baseUrl: `${gw.url}/sink`, authToken: sinkToken }, senders: ['+15005550009'] });
+  const c = await createCustomer(gw.stores, {
+    id: 'other',
+    upstream: { baseUrl: `${gw.url}/sink`, authToken: sinkToken },
+    senders: ['+15005550009'],
+  });
   const cred = await issueCredential(gw.stores, 'other', { kind: 'auth-token' });
   const basic = (u: string, p: string) => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
   return {
@@ -73,7 +83,9 @@ export async function startCallbackReceiver(statusFor: (n: number) => number = (
   const callbacks: CallbackReceiver['callbacks'] = [];
   const server = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       callbacks.push({ body, signature: req.headers['x-twilio-signature'] as string | undefined });
       res.statusCode = statusFor(callbacks.length);
@@ -117,20 +129,43 @@ export async function startTwilioApp(authToken: string, twiml = '<?xml version="
   const requests: AppRequest[] = [];
   const server = createServer((req, res) => {
     let raw = '';
-    req.on('data', (c) => { raw += c; });
+    req.on('data', (c) => {
+      raw += c;
+    });
     req.on('end', () => {
       const params: Record<string, string | string[]> = {};
       for (const [k, v] of new URLSearchParams(raw)) {
         const cur = params[k];
         params[k] = cur === undefined ? v : Array.isArray(cur) ? [...cur, v] : [cur, v];
       }
-      const entry: AppRequest = { path: req.url ?? '', params, signature: req.headers['x-twilio-signature'] as string | undefined, status: 0 };
+      const entry: AppRequest = {
+        path: req.url ?? '',
+        params,
+        signature: req.headers['x-twilio-signature'] as string | undefined,
+        status: 0,
+      };
       requests.push(entry);
-      const request = { headers: req.headers, body: params, protocol: 'http', originalUrl: req.url ?? '/', header: (name: string) => req.headers[name.toLowerCase()] as string | undefined };
+      const request = {
+        headers: req.headers,
+        body: params,
+        protocol: 'http',
+        originalUrl: req.url ?? '/',
+        header: (name: string) => req.headers[name.toLowerCase()] as string | undefined,
+      };
       const response = {
-        type(t: string) { res.setHeader('content-type', t); return response; },
-        status(n: number) { res.statusCode = n; return response; },
-        send(b: string) { entry.status = res.statusCode; res.end(b); return response; },
+        type(t: string) {
+          res.setHeader('content-type', t);
+          return response;
+        },
+        status(n: number) {
+          res.statusCode = n;
+          return response;
+        },
+        send(b: string) {
+          entry.status = res.statusCode;
+          res.end(b);
+          return response;
+        },
       };
       hook(request as never, response as never, () => {
         entry.status = 200;

@@ -11,7 +11,11 @@ import type { AddressInfo } from 'node:net';
 import { createCustomer, issueCredential } from '../../src/http/admin/tenancy.js';
 import { ADMIN, ALLOW_LOOPBACK, startFixture, form, type Fixture } from './helpers.js';
 
-interface Recorded { method: string; path: string; body: string }
+interface Recorded {
+  method: string;
+  path: string;
+  body: string;
+}
 
 let fx: Fixture;
 let recorder: Server;
@@ -24,19 +28,41 @@ const OPTED_OUT = '+14155550199';
 const PHISH = 'URGENT your bank account is locked, verify at http://bit.ly/x now';
 
 /** A raw request: node:http sends the path exactly as written (fetch would resolve dot segments). */
-function raw(method: string, path: string, body?: string, authorization = auth, contentType = 'application/x-www-form-urlencoded'): Promise<{ status: number; json: Record<string, unknown> | null }> {
+function raw(
+  method: string,
+  path: string,
+  body?: string,
+  authorization = auth,
+  contentType = 'application/x-www-form-urlencoded',
+): Promise<{ status: number; json: Record<string, unknown> | null }> {
   const u = new URL(fx.gw.url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, method, path, headers: { authorization, ...(body !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        let json: Record<string, unknown> | null = null;
-        try { json = JSON.parse(text) as Record<string, unknown>; } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        method,
+        path,
+        headers: {
+          authorization,
+          ...(body !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          let json: Record<string, unknown> | null = null;
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
+      },
+    );
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();
@@ -45,7 +71,15 @@ function raw(method: string, path: string, body?: string, authorization = auth, 
 
 function isTwilioError(r: { status: number; json: Record<string, unknown> | null }): boolean {
   const j = r.json;
-  return r.status >= 400 && r.status < 500 && j !== null && typeof j.code === 'number' && typeof j.message === 'string' && j.status === r.status && typeof j.more_info === 'string';
+  return (
+    r.status >= 400 &&
+    r.status < 500 &&
+    j !== null &&
+    typeof j.code === 'number' &&
+    typeof j.message === 'string' &&
+    j.status === r.status &&
+    typeof j.more_info === 'string'
+  );
 }
 
 before(async () => {
@@ -55,17 +89,32 @@ before(async () => {
     req.on('end', () => {
       recorded.push({ method: req.method ?? '', path: req.url ?? '', body });
       res.writeHead(201, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ sid: 'SM' + 'f'.repeat(32), status: 'queued', account_sid: UPSTREAM_SID, next_page_uri: `/2010-04-01/Accounts/${UPSTREAM_SID}/Messages.json?Page=1` }));
+      res.end(
+        JSON.stringify({
+          sid: 'SM' + 'f'.repeat(32),
+          status: 'queued',
+          account_sid: UPSTREAM_SID,
+          next_page_uri: `/2010-04-01/Accounts/${UPSTREAM_SID}/Messages.json?Page=1`,
+        }),
+      );
     });
   });
   await new Promise<void>((r) => recorder.listen(0, '127.0.0.1', r));
   fx = await startFixture({ egressAllow: ALLOW_LOOPBACK });
   const port = (recorder.address() as AddressInfo).port;
-  const c = await createCustomer(fx.gw.stores, { id: 'recorded', upstream: { baseUrl: `http://127.0.0.1:${port}`, accountSid: UPSTREAM_SID, authToken: 'recorder-token' }, senders: [OWNED] });
+  const c = await createCustomer(fx.gw.stores, {
+    id: 'recorded',
+    upstream: { baseUrl: `http://127.0.0.1:${port}`, accountSid: UPSTREAM_SID, authToken: 'recorder-token' },
+    senders: [OWNED],
+  });
   const cred = await issueCredential(fx.gw.stores, 'recorded', { kind: 'auth-token' });
   sid = c.accountSid;
   auth = fx.basic(sid, cred.secret);
-  const opt = await fetch(`${fx.gw.url}/v1/consent`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify({ recipient: OPTED_OUT, kind: 'opt-out' }) });
+  const opt = await fetch(`${fx.gw.url}/v1/consent`, {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ recipient: OPTED_OUT, kind: 'opt-out' }),
+  });
   assert.equal(opt.status, 201);
 });
 after(async () => {
@@ -163,7 +212,13 @@ describe('path variants of a send', () => {
 
   it('JSON or other bodies on a screened write are refused', async () => {
     const before = recorded.length;
-    const r = await raw('POST', `${A()}/Messages.json`, JSON.stringify({ To: '+14155550123', From: OWNED, Body: PHISH }), auth, 'application/json');
+    const r = await raw(
+      'POST',
+      `${A()}/Messages.json`,
+      JSON.stringify({ To: '+14155550123', From: OWNED, Body: PHISH }),
+      auth,
+      'application/json',
+    );
     assert.ok(isTwilioError(r) && r.status === 400, JSON.stringify(r.json));
     assert.equal(recorded.length, before);
   });
@@ -177,7 +232,11 @@ describe('path variants of a send', () => {
       const got = recorded[recorded.length - 1];
       assert.equal(got.method, 'POST');
       assert.equal(got.path, `/2010-04-01/Accounts/${UPSTREAM_SID}/Messages.json`);
-      assert.deepEqual(Object.fromEntries(new URLSearchParams(got.body)), { To: '+1 (415) 555-0123', From: OWNED, Body: 'Your table for two is ready' });
+      assert.deepEqual(Object.fromEntries(new URLSearchParams(got.body)), {
+        To: '+1 (415) 555-0123',
+        From: OWNED,
+        Body: 'Your table for two is ready',
+      });
     }
   });
 
@@ -186,7 +245,7 @@ describe('path variants of a send', () => {
     const r = await raw('GET', `${A()}/./messages.json?PageSize=5`);
     assert.equal(r.status, 201);
     assert.equal(recorded[recorded.length - 1].path, `/2010-04-01/Accounts/${UPSTREAM_SID}/Messages.json?PageSize=5`);
-    assert.equal(r.json?.next_page_uri, `/2010-04-01/Accounts/${sid}/Messages.json?Page=1`, 'page URIs name the app\'s own account');
+    assert.equal(r.json?.next_page_uri, `/2010-04-01/Accounts/${sid}/Messages.json?Page=1`, "page URIs name the app's own account");
     assert.equal(r.json?.account_sid, sid);
     for (const path of [
       `/2010-04-01/Accounts/${fx.other.accountSid}/Messages.json`,
@@ -209,8 +268,23 @@ describe('path variants of a send', () => {
 describe('no 5xx for the bodies that used to fail', () => {
   const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
   it('JSON and nested bodies on the webhooks, the pass-through and the screened writes get a 4xx', async () => {
-    const paths = ['/twilio/inbound/demo', '/twilio/status/demo', `/2010-04-01/Accounts/${sid}/Messages.json`, `/2010-04-01/Accounts/${sid}/Messages/SM${'a'.repeat(32)}/Feedback.json`, `/2010-04-01/Accounts/${sid}/Calls.json`];
-    const bodies = ['{"x":{"toString":1}}', deep(5_000), deep(100_000), '{"Body":5,"From":"+14155550100"}', '{"Body":{"length":-1}}', 'null', '[]', '"STOP"'];
+    const paths = [
+      '/twilio/inbound/demo',
+      '/twilio/status/demo',
+      `/2010-04-01/Accounts/${sid}/Messages.json`,
+      `/2010-04-01/Accounts/${sid}/Messages/SM${'a'.repeat(32)}/Feedback.json`,
+      `/2010-04-01/Accounts/${sid}/Calls.json`,
+    ];
+    const bodies = [
+      '{"x":{"toString":1}}',
+      deep(5_000),
+      deep(100_000),
+      '{"Body":5,"From":"+14155550100"}',
+      '{"Body":{"length":-1}}',
+      'null',
+      '[]',
+      '"STOP"',
+    ];
     for (const path of paths) {
       for (const body of bodies) {
         const r = await raw('POST', path, body, auth, 'application/json');

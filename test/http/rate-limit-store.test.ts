@@ -11,7 +11,11 @@ import { WorkerIpc } from '../../src/cluster/ipc.js';
 
 type Res = { current: number; ttl: number };
 
-function incr(store: { incr(key: string, cb: (err: Error | null, res?: Res) => void, timeWindow: number, max: number): void }, key: string, max: number): Promise<Res> {
+function incr(
+  store: { incr(key: string, cb: (err: Error | null, res?: Res) => void, timeWindow: number, max: number): void },
+  key: string,
+  max: number,
+): Promise<Res> {
   return new Promise((resolve, reject) => store.incr(key, (err, res) => (err ? reject(err) : resolve(res!)), 60_000, max));
 }
 
@@ -20,8 +24,14 @@ function counted(inner: Counters): { counters: Counters; calls: () => number } {
   let n = 0;
   return {
     counters: {
-      take: (...a) => { n++; return inner.take(...a); },
-      takeMany: (...a) => { n++; return inner.takeMany(...a); },
+      take: (...a) => {
+        n++;
+        return inner.take(...a);
+      },
+      takeMany: (...a) => {
+        n++;
+        return inner.takeMany(...a);
+      },
     },
     calls: () => n,
   };
@@ -29,8 +39,10 @@ function counted(inner: Counters): { counters: Counters; calls: () => number } {
 
 test(`a limit under ${EXACT_BELOW} per window is exact across processes`, async () => {
   const shared = new MemoryCounters();
-  const a = countersRateLimitStore(shared), b = countersRateLimitStore(shared);
-  const sa = new a.Store(), sb = new b.Store();
+  const a = countersRateLimitStore(shared),
+    b = countersRateLimitStore(shared);
+  const sa = new a.Store(),
+    sb = new b.Store();
   const admitted: string[] = [];
   for (let i = 0; i < 30; i++) {
     const r = await incr(i % 2 === 0 ? sa : sb, 'cred:x', 20);
@@ -39,14 +51,17 @@ test(`a limit under ${EXACT_BELOW} per window is exact across processes`, async 
   assert.equal(admitted.length, 20);
   assert.ok(admitted.includes('a') && admitted.includes('b'));
   assert.ok((await incr(sb, 'cred:other', 20)).current <= 20, 'another client is counted on its own');
-  a.close(); b.close();
+  a.close();
+  b.close();
 });
 
 test('a large limit is reported in batches: about the limit admitted across processes, a fraction of the calls', async (t) => {
   const max = 10_000;
   const c = counted(new MemoryCounters());
-  const a = countersRateLimitStore(c.counters, { reportEveryMs: 5 }), b = countersRateLimitStore(c.counters, { reportEveryMs: 5 });
-  const sa = new a.Store(), sb = new b.Store();
+  const a = countersRateLimitStore(c.counters, { reportEveryMs: 5 }),
+    b = countersRateLimitStore(c.counters, { reportEveryMs: 5 });
+  const sa = new a.Store(),
+    sb = new b.Store();
   let admitted = 0;
   for (let i = 0; i < 2 * max; i++) {
     const r = await incr(i % 2 === 0 ? sa : sb, 'cred:y', max);
@@ -60,7 +75,8 @@ test('a large limit is reported in batches: about the limit admitted across proc
   // Refused requests say when to come back.
   const refused = await incr(sa, 'cred:y', max);
   assert.ok(refused.current > max && refused.ttl > 0 && refused.ttl <= 60_000);
-  a.close(); b.close();
+  a.close();
+  b.close();
 });
 
 test('many clients at once: the oldest are reported and dropped, so memory stays bounded and no count is lost', async () => {

@@ -32,7 +32,10 @@ describe('relay signing secret', () => {
       const withSecret = await updateCustomer(stores, 'acme', { settings: { signingSecret: 'explicit-secret' } });
       assert.equal((await signer.secretFor(withSecret)).source, 'auth-token', 'cached until tenancy changes');
       signer.invalidate();
-      assert.deepEqual([(await signer.secretFor(withSecret)).secret, (await signer.secretFor(withSecret)).source], ['explicit-secret', 'signing-secret']);
+      assert.deepEqual(
+        [(await signer.secretFor(withSecret)).secret, (await signer.secretFor(withSecret)).source],
+        ['explicit-secret', 'signing-secret'],
+      );
 
       await stores.tenancy.revokeCredential(token.id, new Date().toISOString());
       signer.invalidate();

@@ -21,20 +21,25 @@ const RETRY_MS = [40, 40];
 const POLL_MS = 10;
 
 let fx: Fixture;
-before(async () => { fx = await startFixture({ statusCallbackRetryMs: RETRY_MS, statusCallbackPollMs: POLL_MS, egressAllow: ALLOW_LOOPBACK }); });
+before(async () => {
+  fx = await startFixture({ statusCallbackRetryMs: RETRY_MS, statusCallbackPollMs: POLL_MS, egressAllow: ALLOW_LOOPBACK });
+});
 after(async () => fx.gw.close());
 
 /** Holds a message with `callbackUrl` as its StatusCallback, then refuses it through the admin API. */
 async function holdAndRefuse(to: string, callbackUrl: string, gw: Pick<Fixture['gw'], 'app'> = fx.gw): Promise<string> {
   const created = await gw.app.inject({
-    method: 'POST', url: `/2010-04-01/Accounts/${DEMO.accountSid}/Messages.json`,
+    method: 'POST',
+    url: `/2010-04-01/Accounts/${DEMO.accountSid}/Messages.json`,
     headers: { authorization: fx.demoAuth, 'content-type': 'application/x-www-form-urlencoded' },
     payload: form({ To: to, From: DEMO.sender, Body: REVIEW_BODY, StatusCallback: callbackUrl }),
   });
   assert.equal(created.json().status, 'accepted');
   const sid = created.json().sid as string;
   const settled = await gw.app.inject({
-    method: 'POST', url: `/v1/review/${sid}`, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    method: 'POST',
+    url: `/v1/review/${sid}`,
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
     payload: JSON.stringify({ action: 'refuse' }),
   });
   assert.equal(settled.statusCode, 200, settled.body);
@@ -52,7 +57,10 @@ async function until(check: () => boolean, ms = 3_000): Promise<void> {
 async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 3_000): Promise<T> {
   const end = Date.now() + ms;
   let v = await read();
-  while (!done(v) && Date.now() < end) { await sleep(10); v = await read(); }
+  while (!done(v) && Date.now() < end) {
+    await sleep(10);
+    v = await read();
+  }
   return v;
 }
 
@@ -64,7 +72,9 @@ async function counter(outcome: string): Promise<number> {
 
 describe('status callbacks for held messages', () => {
   const receivers: CallbackReceiver[] = [];
-  after(async () => { await Promise.all(receivers.map((r) => r.close())); });
+  after(async () => {
+    await Promise.all(receivers.map((r) => r.close()));
+  });
   const receiver = async (statusFor: (n: number) => number) => {
     const r = await startCallbackReceiver(statusFor);
     receivers.push(r);
@@ -77,11 +87,17 @@ describe('status callbacks for held messages', () => {
     await until(() => r.callbacks.length >= 3);
     await sleep(RETRY_MS[0] * 3);
     assert.equal(r.callbacks.length, 3);
-    assert.ok(r.callbacks.every((c) => c.body === r.callbacks[0].body), 'every attempt carries the same body');
+    assert.ok(
+      r.callbacks.every((c) => c.body === r.callbacks[0].body),
+      'every attempt carries the same body',
+    );
     const params = Object.fromEntries(new URLSearchParams(r.callbacks[2].body));
     assert.equal(params.MessageSid, sid);
     assert.equal(params.MessageStatus, 'failed');
-    assert.ok(twilio.validateRequest(DEMO.authToken, r.callbacks[2].signature ?? '', r.url, params), 'the retry is signed with the app\'s own auth token');
+    assert.ok(
+      twilio.validateRequest(DEMO.authToken, r.callbacks[2].signature ?? '', r.url, params),
+      "the retry is signed with the app's own auth token",
+    );
     assert.ok((await counter('delivered')) >= 1);
   });
 
@@ -112,10 +128,21 @@ describe('status callbacks for held messages', () => {
     const sid = await holdAndRefuse('+14155550174', r.url);
     await until(() => r.callbacks.length >= 1 + RETRY_MS.length);
     const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
-    const listed = async () => ((await fx.gw.app.inject({ url: '/v1/review?state=all', headers: admin })).json().held as Array<{ sid: string; callback?: { state: string; attempts: number } }>).find((h) => h.sid === sid)?.callback;
+    const listed = async () =>
+      (
+        (await fx.gw.app.inject({ url: '/v1/review?state=all', headers: admin })).json().held as Array<{
+          sid: string;
+          callback?: { state: string; attempts: number };
+        }>
+      ).find((h) => h.sid === sid)?.callback;
     assert.deepEqual(await eventually(listed, (c) => c?.state === 'given_up'), { state: 'given_up', attempts: 3, lastError: 'http-5xx' });
     healthy = true;
-    const again = await fx.gw.app.inject({ method: 'POST', url: `/v1/review/${sid}/callback`, headers: admin, payload: JSON.stringify({ actor: 'ops@example.com' }) });
+    const again = await fx.gw.app.inject({
+      method: 'POST',
+      url: `/v1/review/${sid}/callback`,
+      headers: admin,
+      payload: JSON.stringify({ actor: 'ops@example.com' }),
+    });
     assert.equal(again.statusCode, 200, again.body);
     assert.equal(again.json().callback.state, 'pending');
     await until(() => r.callbacks.length >= 4);
@@ -126,17 +153,26 @@ describe('status callbacks for held messages', () => {
     assert.equal(twice.statusCode, 409, 'a delivered callback is not sent again');
     const unknown = await fx.gw.app.inject({ method: 'POST', url: '/v1/review/SMnope/callback', headers: admin, payload: '{}' });
     assert.equal(unknown.statusCode, 404);
-    const tenant = await fx.gw.app.inject({ method: 'POST', url: `/v1/review/${sid}/callback`, headers: { authorization: fx.demoAuth, 'content-type': 'application/json' }, payload: '{}' });
+    const tenant = await fx.gw.app.inject({
+      method: 'POST',
+      url: `/v1/review/${sid}/callback`,
+      headers: { authorization: fx.demoAuth, 'content-type': 'application/json' },
+      payload: '{}',
+    });
     assert.equal(tenant.statusCode, 401, 'customers cannot re-send callbacks');
   });
 
   it('a callback still owed when the gateway stops is sent by the next gateway on the same database', async () => {
     const r = await receiver((n) => (n === 1 ? 503 : 200));
     const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-callback-')), 'data');
-    const start = (gateway: Partial<GatewayOptions>) => startGateway({
-      config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200, adminToken: ADMIN }, port: 0, demo: true, logger: false,
-      gateway: { defaultMetrics: false, statusCallbackPollMs: POLL_MS, egressAllow: ALLOW_LOOPBACK, ...gateway },
-    });
+    const start = (gateway: Partial<GatewayOptions>) =>
+      startGateway({
+        config: { ...DEFAULT_CONFIG, dataDir, port: 0, pollIntervalMs: 200, adminToken: ADMIN },
+        port: 0,
+        demo: true,
+        logger: false,
+        gateway: { defaultMetrics: false, statusCallbackPollMs: POLL_MS, egressAllow: ALLOW_LOOPBACK, ...gateway },
+      });
     const first = await start({ statusCallbackRetryMs: [400] });
     let sid: string;
     try {
@@ -155,7 +191,11 @@ describe('status callbacks for held messages', () => {
         const listed = await second.app.inject({ url: '/v1/review?state=all', headers: { authorization: `Bearer ${ADMIN}` } });
         return (listed.json().held as Array<{ sid: string; callback?: { state?: string } }>).find((h) => h.sid === sid)?.callback;
       };
-      assert.deepEqual(await eventually(callbackOf, (c) => c?.state === 'delivered'), { state: 'delivered', attempts: 2, lastError: 'http-5xx' });
+      assert.deepEqual(await eventually(callbackOf, (c) => c?.state === 'delivered'), {
+        state: 'delivered',
+        attempts: 2,
+        lastError: 'http-5xx',
+      });
     } finally {
       await second.close();
     }

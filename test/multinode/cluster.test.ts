@@ -36,12 +36,23 @@ const SENDER = '+15005550006';
 const SINK_TOKEN = 'cluster-sink-token';
 const ADMIN = `Bearer ${ADMIN_TOKEN}`;
 
-interface Reply { status: number; worker: string; headers: IncomingHttpHeaders; json: Record<string, unknown> }
+interface Reply {
+  status: number;
+  worker: string;
+  headers: IncomingHttpHeaders;
+  json: Record<string, unknown>;
+}
 
 /** One request on a new connection (agent: false), so the primary hands it to the next worker. */
-function call(url: string, method: string, path: string, opts: { auth?: string; json?: unknown; form?: Record<string, string>; agent?: Agent } = {}): Promise<Reply> {
+function call(
+  url: string,
+  method: string,
+  path: string,
+  opts: { auth?: string; json?: unknown; form?: Record<string, string>; agent?: Agent } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const body = opts.json !== undefined ? JSON.stringify(opts.json) : opts.form !== undefined ? new URLSearchParams(opts.form).toString() : undefined;
+    const body =
+      opts.json !== undefined ? JSON.stringify(opts.json) : opts.form !== undefined ? new URLSearchParams(opts.form).toString() : undefined;
     const headers: Record<string, string | number> = {};
     if (opts.auth !== undefined) headers.authorization = opts.auth;
     if (body !== undefined) {
@@ -50,11 +61,17 @@ function call(url: string, method: string, path: string, opts: { auth?: string; 
     }
     const req = request(`${url}${path}`, { method, headers, agent: opts.agent ?? false }, (res) => {
       let text = '';
-      res.on('data', (d: Buffer) => { text += d.toString(); });
+      res.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
       res.on('error', reject);
       res.on('end', () => {
         let json: Record<string, unknown>;
-        try { json = text === '' ? {} : JSON.parse(text) as Record<string, unknown>; } catch { json = { text }; }
+        try {
+          json = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+        } catch {
+          json = { text };
+        }
         resolve({ status: res.statusCode ?? 0, worker: String(res.headers['x-warden-worker'] ?? ''), headers: res.headers, json });
       });
     });
@@ -76,18 +93,39 @@ interface Cluster {
 
 async function startCluster(env: Record<string, string>, workers = 2, timeoutMs = 60_000): Promise<Cluster> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [BIN, 'serve', '--workers', String(workers), '--no-sink', '--port', String(port), '--host', '127.0.0.1'], {
-    // The tenants' upstream is a sink on loopback, which the egress policy refuses unless allowed.
-    env: { ...process.env, WARDEN_ADMIN_TOKEN: ADMIN_TOKEN, WARDEN_LOG_LEVEL: 'info', WARDEN_POLL_INTERVAL_MS: '5000', WARDEN_EGRESS_ALLOW: '127.0.0.1/32', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [BIN, 'serve', '--workers', String(workers), '--no-sink', '--port', String(port), '--host', '127.0.0.1'],
+    {
+      // The tenants' upstream is a sink on loopback, which the egress policy refuses unless allowed.
+      env: {
+        ...process.env,
+        WARDEN_ADMIN_TOKEN: ADMIN_TOKEN,
+        WARDEN_LOG_LEVEL: 'info',
+        WARDEN_POLL_INTERVAL_MS: '5000',
+        WARDEN_EGRESS_ALLOW: '127.0.0.1/32',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let all = '';
-  proc.stdout?.on('data', (d: Buffer) => { all += d.toString(); out = all.slice(-50_000); });
-  proc.stderr?.on('data', (d: Buffer) => { all += d.toString(); out = all.slice(-50_000); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  proc.stdout?.on('data', (d: Buffer) => {
+    all += d.toString();
+    out = all.slice(-50_000);
+  });
+  proc.stderr?.on('data', (d: Buffer) => {
+    all += d.toString();
+    out = all.slice(-50_000);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   let gone = false;
-  void exited.then(() => { gone = true; });
+  void exited.then(() => {
+    gone = true;
+  });
   const pids = () => {
     const m = new Map<string, number>();
     for (const line of all.split('\n')) {
@@ -146,26 +184,49 @@ async function untilEveryWorker(f: () => Promise<Reply>, ok: (r: Reply) => boole
   return took;
 }
 
-interface Tenant { accountSid: string; auth: string }
+interface Tenant {
+  accountSid: string;
+  auth: string;
+}
 
 async function createTenant(url: string, id: string, upstream: string): Promise<Tenant> {
-  const c = await call(url, 'POST', '/v1/admin/customers', { auth: ADMIN, json: { id, upstream: { baseUrl: upstream, authToken: SINK_TOKEN }, senders: [SENDER] } });
+  const c = await call(url, 'POST', '/v1/admin/customers', {
+    auth: ADMIN,
+    json: { id, upstream: { baseUrl: upstream, authToken: SINK_TOKEN }, senders: [SENDER] },
+  });
   assert.equal(c.status, 201, JSON.stringify(c.json));
   const cred = await call(url, 'POST', `/v1/admin/customers/${id}/credentials`, { auth: ADMIN, json: { kind: 'auth-token' } });
   assert.equal(cred.status, 201, JSON.stringify(cred.json));
-  return { accountSid: c.json.accountSid as string, auth: 'Basic ' + Buffer.from(`${cred.json.id as string}:${cred.json.secret as string}`).toString('base64') };
+  return {
+    accountSid: c.json.accountSid as string,
+    auth: 'Basic ' + Buffer.from(`${cred.json.id as string}:${cred.json.secret as string}`).toString('base64'),
+  };
 }
 
-const screen = (url: string, t: Tenant, to: string) => call(url, 'POST', '/v1/screen', { auth: t.auth, json: { channel: 'sms', from: SENDER, to, body: 'Your table for two is booked for 7pm tonight.' } });
+const screen = (url: string, t: Tenant, to: string) =>
+  call(url, 'POST', '/v1/screen', {
+    auth: t.auth,
+    json: { channel: 'sms', from: SENDER, to, body: 'Your table for two is booked for 7pm tonight.' },
+  });
 const send = (url: string, t: Tenant, to: string, body = 'Your order has shipped and arrives Tuesday.') =>
   call(url, 'POST', `/2010-04-01/Accounts/${t.accountSid}/Messages.json`, { auth: t.auth, form: { To: to, From: SENDER, Body: body } });
 
-interface Backend { name: string; env: Record<string, string>; config: WardenConfig; cleanup(): Promise<void> }
+interface Backend {
+  name: string;
+  env: Record<string, string>;
+  config: WardenConfig;
+  cleanup(): Promise<void>;
+}
 
 function backends(): Array<Backend | { name: string; skip: string }> {
   const dataDir = tempDataDir('cluster-sqlite');
   const list: Array<Backend | { name: string; skip: string }> = [
-    { name: 'sqlite (IPC channel and counters)', env: { WARDEN_DATA_DIR: dataDir }, config: { ...DEFAULT_CONFIG, dataDir }, cleanup: async () => undefined },
+    {
+      name: 'sqlite (IPC channel and counters)',
+      env: { WARDEN_DATA_DIR: dataDir },
+      config: { ...DEFAULT_CONFIG, dataDir },
+      cleanup: async () => undefined,
+    },
   ];
   if (services === null) {
     list.push({ name: 'postgres (IPC channel and counters)', skip: HOW_TO }, { name: 'postgres+redis', skip: HOW_TO });
@@ -175,14 +236,26 @@ function backends(): Array<Backend | { name: string; skip: string }> {
   const pgOnly = isolatedConfig(svc, 'cluster_pg');
   const { redisUrl: _r, ...pgConfig } = pgOnly;
   list.push({
-    name: 'postgres (IPC channel and counters)', config: pgConfig,
-    env: { WARDEN_DATA_DIR: tempDataDir('cluster-pg'), WARDEN_DATABASE_URL: svc.databaseUrl, WARDEN_DATABASE_SCHEMA: pgOnly.databaseSchema },
+    name: 'postgres (IPC channel and counters)',
+    config: pgConfig,
+    env: {
+      WARDEN_DATA_DIR: tempDataDir('cluster-pg'),
+      WARDEN_DATABASE_URL: svc.databaseUrl,
+      WARDEN_DATABASE_SCHEMA: pgOnly.databaseSchema,
+    },
     cleanup: () => dropSchema(svc, pgOnly.databaseSchema),
   });
   const withRedis = isolatedConfig(svc, 'cluster_pgr');
   list.push({
-    name: 'postgres+redis', config: withRedis,
-    env: { WARDEN_DATA_DIR: tempDataDir('cluster-pgr'), WARDEN_DATABASE_URL: svc.databaseUrl, WARDEN_REDIS_URL: svc.redisUrl, WARDEN_DATABASE_SCHEMA: withRedis.databaseSchema, WARDEN_REDIS_PREFIX: withRedis.redisPrefix },
+    name: 'postgres+redis',
+    config: withRedis,
+    env: {
+      WARDEN_DATA_DIR: tempDataDir('cluster-pgr'),
+      WARDEN_DATABASE_URL: svc.databaseUrl,
+      WARDEN_REDIS_URL: svc.redisUrl,
+      WARDEN_DATABASE_SCHEMA: withRedis.databaseSchema,
+      WARDEN_REDIS_PREFIX: withRedis.redisPrefix,
+    },
     cleanup: () => dropSchema(svc, withRedis.databaseSchema),
   });
   return list;
@@ -194,7 +267,9 @@ before(async () => {
   sink = (await buildSinkApp(new SinkState(SINK_TOKEN))).app;
   sinkUrl = await sink.listen({ port: 0, host: '127.0.0.1' });
 });
-after(async () => { await sink.close(); });
+after(async () => {
+  await sink.close();
+});
 
 for (const b of backends()) {
   describe(`warden serve --workers 2: ${b.name}`, { timeout: 120_000 }, () => {
@@ -220,7 +295,10 @@ for (const b of backends()) {
       const seen = await onEveryWorker(() => call(c.url, 'GET', '/readyz'));
       const pids = c.pids();
       const workerPids = [...seen.keys()].map((w) => pids.get(w));
-      assert.ok(workerPids.every((p) => typeof p === 'number' && p !== c.proc.pid), `pids ${JSON.stringify(workerPids)}`);
+      assert.ok(
+        workerPids.every((p) => typeof p === 'number' && p !== c.proc.pid),
+        `pids ${JSON.stringify(workerPids)}`,
+      );
       assert.equal(new Set(workerPids).size, 2);
       assert.match(c.output(), /"worker":\d+.*"msg":"warden gateway listening"/, 'worker logs carry the worker id');
     });
@@ -230,7 +308,9 @@ for (const b of backends()) {
         const r = await call(c.url, 'GET', '/metrics');
         assert.equal(r.status, 200);
         const text = String(r.json.text);
-        const total = text.split('\n').filter((l) => l.startsWith('warden_decisions_total{') && l.includes('api="native"'))
+        const total = text
+          .split('\n')
+          .filter((l) => l.startsWith('warden_decisions_total{') && l.includes('api="native"'))
           .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
         return { total, scope: String(r.headers['x-warden-metrics-scope']), worker: r.worker };
       };
@@ -253,7 +333,11 @@ for (const b of backends()) {
       for (const r of before.values()) assert.equal(r.json.action, 'allow');
       const opt = await call(c.url, 'POST', '/v1/consent', { auth: t.auth, json: { recipient: to, kind: 'opt-out', evidence: 'STOP' } });
       assert.equal(opt.status, 201);
-      const took = await untilEveryWorker(() => screen(c.url, t, to), (r) => r.json.action === 'block', 2000);
+      const took = await untilEveryWorker(
+        () => screen(c.url, t, to),
+        (r) => r.json.action === 'block',
+        2000,
+      );
       assert.equal(took.size, 2, `blocked by workers ${[...took.keys()].join(', ')} only`);
       const other = [...took.entries()].find(([w]) => w !== opt.worker);
       assert.ok(other !== undefined && other[1] < 2000);
@@ -278,7 +362,9 @@ for (const b of backends()) {
       assert.equal(Object.keys(perWorker(one)).length, 2, `admitted per worker ${JSON.stringify(perWorker(one))}`);
       // All at once.
       const burst = await createTenant(c.url, 'limited-burst', sinkUrl);
-      const all = await Promise.all(Array.from({ length: 3 * LIMIT }, (_, i) => send(c.url, burst, `+1555445${String(i).padStart(4, '0')}`)));
+      const all = await Promise.all(
+        Array.from({ length: 3 * LIMIT }, (_, i) => send(c.url, burst, `+1555445${String(i).padStart(4, '0')}`)),
+      );
       assert.equal(all.filter((r) => r.status === 201).length, LIMIT, `statuses ${all.map((r) => r.status).join(',')}`);
       assert.equal(all.filter((r) => r.status === 429).length, 2 * LIMIT);
       assert.equal(new Set(all.map((r) => r.worker)).size, 2, 'both workers took sends');
@@ -302,14 +388,23 @@ for (const b of backends()) {
 
     it('concurrent review settlements from both workers settle each message once and keep the audit chain intact', async (tc) => {
       const ht = await createTenant(c.url, 'held', sinkUrl);
-      const held = await Promise.all(Array.from({ length: LIMIT - 2 }, (_, i) => send(c.url, ht, `+1555666${String(i).padStart(4, '0')}`, "I know where you live. I'll f.i.n.d you and hurt you")));
+      const held = await Promise.all(
+        Array.from({ length: LIMIT - 2 }, (_, i) =>
+          send(c.url, ht, `+1555666${String(i).padStart(4, '0')}`, "I know where you live. I'll f.i.n.d you and hurt you"),
+        ),
+      );
       for (const h of held) assert.equal(h.json.status, 'accepted', JSON.stringify(h.json));
       const sids = held.map((h) => h.json.sid as string);
       // Two settlements race for every message (one release, one refuse), on fresh connections.
-      const settle = await Promise.all(sids.flatMap((sid, i) => [
-        call(c.url, 'POST', `/v1/review/${sid}`, { auth: ADMIN, json: { action: i % 2 === 0 ? 'release' : 'refuse', actor: 'reviewer-a' } }),
-        call(c.url, 'POST', `/v1/review/${sid}`, { auth: ADMIN, json: { action: 'refuse', actor: 'reviewer-b' } }),
-      ]));
+      const settle = await Promise.all(
+        sids.flatMap((sid, i) => [
+          call(c.url, 'POST', `/v1/review/${sid}`, {
+            auth: ADMIN,
+            json: { action: i % 2 === 0 ? 'release' : 'refuse', actor: 'reviewer-a' },
+          }),
+          call(c.url, 'POST', `/v1/review/${sid}`, { auth: ADMIN, json: { action: 'refuse', actor: 'reviewer-b' } }),
+        ]),
+      );
       assert.equal(new Set(settle.map((r) => r.worker)).size, 2, 'both workers settled');
       for (let i = 0; i < sids.length; i++) {
         const pair = [settle[2 * i].status, settle[2 * i + 1].status].sort();
@@ -321,7 +416,11 @@ for (const b of backends()) {
         const entries = await s.audit.list(0, 10_000);
         const settled = entries.filter((e) => e.action === 'review.release' || e.action === 'review.refuse');
         assert.equal(settled.length, sids.length, 'one audit entry per settled message');
-        assert.deepEqual(entries.map((e) => e.seq), entries.map((_, i) => i + 1), 'gapless seq');
+        assert.deepEqual(
+          entries.map((e) => e.seq),
+          entries.map((_, i) => i + 1),
+          'gapless seq',
+        );
         tc.diagnostic(`${sids.length} messages settled once each from both workers; ${entries.length} audit entries verify`);
       } finally {
         await s.close();
@@ -333,8 +432,12 @@ for (const b of backends()) {
 describe('warden serve --workers 2: lifecycle (SQLite)', { timeout: 120_000 }, () => {
   let c: Cluster;
   const dataDir = tempDataDir('cluster-life');
-  before(async () => { c = await startCluster({ WARDEN_DATA_DIR: dataDir, WARDEN_HTTP_RATE_LIMIT: `${HTTP_LIMIT}/1m` }); });
-  after(async () => { if (c !== undefined) await stopCluster(c); });
+  before(async () => {
+    c = await startCluster({ WARDEN_DATA_DIR: dataDir, WARDEN_HTTP_RATE_LIMIT: `${HTTP_LIMIT}/1m` });
+  });
+  after(async () => {
+    if (c !== undefined) await stopCluster(c);
+  });
 
   it(`a per-client HTTP limit of ${HTTP_LIMIT} a minute admits ${HTTP_LIMIT} across both workers (counted by the primary)`, async (tc) => {
     const t = await createTenant(c.url, 'http-limited', sinkUrl);
@@ -342,9 +445,14 @@ describe('warden serve --workers 2: lifecycle (SQLite)', { timeout: 120_000 }, (
     for (let i = 0; i < HTTP_LIMIT + 10; i++) rs.push(await screen(c.url, t, `+1555448${String(i).padStart(4, '0')}`));
     const admitted = rs.filter((r) => r.status === 200);
     assert.equal(admitted.length, HTTP_LIMIT, `statuses ${rs.map((r) => r.status).join(',')}`);
-    assert.deepEqual(rs.slice(HTTP_LIMIT).map((r) => r.status), Array(10).fill(429));
+    assert.deepEqual(
+      rs.slice(HTTP_LIMIT).map((r) => r.status),
+      Array(10).fill(429),
+    );
     assert.equal(new Set(admitted.map((r) => r.worker)).size, 2, 'both workers admitted some');
-    tc.diagnostic(`admitted by worker: ${JSON.stringify(admitted.reduce<Record<string, number>>((m, r) => ({ ...m, [r.worker]: (m[r.worker] ?? 0) + 1 }), {}))}`);
+    tc.diagnostic(
+      `admitted by worker: ${JSON.stringify(admitted.reduce<Record<string, number>>((m, r) => ({ ...m, [r.worker]: (m[r.worker] ?? 0) + 1 }), {}))}`,
+    );
   });
 
   it('a killed worker is restarted and serves again', async (tc) => {
@@ -376,19 +484,36 @@ describe('warden serve --workers 2: lifecycle (SQLite)', { timeout: 120_000 }, (
   it('SIGTERM drains every worker (requests in flight answered) and the primary exits 0', async (tc) => {
     const t = await createTenant(c.url, 'drain', sinkUrl);
     const agent = new Agent({ keepAlive: true, maxSockets: 32 });
-    const optOut = (i: number, base: string) => call(c.url, 'POST', '/v1/consent', { auth: t.auth, agent, json: { recipient: `+1777${base}${String(i).padStart(4, '0')}`, kind: 'opt-out' } });
+    const optOut = (i: number, base: string) =>
+      call(c.url, 'POST', '/v1/consent', {
+        auth: t.auth,
+        agent,
+        json: { recipient: `+1777${base}${String(i).padStart(4, '0')}`, kind: 'opt-out' },
+      });
     // Open the connections first (spread over both workers), then put requests in flight on them.
     const warm = await Promise.all(Array.from({ length: 32 }, (_, i) => optOut(i, '000')));
     assert.equal(new Set(warm.map((r) => r.worker)).size, 2);
-    const inFlight = Array.from({ length: 32 }, (_, i) => optOut(i, '100').then((r) => r, (e: Error): Reply => ({ status: -1, worker: '', headers: {}, json: { error: e.message } })));
+    const inFlight = Array.from({ length: 32 }, (_, i) =>
+      optOut(i, '100').then(
+        (r) => r,
+        (e: Error): Reply => ({ status: -1, worker: '', headers: {}, json: { error: e.message } }),
+      ),
+    );
     await new Promise((r) => setTimeout(r, 5));
     c.proc.kill('SIGTERM');
     const results = await Promise.all(inFlight);
     const exit = await c.exited;
     agent.destroy();
     assert.equal(exit.code, 0, `exit ${JSON.stringify(exit)}:\n${c.output()}`);
-    assert.deepEqual(results.filter((r) => r.status === -1), [], 'no request was cut off');
-    assert.ok(results.every((r) => r.status === 201 || r.status === 503), `statuses ${results.map((r) => r.status).join(',')}`);
+    assert.deepEqual(
+      results.filter((r) => r.status === -1),
+      [],
+      'no request was cut off',
+    );
+    assert.ok(
+      results.every((r) => r.status === 201 || r.status === 503),
+      `statuses ${results.map((r) => r.status).join(',')}`,
+    );
     const done = results.filter((r) => r.status === 201);
     const s = await openStores({ ...DEFAULT_CONFIG, dataDir }, { log: () => undefined });
     const stored = new Set((await s.consent.since(0, 100_000)).map((e) => e.recipient));
@@ -401,9 +526,15 @@ describe('warden serve --workers 2: lifecycle (SQLite)', { timeout: 120_000 }, (
 
 describe('warden serve --workers: configuration', () => {
   it('--workers N with the demo sink is refused with a message saying why', async () => {
-    const proc = spawn(process.execPath, [BIN, 'serve', '--workers', '2', '--port', String(await freePort()), '--data-dir', tempDataDir('cluster-demo')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_LOG_LEVEL: 'warn' } });
+    const proc = spawn(
+      process.execPath,
+      [BIN, 'serve', '--workers', '2', '--port', String(await freePort()), '--data-dir', tempDataDir('cluster-demo')],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_LOG_LEVEL: 'warn' } },
+    );
     let err = '';
-    proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+    proc.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
     assert.equal(code, 1);
     assert.match(err, /demo sink.*--no-sink/);
@@ -415,10 +546,30 @@ describe('warden serve --workers: configuration', () => {
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
     const port = (busy.address() as { port: number }).port;
     try {
-      const proc = spawn(process.execPath, [BIN, 'serve', '--workers', '2', '--no-sink', '--port', String(port), '--host', '127.0.0.1', '--data-dir', tempDataDir('cluster-busy')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_ADMIN_TOKEN: ADMIN_TOKEN, WARDEN_LOG_LEVEL: 'info' } });
+      const proc = spawn(
+        process.execPath,
+        [
+          BIN,
+          'serve',
+          '--workers',
+          '2',
+          '--no-sink',
+          '--port',
+          String(port),
+          '--host',
+          '127.0.0.1',
+          '--data-dir',
+          tempDataDir('cluster-busy'),
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_ADMIN_TOKEN: ADMIN_TOKEN, WARDEN_LOG_LEVEL: 'info' } },
+      );
       let out = '';
-      proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-      proc.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+      proc.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      proc.stderr?.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
       const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
       assert.equal(code, 1, out);
       assert.match(out, /a worker failed to start; stopping/);
@@ -431,9 +582,16 @@ describe('warden serve --workers: configuration', () => {
     const { seedDemo } = await import('../../src/serve.js');
     const s = await openStores({ ...DEFAULT_CONFIG, dataDir: tempDataDir('seed') }, { log: () => undefined });
     try {
-      const r = await Promise.all([seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token'), seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token'), seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token')]);
+      const r = await Promise.all([
+        seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token'),
+        seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token'),
+        seedDemo(s, 'http://127.0.0.1:1/sink', 'seed-test-sink-token'),
+      ]);
       assert.ok(r.includes(true));
-      assert.deepEqual((await s.tenancy.listCustomers()).map((c) => c.id), ['demo']);
+      assert.deepEqual(
+        (await s.tenancy.listCustomers()).map((c) => c.id),
+        ['demo'],
+      );
       const { Authenticator } = await import('../../src/http/credentials.js');
       const auth = new Authenticator(s.tenancy);
       assert.equal((await auth.verify('AC00000000000000000000000000000001', 'demo-auth-token'))?.customer.id, 'demo');
@@ -464,14 +622,29 @@ describe('cluster IPC (in process)', () => {
     for (let id = 1; id <= 2; id++) {
       const toWorker = new EventEmitter();
       let connected = true;
-      const w = { id, port: toWorker, isConnected: () => connected, send: (m: IpcMessage) => { setImmediate(() => toWorker.emit('message', m)); return true; } } as unknown as Worker & { port: EventEmitter };
+      const w = {
+        id,
+        port: toWorker,
+        isConnected: () => connected,
+        send: (m: IpcMessage) => {
+          setImmediate(() => toWorker.emit('message', m));
+          return true;
+        },
+      } as unknown as Worker & { port: EventEmitter };
       workers.push(w);
       ports.push({
-        get connected() { return connected; },
-        send: (m) => { setImmediate(() => shared.handle(w, m)); return true; },
+        get connected() {
+          return connected;
+        },
+        send: (m) => {
+          setImmediate(() => shared.handle(w, m));
+          return true;
+        },
         on: (_e, l) => toWorker.on('message', l),
         off: (_e, l) => toWorker.off('message', l),
-        drop: () => { connected = false; },
+        drop: () => {
+          connected = false;
+        },
       });
     }
     return { ipc: ports.map((p) => new WorkerIpc(p, 200)), ports };
@@ -482,8 +655,17 @@ describe('cluster IPC (in process)', () => {
     const now = Date.now();
     const r = await Promise.all(Array.from({ length: 20 }, (_, i) => ipc[i % 2].counters.take('send:x', 7, 60_000, now)));
     assert.equal(r.filter((x) => x.allowed).length, 7);
-    const many = await ipc[0].counters.takeMany([{ key: 'a', limit: 1, windowMs: 1000 }, { key: 'a', limit: 1, windowMs: 1000 }], now);
-    assert.deepEqual(many.map((x) => x.allowed), [true, false]);
+    const many = await ipc[0].counters.takeMany(
+      [
+        { key: 'a', limit: 1, windowMs: 1000 },
+        { key: 'a', limit: 1, windowMs: 1000 },
+      ],
+      now,
+    );
+    assert.deepEqual(
+      many.map((x) => x.allowed),
+      [true, false],
+    );
     assert.equal((await ipc[0].counters.take('units', 10, 60_000, now, 6)).remaining, 4);
     assert.equal((await ipc[1].counters.take('units', 10, 60_000, now, 5)).allowed, false, 'units count across workers');
     ports[1].drop();
@@ -509,30 +691,50 @@ describe('cluster IPC (in process)', () => {
 });
 
 describe('SQLite shared by several processes', () => {
-  it('four processes writing at once on a fresh database: migrations once, audit chain intact, sequences unique', { timeout: 60_000 }, async (tc) => {
-    const dataDir = tempDataDir('sqlite-multi');
-    const script = new URL('./sqlite-writer.js', import.meta.url).pathname;
-    const PER = 60;
-    const outs = await Promise.all(['1', '2', '3', '4'].map((tag) => new Promise<{ audit: number[]; consent: number[] }>((resolve, reject) => {
-      const p = spawn(process.execPath, [script, dataDir, String(PER), tag], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-      p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-      p.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { audit: number[]; consent: number[] }) : reject(new Error(`writer ${tag} exited ${code}: ${err}`))));
-    })));
-    const audit = outs.flatMap((o) => o.audit);
-    const consent = outs.flatMap((o) => o.consent);
-    assert.equal(new Set(audit).size, 4 * PER, 'audit seqs unique');
-    assert.equal(new Set(consent).size, 4 * PER, 'consent seqs unique');
-    const s = await openStores({ ...DEFAULT_CONFIG, dataDir }, { log: () => undefined });
-    try {
-      assert.equal(await s.audit.verify(), null);
-      assert.equal((await s.audit.list(0, 10_000)).length, 4 * PER);
-      assert.deepEqual((await s.consent.since(0, 10_000)).map((e) => e.seq).sort((a, b) => a - b), [...consent].sort((a, b) => a - b));
-    } finally {
-      await s.close();
-    }
-    tc.diagnostic(`${4 * PER} audit entries and ${4 * PER} consent events from 4 processes; chain verifies`);
-  });
+  it(
+    'four processes writing at once on a fresh database: migrations once, audit chain intact, sequences unique',
+    { timeout: 60_000 },
+    async (tc) => {
+      const dataDir = tempDataDir('sqlite-multi');
+      const script = new URL('./sqlite-writer.js', import.meta.url).pathname;
+      const PER = 60;
+      const outs = await Promise.all(
+        ['1', '2', '3', '4'].map(
+          (tag) =>
+            new Promise<{ audit: number[]; consent: number[] }>((resolve, reject) => {
+              const p = spawn(process.execPath, [script, dataDir, String(PER), tag], { stdio: ['ignore', 'pipe', 'pipe'] });
+              let out = '';
+              let err = '';
+              p.stdout.on('data', (d: Buffer) => {
+                out += d.toString();
+              });
+              p.stderr.on('data', (d: Buffer) => {
+                err += d.toString();
+              });
+              p.once('exit', (code) =>
+                code === 0
+                  ? resolve(JSON.parse(out) as { audit: number[]; consent: number[] })
+                  : reject(new Error(`writer ${tag} exited ${code}: ${err}`)),
+              );
+            }),
+        ),
+      );
+      const audit = outs.flatMap((o) => o.audit);
+      const consent = outs.flatMap((o) => o.consent);
+      assert.equal(new Set(audit).size, 4 * PER, 'audit seqs unique');
+      assert.equal(new Set(consent).size, 4 * PER, 'consent seqs unique');
+      const s = await openStores({ ...DEFAULT_CONFIG, dataDir }, { log: () => undefined });
+      try {
+        assert.equal(await s.audit.verify(), null);
+        assert.equal((await s.audit.list(0, 10_000)).length, 4 * PER);
+        assert.deepEqual(
+          (await s.consent.since(0, 10_000)).map((e) => e.seq).sort((a, b) => a - b),
+          [...consent].sort((a, b) => a - b),
+        );
+      } finally {
+        await s.close();
+      }
+      tc.diagnostic(`${4 * PER} audit entries and ${4 * PER} consent events from 4 processes; chain verifies`);
+    },
+  );
 });

@@ -45,13 +45,21 @@ export async function startNode(env: Record<string, string>, timeoutMs = 20_000)
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  proc.stdout?.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-20_000); });
-  proc.stderr?.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-20_000); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  proc.stdout?.on('data', (d: Buffer) => {
+    out = (out + d.toString()).slice(-20_000);
+  });
+  proc.stderr?.on('data', (d: Buffer) => {
+    out = (out + d.toString()).slice(-20_000);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   let gone = false;
-  void exited.then(() => { gone = true; });
+  void exited.then(() => {
+    gone = true;
+  });
   while (Date.now() < deadline) {
     if (gone) throw new Error(`warden serve exited during start:\n${out}`);
     try {
@@ -79,17 +87,31 @@ export async function stopNode(n: Node, signal: NodeJS.Signals = 'SIGTERM'): Pro
 }
 
 export async function post(url: string, body: unknown, auth: string): Promise<{ status: number; json: Record<string, unknown> }> {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body: JSON.stringify(body) });
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: auth },
+    body: JSON.stringify(body),
+  });
   const text = await r.text();
   let json: Record<string, unknown>;
-  try { json = JSON.parse(text) as Record<string, unknown>; } catch { json = { text }; }
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    json = { text };
+  }
   return { status: r.status, json };
 }
 
-export const optOut = (n: Node, recipient: string) => post(`${n.url}/v1/consent`, { recipient, kind: 'opt-out', evidence: 'STOP' }, DEMO_AUTH);
+export const optOut = (n: Node, recipient: string) =>
+  post(`${n.url}/v1/consent`, { recipient, kind: 'opt-out', evidence: 'STOP' }, DEMO_AUTH);
 export const enforce = (n: Node, action: string, reason: string, endUser?: string) =>
-  post(`${n.url}/v1/admin/customers/demo/enforcement`, { action, reason, ...(endUser !== undefined ? { endUser } : {}) }, `Bearer ${ADMIN_TOKEN}`);
-export const screenOn = (n: Node, to: string) => post(`${n.url}/v1/screen`, { channel: 'sms', from: DEMO_SENDER, to, body: 'Your table for two is booked for 7pm tonight.' }, DEMO_AUTH);
+  post(
+    `${n.url}/v1/admin/customers/demo/enforcement`,
+    { action, reason, ...(endUser !== undefined ? { endUser } : {}) },
+    `Bearer ${ADMIN_TOKEN}`,
+  );
+export const screenOn = (n: Node, to: string) =>
+  post(`${n.url}/v1/screen`, { channel: 'sms', from: DEMO_SENDER, to, body: 'Your table for two is booked for 7pm tonight.' }, DEMO_AUTH);
 
 export async function twilioSend(n: Node, to: string): Promise<number> {
   const r = await fetch(`${n.url}/2010-04-01/Accounts/${DEMO_SID}/Messages.json`, {

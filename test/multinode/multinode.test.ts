@@ -9,7 +9,21 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { HOW_TO, dropSchema, isolatedConfig, testServices } from '../store/services.js';
-import { ADMIN_TOKEN, DEMO_AUTH, DEMO_SENDER, DEMO_SID, enforce, optOut, post, screenOn, startNode, stopNode, tempDataDir, twilioSend, type Node } from './harness.js';
+import {
+  ADMIN_TOKEN,
+  DEMO_AUTH,
+  DEMO_SENDER,
+  DEMO_SID,
+  enforce,
+  optOut,
+  post,
+  screenOn,
+  startNode,
+  stopNode,
+  tempDataDir,
+  twilioSend,
+  type Node,
+} from './harness.js';
 
 const services = await testServices();
 const LIMIT = 200;
@@ -33,9 +47,13 @@ if (services === null) {
   describe('multi-node (two warden serve, PostgreSQL + Redis)', () => {
     const config = isolatedConfig(svc, 'multinode');
     const env = {
-      WARDEN_DATABASE_URL: svc.databaseUrl, WARDEN_REDIS_URL: svc.redisUrl,
-      WARDEN_DATABASE_SCHEMA: config.databaseSchema, WARDEN_REDIS_PREFIX: config.redisPrefix,
-      WARDEN_SEND_LIMIT: `${LIMIT}/1m`, WARDEN_POLL_INTERVAL_MS: '5000', WARDEN_SINK_TOKEN: SINK_TOKEN,
+      WARDEN_DATABASE_URL: svc.databaseUrl,
+      WARDEN_REDIS_URL: svc.redisUrl,
+      WARDEN_DATABASE_SCHEMA: config.databaseSchema,
+      WARDEN_REDIS_PREFIX: config.redisPrefix,
+      WARDEN_SEND_LIMIT: `${LIMIT}/1m`,
+      WARDEN_POLL_INTERVAL_MS: '5000',
+      WARDEN_SINK_TOKEN: SINK_TOKEN,
       // The demo customer's upstream is node A's sink on loopback (node B reaches it as any other
       // address, which the egress policy refuses unless allowed), as is the test's callback receiver.
       WARDEN_EGRESS_ALLOW: '127.0.0.1/32',
@@ -81,8 +99,13 @@ if (services === null) {
       const callbacks: Array<Record<string, string>> = [];
       const server: Server = createServer((req, res) => {
         let body = '';
-        req.on('data', (c) => { body += c; });
-        req.on('end', () => { callbacks.push(Object.fromEntries(new URLSearchParams(body))); res.end('ok'); });
+        req.on('data', (c) => {
+          body += c;
+        });
+        req.on('end', () => {
+          callbacks.push(Object.fromEntries(new URLSearchParams(body)));
+          res.end('ok');
+        });
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
       const addr = server.address();
@@ -91,17 +114,28 @@ if (services === null) {
       // A body the default pack holds for review (examples/sample-messages.jsonl).
       const hold = async (n: Node, to: string) => {
         const r = await fetch(`${n.url}/2010-04-01/Accounts/${DEMO_SID}/Messages.json`, {
-          method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: DEMO_AUTH },
-          body: new URLSearchParams({ To: to, From: DEMO_SENDER, Body: "I know where you live. I'll f.i.n.d you and hurt you", StatusCallback: cbUrl }).toString(),
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: DEMO_AUTH },
+          body: new URLSearchParams({
+            To: to,
+            From: DEMO_SENDER,
+            Body: "I know where you live. I'll f.i.n.d you and hurt you",
+            StatusCallback: cbUrl,
+          }).toString(),
         });
-        const json = await r.json() as { sid: string; status: string };
+        const json = (await r.json()) as { sid: string; status: string };
         assert.deepEqual([r.status, json.status], [201, 'accepted']);
         return json.sid;
       };
-      const listed = async (n: Node) => ((await (await fetch(`${n.url}/v1/review`, { headers: { authorization: admin } })).json()) as { held: Array<{ sid: string }> }).held.map((h) => h.sid);
+      const listed = async (n: Node) =>
+        (
+          (await (await fetch(`${n.url}/v1/review`, { headers: { authorization: admin } })).json()) as { held: Array<{ sid: string }> }
+        ).held.map((h) => h.sid);
       // The demo customer's upstream is node A's sink: count what reached it.
       const forwarded = async (to: string) => {
-        const r = await fetch(`${a.url}/sink/2010-04-01/Accounts/${DEMO_SID}/Messages.json`, { headers: { authorization: 'Basic ' + Buffer.from(`${DEMO_SID}:${SINK_TOKEN}`).toString('base64') } });
+        const r = await fetch(`${a.url}/sink/2010-04-01/Accounts/${DEMO_SID}/Messages.json`, {
+          headers: { authorization: 'Basic ' + Buffer.from(`${DEMO_SID}:${SINK_TOKEN}`).toString('base64') },
+        });
         return ((await r.json()) as { messages: Array<{ to: string }> }).messages.filter((m) => m.to === to).length;
       };
       try {
@@ -113,7 +147,7 @@ if (services === null) {
         assert.deepEqual([rel.status, rel.json.status], [200, 'queued']);
         assert.equal(await forwarded('+15556660001'), 1);
         assert.equal(callbacks.filter((c) => c.MessageSid === sid && c.MessageStatus === 'queued').length, 1, 'the app heard once');
-        assert.equal((await listed(a)).includes(sid), false, 'settled on B, gone from A\'s list');
+        assert.equal((await listed(a)).includes(sid), false, "settled on B, gone from A's list");
 
         const raced = await hold(b, '+15556660002');
         const results = await Promise.all([a, b, a, b].map((n) => post(`${n.url}/v1/review/${raced}`, { action: 'release' }, admin)));
@@ -130,12 +164,14 @@ if (services === null) {
       const total = LIMIT * 2;
       const statuses: number[] = [];
       let next = 0;
-      await Promise.all(Array.from({ length: 16 }, async () => {
-        while (next < total) {
-          const i = next++;
-          statuses.push(await twilioSend(i % 2 === 0 ? a : b, `+1555444${String(i).padStart(4, '0')}`));
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < total) {
+            const i = next++;
+            statuses.push(await twilioSend(i % 2 === 0 ? a : b, `+1555444${String(i).padStart(4, '0')}`));
+          }
+        }),
+      );
       const admitted = statuses.filter((s) => s === 201).length;
       const refused = statuses.filter((s) => s === 429).length;
       assert.equal(admitted + refused, total, `unexpected statuses: ${[...new Set(statuses)].join(', ')}`);
@@ -151,8 +187,10 @@ if (services === null) {
     let b: Node;
     before(async () => {
       const env = {
-        WARDEN_DATABASE_URL: svc.databaseUrl, WARDEN_REDIS_URL: svc.redisUrl,
-        WARDEN_DATABASE_SCHEMA: config.databaseSchema, WARDEN_REDIS_PREFIX: config.redisPrefix,
+        WARDEN_DATABASE_URL: svc.databaseUrl,
+        WARDEN_REDIS_URL: svc.redisUrl,
+        WARDEN_DATABASE_SCHEMA: config.databaseSchema,
+        WARDEN_REDIS_PREFIX: config.redisPrefix,
         WARDEN_HTTP_RATE_LIMIT: `${HTTP_LIMIT}/1m`,
       };
       a = await startNode({ ...env, WARDEN_DATA_DIR: tempDataDir('http-a') });
@@ -171,15 +209,24 @@ if (services === null) {
       const statuses: Array<[string, number]> = [];
       for (let i = 0; i < HTTP_LIMIT + 10; i++) {
         const node = i % 2 === 0 ? a : b;
-        const r = await post(`${node.url}/v1/screen`, { channel: 'sms', from: DEMO_SENDER, to: `+1555447${String(i).padStart(4, '0')}`, body: 'Table for two at 7pm.' }, auth);
+        const r = await post(
+          `${node.url}/v1/screen`,
+          { channel: 'sms', from: DEMO_SENDER, to: `+1555447${String(i).padStart(4, '0')}`, body: 'Table for two at 7pm.' },
+          auth,
+        );
         statuses.push([node === a ? 'a' : 'b', r.status]);
       }
       const admitted = statuses.filter(([, s]) => s === 200);
       assert.equal(admitted.length, HTTP_LIMIT, `statuses ${statuses.map(([n, s]) => n + s).join(',')}`);
-      assert.deepEqual(statuses.slice(HTTP_LIMIT).map(([, s]) => s), Array(10).fill(429), 'refused by both nodes once the shared count is spent');
+      assert.deepEqual(
+        statuses.slice(HTTP_LIMIT).map(([, s]) => s),
+        Array(10).fill(429),
+        'refused by both nodes once the shared count is spent',
+      );
       assert.equal(new Set(admitted.map(([n]) => n)).size, 2, 'both nodes admitted some');
       const refused = await fetch(`${b.url}/2010-04-01/Accounts/${DEMO_SID}/Messages.json`, {
-        method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ To: '+15554479999', From: DEMO_SENDER, Body: 'hi' }).toString(),
       });
       assert.equal(refused.status, 429);

@@ -14,15 +14,23 @@ const seqs: number[] = [];
 const consent: number[] = [];
 // A few writes in flight at a time: they share a group commit, and the commits of the processes interleave.
 for (let i = 0; i < count; i += 4) {
-  await Promise.all(Array.from({ length: Math.min(4, count - i) }, async (_, j) => {
-    const n = i + j;
-    const [a, c] = await Promise.all([
-      s.audit.append({ actor: `writer-${tag}`, action: 'test.write', subject: `${tag}:${n}`, at: at() }),
-      s.consent.append({ customer: 'multi', recipient: `+1555${tag}${String(n).padStart(5, '0')}`, kind: 'opt-out', source: 'api', at: at() }),
-    ]);
-    seqs.push(a.seq);
-    consent.push(c.seq);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(4, count - i) }, async (_, j) => {
+      const n = i + j;
+      const [a, c] = await Promise.all([
+        s.audit.append({ actor: `writer-${tag}`, action: 'test.write', subject: `${tag}:${n}`, at: at() }),
+        s.consent.append({
+          customer: 'multi',
+          recipient: `+1555${tag}${String(n).padStart(5, '0')}`,
+          kind: 'opt-out',
+          source: 'api',
+          at: at(),
+        }),
+      ]);
+      seqs.push(a.seq);
+      consent.push(c.seq);
+    }),
+  );
 }
 await s.close();
 process.stdout.write(JSON.stringify({ audit: seqs, consent }) + '\n');

@@ -20,14 +20,25 @@ test('every example of every rule in the default pack holds', () => {
   const source = readPack(DEFAULT_PACK_DIR);
   const policy = compilePack(source, { regexSafety: cachedRegexSafety, testExamples: false });
   const report = runExamples(policy, source.rules);
-  assert.deepEqual(report.failures.map((f) => f.message), []);
+  assert.deepEqual(
+    report.failures.map((f) => f.message),
+    [],
+  );
   assert.ok(report.checked >= source.rules.length * 2);
 });
 
 test('the default pack covers every content clause', () => {
   const { policy } = loadPack();
   const covered = new Set(policy.rules.map((r) => parentClause(r.clause)));
-  for (const clause of ['content.illegal', 'content.harmful', 'content.unwanted', 'content.false', 'content.hate', 'content.violence', 'content.public-safety']) {
+  for (const clause of [
+    'content.illegal',
+    'content.harmful',
+    'content.unwanted',
+    'content.false',
+    'content.hate',
+    'content.violence',
+    'content.public-safety',
+  ]) {
     assert.ok(covered.has(clause), `${clause} has a rule`);
   }
 });
@@ -46,7 +57,8 @@ test('group hate and threat constructions hold a message for review, counter-spe
     'I think gay people should all be hanged',
     'Women like you are not even human',
     'I will shoot every Muslim I see',
-  ]) assert.ok(hateOrViolence(body), `held: ${body}`);
+  ])
+    assert.ok(hateOrViolence(body), `held: ${body}`);
   for (const body of [
     'I really admire trans people',
     'Calling immigrants vermin is racist and has to stop',
@@ -54,5 +66,6 @@ test('group hate and threat constructions hold a message for review, counter-spe
     'No Jew should be killed for their faith',
     'Muslims are not at all stupid',
     'I hate my phone, it keeps dying',
-  ]) assert.ok(!hateOrViolence(body), `passed: ${body}`);
+  ])
+    assert.ok(!hateOrViolence(body), `passed: ${body}`);
 });

@@ -21,8 +21,15 @@ describe('configuration', () => {
     writeFileSync(file, JSON.stringify({ port: 9000, dataDir: '/srv/w', redisUrl: 'redis://r:6379' }));
     assert.equal(loadConfig({ WARDEN_CONFIG: file }).port, 9000);
     assert.equal(loadConfig({ WARDEN_CONFIG: file, WARDEN_PORT: '9100' }).port, 9100);
-    const c = loadConfig({ WARDEN_CONFIG: file, WARDEN_PORT: '9100', WARDEN_DATABASE_URL: 'postgres://u:pw@db/w' }, ['--port', '9200', '--data-dir=/x']);
-    assert.deepEqual([c.port, c.dataDir, c.redisUrl, c.databaseUrl, c.configFile], [9200, '/x', 'redis://r:6379', 'postgres://u:pw@db/w', file]);
+    const c = loadConfig({ WARDEN_CONFIG: file, WARDEN_PORT: '9100', WARDEN_DATABASE_URL: 'postgres://u:pw@db/w' }, [
+      '--port',
+      '9200',
+      '--data-dir=/x',
+    ]);
+    assert.deepEqual(
+      [c.port, c.dataDir, c.redisUrl, c.databaseUrl, c.configFile],
+      [9200, '/x', 'redis://r:6379', 'postgres://u:pw@db/w', file],
+    );
     assert.throws(() => loadConfig({ WARDEN_PORT: 'abc' }), /port/);
     assert.throws(() => loadConfig({ WARDEN_DATABASE_URL: 'mysql://x' }), /postgres/);
     writeFileSync(file, JSON.stringify({ prot: 1 }));
@@ -53,7 +60,10 @@ describe('configuration', () => {
     assert.equal(loadConfig({ WARDEN_LOG_RECIPIENTS: 'hash' }).logRecipients, 'hash');
     assert.equal(loadConfig({ WARDEN_LOG_BODIES: 'true' }).logBodies, true);
     assert.equal(loadConfig({ WARDEN_LOG_BODIES: '0' }).logBodies, false);
-    assert.throws(() => loadConfig({ WARDEN_LOG_RECIPIENTS: 'partial' }), /WARDEN_LOG_RECIPIENTS: logRecipients must be "mask", "hash" or "full"/);
+    assert.throws(
+      () => loadConfig({ WARDEN_LOG_RECIPIENTS: 'partial' }),
+      /WARDEN_LOG_RECIPIENTS: logRecipients must be "mask", "hash" or "full"/,
+    );
     assert.throws(() => loadConfig({ WARDEN_LOG_BODIES: 'sometimes' }), /WARDEN_LOG_BODIES/);
     const dir = mkdtempSync(join(tmpdir(), 'warden-cfg-'));
     const file = join(dir, 'warden.config.json');
@@ -65,9 +75,19 @@ describe('configuration', () => {
 
   it('egress allow list: comma-separated CIDR ranges or addresses, a list in the file; a bad range is refused with the key named', () => {
     assert.equal(loadConfig({}).egressAllow, undefined, 'unset: nothing beyond public addresses');
-    assert.deepEqual(loadConfig({ WARDEN_EGRESS_ALLOW: '10.20.0.0/16, fd00::/8,192.168.1.5' }).egressAllow, ['10.20.0.0/16', 'fd00::/8', '192.168.1.5']);
-    assert.throws(() => loadConfig({ WARDEN_EGRESS_ALLOW: '10.0.0.0/8,intranet' }), /WARDEN_EGRESS_ALLOW: egressAllow: "intranet" is not an IP address/);
-    assert.throws(() => loadConfig({ WARDEN_EGRESS_ALLOW: '10.0.0.0/40' }), /WARDEN_EGRESS_ALLOW: egressAllow: .*prefix length must be 0-32/);
+    assert.deepEqual(loadConfig({ WARDEN_EGRESS_ALLOW: '10.20.0.0/16, fd00::/8,192.168.1.5' }).egressAllow, [
+      '10.20.0.0/16',
+      'fd00::/8',
+      '192.168.1.5',
+    ]);
+    assert.throws(
+      () => loadConfig({ WARDEN_EGRESS_ALLOW: '10.0.0.0/8,intranet' }),
+      /WARDEN_EGRESS_ALLOW: egressAllow: "intranet" is not an IP address/,
+    );
+    assert.throws(
+      () => loadConfig({ WARDEN_EGRESS_ALLOW: '10.0.0.0/40' }),
+      /WARDEN_EGRESS_ALLOW: egressAllow: .*prefix length must be 0-32/,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'warden-cfg-'));
     const file = join(dir, 'warden.config.json');
     writeFileSync(file, JSON.stringify({ egressAllow: ['127.0.0.0/8'] }));
@@ -80,7 +100,11 @@ describe('configuration', () => {
   });
 
   it('what may be logged holds no secrets', () => {
-    const c = loadConfig({ WARDEN_DATABASE_URL: 'postgres://warden:s3cret-pw@db:5432/w', WARDEN_REDIS_URL: 'redis://:r3dis-pw@r:6379', WARDEN_RECIPIENT_KEY: 'k3y-material' });
+    const c = loadConfig({
+      WARDEN_DATABASE_URL: 'postgres://warden:s3cret-pw@db:5432/w',
+      WARDEN_REDIS_URL: 'redis://:r3dis-pw@r:6379',
+      WARDEN_RECIPIENT_KEY: 'k3y-material',
+    });
     const logged = JSON.stringify(describeConfig(c));
     for (const secret of ['s3cret-pw', 'r3dis-pw', 'k3y-material']) assert.equal(logged.includes(secret), false, secret);
     assert.match(logged, /postgres:\/\/warden:\*\*\*@db:5432/);
@@ -98,7 +122,8 @@ describe('configuration', () => {
 describe('warden customers --signing-secret', () => {
   it('seals the signing secret, shows it masked, removes it when empty; auth tokens are sealed, API keys only hashed', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-cli-')), 'data');
-    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'customers', ...args, '--data-dir', dataDir], { encoding: 'utf8' });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [BIN, 'customers', ...args, '--data-dir', dataDir], { encoding: 'utf8' });
     const added = run('add', 'acme', '--webhook', 'https://app.example/hook', '--signing-secret', 'acme-signing-secret');
     assert.equal(added.status, 0, added.stderr);
     assert.equal(JSON.parse(added.stdout).settings.signingSecret, '********');
@@ -138,12 +163,34 @@ describe('warden data export|erase', () => {
   it('exports and erases one recipient and one customer from the command line', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-cli-')), 'data');
     const s = await openStores({ ...DEFAULT_CONFIG, dataDir }, { log: () => undefined });
-    await s.consent.append({ customer: 'acme', recipient: '+15554443333', kind: 'opt-out', source: 'keyword', evidence: 'STOP', at: '2026-01-01T00:00:00Z' });
-    await s.decisions.record({ id: 'd1', customer: 'acme', messageId: 'm1', channel: 'sms', action: 'allow', score: 0, policyVersion: 'p', reasons: [], to: '+15554443333', from: '+1555', body: 'secret body text', at: '2026-01-01T00:00:00Z' });
+    await s.consent.append({
+      customer: 'acme',
+      recipient: '+15554443333',
+      kind: 'opt-out',
+      source: 'keyword',
+      evidence: 'STOP',
+      at: '2026-01-01T00:00:00Z',
+    });
+    await s.decisions.record({
+      id: 'd1',
+      customer: 'acme',
+      messageId: 'm1',
+      channel: 'sms',
+      action: 'allow',
+      score: 0,
+      policyVersion: 'p',
+      reasons: [],
+      to: '+15554443333',
+      from: '+1555',
+      body: 'secret body text',
+      at: '2026-01-01T00:00:00Z',
+    });
     await s.close();
     const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'data', ...args, '--data-dir', dataDir], { encoding: 'utf8' });
 
-    const exp = JSON.parse(execFileSync(process.execPath, [BIN, 'data', 'export', '--recipient', '+15554443333', '--data-dir', dataDir], { encoding: 'utf8' }));
+    const exp = JSON.parse(
+      execFileSync(process.execPath, [BIN, 'data', 'export', '--recipient', '+15554443333', '--data-dir', dataDir], { encoding: 'utf8' }),
+    );
     assert.equal(exp.consent.length, 1);
     assert.equal(exp.decisions[0].body, 'secret body text');
 

@@ -24,15 +24,31 @@ const iso = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
 
 function customer(id: string, extra: Partial<CustomerRecord> = {}): CustomerRecord {
   return {
-    id, name: `Customer ${id}`, accountSid: `AC${id.padEnd(32, '0')}`, upstream: { baseUrl: 'sink:' },
-    senders: ['+15550000001'], settings: {}, createdAt: T0, ...extra,
+    id,
+    name: `Customer ${id}`,
+    accountSid: `AC${id.padEnd(32, '0')}`,
+    upstream: { baseUrl: 'sink:' },
+    senders: ['+15550000001'],
+    settings: {},
+    createdAt: T0,
+    ...extra,
   };
 }
 
 function decision(id: string, cust: string, at: string, body: string | null = 'hello there'): DecisionRecord {
   return {
-    id, customer: cust, messageId: `m-${id}`, channel: 'sms', action: 'allow', score: 0.25, policyVersion: 'p1',
-    reasons: [{ clause: 'x', rule: 'y', weight: 1, detail: 'd' }], to: '+15551230000', from: '+15550000001', body, at,
+    id,
+    customer: cust,
+    messageId: `m-${id}`,
+    channel: 'sms',
+    action: 'allow',
+    score: 0.25,
+    policyVersion: 'p1',
+    reasons: [{ clause: 'x', rule: 'y', weight: 1, detail: 'd' }],
+    to: '+15551230000',
+    from: '+15550000001',
+    body,
+    at,
   };
 }
 
@@ -40,24 +56,52 @@ let heldN = 0;
 /** A held item as the Twilio route records it, with a repeated MediaUrl. */
 export function heldItem(cust: string, extra: Partial<HeldItemInput> = {}): HeldItemInput {
   const sid = `MM${(++heldN).toString(16).padStart(8, '0')}${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}${'0'.repeat(16)}`;
-  const fields = { To: '+15551239999', From: '+15550000001', Body: 'I will find you', MediaUrl: ['https://x.example/a.jpg', 'https://x.example/b.jpg'], StatusCallback: 'https://app.example/status' };
+  const fields = {
+    To: '+15551239999',
+    From: '+15550000001',
+    Body: 'I will find you',
+    MediaUrl: ['https://x.example/a.jpg', 'https://x.example/b.jpg'],
+    StatusCallback: 'https://app.example/status',
+  };
   return {
-    sid, kind: 'message', customer: cust, accountSid: `AC${cust.padEnd(32, '0')}`, fields,
+    sid,
+    kind: 'message',
+    customer: cust,
+    accountSid: `AC${cust.padEnd(32, '0')}`,
+    fields,
     raw: 'To=%2B15551239999&From=%2B15550000001&Body=I+will+find+you&MediaUrl=https%3A%2F%2Fx.example%2Fa.jpg&MediaUrl=https%3A%2F%2Fx.example%2Fb.jpg&StatusCallback=https%3A%2F%2Fapp.example%2Fstatus',
-    decision: { id: `d-${sid}`, messageId: sid, action: 'review', score: 0.7, policyVersion: 'p1', reasons: [{ clause: 'content.violence', rule: 'r', weight: 0.7, detail: 'threat', action: 'review' }] },
-    statusCallback: 'https://app.example/status', heldAt: T0, ...extra,
+    decision: {
+      id: `d-${sid}`,
+      messageId: sid,
+      action: 'review',
+      score: 0.7,
+      policyVersion: 'p1',
+      reasons: [{ clause: 'content.violence', rule: 'r', weight: 0.7, detail: 'threat', action: 'review' }],
+    },
+    statusCallback: 'https://app.example/status',
+    heldAt: T0,
+    ...extra,
   };
 }
 
 export function runContract(backend: Backend): void {
   describe(`review queue: ${backend.name}`, () => {
     let s: OpenedStores;
-    before(async () => { s = await backend.open(); });
-    after(async () => { await s.close(); });
+    before(async () => {
+      s = await backend.open();
+    });
+    after(async () => {
+      await s.close();
+    });
 
     it('hold, get and list: everything round-trips; a customer sees only its own items', async () => {
       const a = heldItem('rq-a', { endUser: 'u1' });
-      const b = heldItem('rq-a', { kind: 'call', heldAt: iso(1000), fields: { To: '+15551230001', From: '+15550000001', Twiml: '<Response><Say>hi</Say></Response>' }, raw: 'To=x' });
+      const b = heldItem('rq-a', {
+        kind: 'call',
+        heldAt: iso(1000),
+        fields: { To: '+15551230001', From: '+15550000001', Twiml: '<Response><Say>hi</Say></Response>' },
+        raw: 'To=x',
+      });
       delete b.statusCallback;
       const other = heldItem('rq-b', { heldAt: iso(500) });
       const ack = await s.review.hold(a);
@@ -65,15 +109,29 @@ export function runContract(backend: Backend): void {
       await s.review.hold(b);
       await s.review.hold(other);
       assert.deepEqual(await s.review.get(a.sid), { ...a, state: 'held' });
-      assert.deepEqual((await s.review.get(a.sid))?.fields.MediaUrl, ['https://x.example/a.jpg', 'https://x.example/b.jpg'], 'a repeated MediaUrl stays a list');
+      assert.deepEqual(
+        (await s.review.get(a.sid))?.fields.MediaUrl,
+        ['https://x.example/a.jpg', 'https://x.example/b.jpg'],
+        'a repeated MediaUrl stays a list',
+      );
       assert.equal((await s.review.get(b.sid))?.statusCallback, undefined);
       assert.equal(await s.review.get(a.sid, 'rq-b'), null, 'another customer does not see it');
       assert.equal((await s.review.get(a.sid, 'rq-a'))?.sid, a.sid);
       assert.equal(await s.review.get('MMnope'), null);
-      assert.deepEqual((await s.review.list({ customer: 'rq-a' })).map((h) => h.sid), [a.sid, b.sid]);
-      assert.deepEqual((await s.review.list({ customer: 'rq-b' })).map((h) => h.sid), [other.sid]);
+      assert.deepEqual(
+        (await s.review.list({ customer: 'rq-a' })).map((h) => h.sid),
+        [a.sid, b.sid],
+      );
+      assert.deepEqual(
+        (await s.review.list({ customer: 'rq-b' })).map((h) => h.sid),
+        [other.sid],
+      );
       const everyone = (await s.review.list()).map((h) => h.sid);
-      assert.deepEqual(everyone.filter((x) => [a.sid, b.sid, other.sid].includes(x)), [a.sid, other.sid, b.sid], 'oldest first');
+      assert.deepEqual(
+        everyone.filter((x) => [a.sid, b.sid, other.sid].includes(x)),
+        [a.sid, other.sid, b.sid],
+        'oldest first',
+      );
       assert.equal((await s.review.list({ customer: 'rq-a', limit: 1 })).length, 1);
       await assert.rejects(s.review.hold(a), 'a SID is held once');
     });
@@ -87,9 +145,21 @@ export function runContract(backend: Backend): void {
       assert.equal(won[0]?.state, 'releasing');
       assert.equal(won[0]?.claimedAt, iso(2000));
       assert.equal(await s.review.refuse(h.sid, 'late', iso(2001), 30007), null, 'a claimed item cannot be refused');
-      assert.deepEqual((await s.review.list({ customer: 'rq-c' })).map((x) => x.state), ['releasing'], 'listed as releasing until settled');
-      const done = await s.review.released(h.sid, { by: won[0]?.claimedBy ?? '', at: iso(3000), upstreamStatus: 201, upstreamSid: 'SMupstream' });
-      assert.deepEqual([done.state, done.settledAt, done.upstreamStatus, done.upstreamSid, done.errorCode], ['released', iso(3000), 201, 'SMupstream', undefined]);
+      assert.deepEqual(
+        (await s.review.list({ customer: 'rq-c' })).map((x) => x.state),
+        ['releasing'],
+        'listed as releasing until settled',
+      );
+      const done = await s.review.released(h.sid, {
+        by: won[0]?.claimedBy ?? '',
+        at: iso(3000),
+        upstreamStatus: 201,
+        upstreamSid: 'SMupstream',
+      });
+      assert.deepEqual(
+        [done.state, done.settledAt, done.upstreamStatus, done.upstreamSid, done.errorCode],
+        ['released', iso(3000), 201, 'SMupstream', undefined],
+      );
       await assert.rejects(s.review.released(h.sid, { by: 'x', at: iso(3001), upstreamStatus: 201 }), 'released once');
       assert.equal(await s.review.claim(h.sid, 'again', iso(4000)), null);
       assert.deepEqual(await s.review.list({ customer: 'rq-c' }), [], 'settled items leave the default list');
@@ -97,7 +167,13 @@ export function runContract(backend: Backend): void {
       const audit = (await s.audit.list(0, 10_000)).find((e) => e.subject === `held:${h.sid}`);
       assert.equal(audit?.action, 'review.release');
       assert.equal(audit?.actor, won[0]?.claimedBy);
-      assert.deepEqual(audit?.detail, { customer: 'rq-c', kind: 'message', decision: h.decision.id, upstreamStatus: 201, upstreamSid: 'SMupstream' });
+      assert.deepEqual(audit?.detail, {
+        customer: 'rq-c',
+        kind: 'message',
+        decision: h.decision.id,
+        upstreamStatus: 201,
+        upstreamSid: 'SMupstream',
+      });
     });
 
     it('refuse races release: one wins; unclaim puts a claimed item back to held', async () => {
@@ -145,8 +221,13 @@ export function runContract(backend: Backend): void {
       const b = await backend.reopen(first);
       try {
         assert.deepEqual(await a.review.get(h.sid), { ...h, state: 'held' }, 'still held after the restart');
-        assert.deepEqual((await b.review.list({ customer: 'rq-r' })).map((x) => x.sid), [h.sid]);
-        const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).review.claim(h.sid, `node${i % 2}`, iso(1))));
+        assert.deepEqual(
+          (await b.review.list({ customer: 'rq-r' })).map((x) => x.sid),
+          [h.sid],
+        );
+        const claims = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).review.claim(h.sid, `node${i % 2}`, iso(1))),
+        );
         assert.equal(claims.filter((c) => c !== null).length, 1, 'one claim across both instances');
       } finally {
         await a.close();
@@ -161,36 +242,80 @@ export function runContract(backend: Backend): void {
       await s.review.hold(refusedItem);
       await s.review.hold(releasedItem);
       const refused = await s.review.refuse(refusedItem.sid, 'ops', iso(5_000), 30007, post(1));
-      assert.deepEqual(refused?.callback, { state: 'pending', attempts: 1, nextAt: iso(10_000) }, 'the settling node holds its first attempt');
+      assert.deepEqual(
+        refused?.callback,
+        { state: 'pending', attempts: 1, nextAt: iso(10_000) },
+        'the settling node holds its first attempt',
+      );
       await s.review.claim(releasedItem.sid, 'ops', iso(5_000));
       const released = await s.review.released(releasedItem.sid, { by: 'ops', at: iso(5_000), upstreamStatus: 201, callback: post(2) });
       assert.equal(released.callback?.state, 'pending');
 
-      assert.deepEqual(await s.review.takeDueCallbacks(iso(9_999), iso(40_000), 10), [], 'nothing is due while the first attempts are held');
+      assert.deepEqual(
+        await s.review.takeDueCallbacks(iso(9_999), iso(40_000), 10),
+        [],
+        'nothing is due while the first attempts are held',
+      );
       // The settling node died mid-attempt: after its lease another node takes both, once.
       const taken = await s.review.takeDueCallbacks(iso(10_000), iso(40_000), 10);
       assert.deepEqual(taken.map((c) => c.sid).sort(), [refusedItem.sid, releasedItem.sid].sort());
       const one = taken.find((c) => c.sid === refusedItem.sid);
-      assert.deepEqual(one, { sid: refusedItem.sid, customer: 'rq-cb', url: 'https://app.example/status', body: post(1).body, signature: 'sig1', attempts: 2 });
-      assert.deepEqual(await s.review.takeDueCallbacks(iso(20_000), iso(50_000), 10), [], 'a taken callback is not taken again within its lease');
+      assert.deepEqual(one, {
+        sid: refusedItem.sid,
+        customer: 'rq-cb',
+        url: 'https://app.example/status',
+        body: post(1).body,
+        signature: 'sig1',
+        attempts: 2,
+      });
+      assert.deepEqual(
+        await s.review.takeDueCallbacks(iso(20_000), iso(50_000), 10),
+        [],
+        'a taken callback is not taken again within its lease',
+      );
       assert.equal(await s.review.purgeSettled('rq-cb', iso(86_400_000)), 0, 'retention keeps items whose callback is owed');
 
       await s.review.callbackAttempted(refusedItem.sid, { state: 'pending', nextAt: iso(60_000), lastError: 'HTTP 503' });
       await s.review.callbackAttempted(releasedItem.sid, { state: 'delivered' });
-      assert.deepEqual((await s.review.get(refusedItem.sid))?.callback, { state: 'pending', attempts: 2, nextAt: iso(60_000), lastError: 'HTTP 503' });
+      assert.deepEqual((await s.review.get(refusedItem.sid))?.callback, {
+        state: 'pending',
+        attempts: 2,
+        nextAt: iso(60_000),
+        lastError: 'HTTP 503',
+      });
       assert.deepEqual((await s.review.get(releasedItem.sid))?.callback, { state: 'delivered', attempts: 2 });
       assert.deepEqual(await s.review.takeDueCallbacks(iso(59_999), iso(90_000), 10), []);
-      assert.deepEqual((await s.review.takeDueCallbacks(iso(60_000), iso(90_000), 10)).map((c) => [c.sid, c.attempts]), [[refusedItem.sid, 3]]);
+      assert.deepEqual(
+        (await s.review.takeDueCallbacks(iso(60_000), iso(90_000), 10)).map((c) => [c.sid, c.attempts]),
+        [[refusedItem.sid, 3]],
+      );
       await s.review.callbackAttempted(refusedItem.sid, { state: 'given_up', lastError: 'HTTP 429' });
       await s.review.callbackAttempted(refusedItem.sid, { state: 'pending', nextAt: iso(1) });
-      assert.deepEqual((await s.review.get(refusedItem.sid))?.callback, { state: 'given_up', attempts: 3, lastError: 'HTTP 429' }, 'an ended callback stays ended');
+      assert.deepEqual(
+        (await s.review.get(refusedItem.sid))?.callback,
+        { state: 'given_up', attempts: 3, lastError: 'HTTP 429' },
+        'an ended callback stays ended',
+      );
       assert.deepEqual(await s.review.takeDueCallbacks(iso(86_400_000), iso(86_500_000), 10), []);
       assert.equal(await s.review.requeueCallback(releasedItem.sid, 'ops', iso(90_000)), null, 'a delivered callback is not sent again');
       const again = await s.review.requeueCallback(refusedItem.sid, 'ops@x', iso(90_000));
-      assert.deepEqual(again?.callback, { state: 'pending', attempts: 0, nextAt: iso(90_000), lastError: 'HTTP 429' }, 'a given-up callback is due again, attempts afresh');
-      assert.equal((await s.audit.list(0, 10_000)).filter((e) => e.subject === `held:${refusedItem.sid}`).map((e) => `${e.action} ${e.actor}`).pop(), 'review.callback-requeue ops@x');
+      assert.deepEqual(
+        again?.callback,
+        { state: 'pending', attempts: 0, nextAt: iso(90_000), lastError: 'HTTP 429' },
+        'a given-up callback is due again, attempts afresh',
+      );
+      assert.equal(
+        (await s.audit.list(0, 10_000))
+          .filter((e) => e.subject === `held:${refusedItem.sid}`)
+          .map((e) => `${e.action} ${e.actor}`)
+          .pop(),
+        'review.callback-requeue ops@x',
+      );
       assert.equal(await s.review.requeueCallback(refusedItem.sid, 'ops', iso(90_000)), null, 'a pending callback is not queued twice');
-      assert.deepEqual((await s.review.takeDueCallbacks(iso(90_000), iso(120_000), 10)).map((c) => [c.sid, c.attempts]), [[refusedItem.sid, 1]]);
+      assert.deepEqual(
+        (await s.review.takeDueCallbacks(iso(90_000), iso(120_000), 10)).map((c) => [c.sid, c.attempts]),
+        [[refusedItem.sid, 1]],
+      );
       await s.review.callbackAttempted(refusedItem.sid, { state: 'refused', lastError: 'HTTP 410' });
       assert.equal(await s.audit.verify(), null);
       assert.equal(await s.review.purgeSettled('rq-cb', iso(86_400_000)), 2, 'ended callbacks no longer keep their items');
@@ -206,7 +331,9 @@ export function runContract(backend: Backend): void {
           await s.review.refuse(h.sid, 'ops', iso(1), 30007, { body: `n=${i}`, leaseUntil: iso(2) });
           sids.push(h.sid);
         }
-        const polls = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : s).review.takeDueCallbacks(iso(3), iso(100_000), 4)));
+        const polls = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : s).review.takeDueCallbacks(iso(3), iso(100_000), 4)),
+        );
         const taken = polls.flat().map((c) => c.sid);
         assert.equal(taken.length, 12, 'every due callback is taken');
         assert.equal(new Set(taken).size, 12, 'and none twice');
@@ -219,11 +346,23 @@ export function runContract(backend: Backend): void {
 
   describe(`message map and scheduler: ${backend.name}`, () => {
     let s: OpenedStores;
-    before(async () => { s = await backend.open(); });
-    after(async () => { await s.close(); });
+    before(async () => {
+      s = await backend.open();
+    });
+    after(async () => {
+      await s.close();
+    });
     const mapped = (sid: string, extra: Partial<MappedMessageInput> = {}): MappedMessageInput => ({
-      sid, customer: 'mm-a', accountSid: 'ACmma', kind: 'message', origin: 'held', createdAt: iso(0), status: 'accepted',
-      fields: { To: '+15551230000', Body: 'hi', MediaUrl: ['https://x.example/a.jpg'] }, statusCallback: 'https://app.example/s', ...extra,
+      sid,
+      customer: 'mm-a',
+      accountSid: 'ACmma',
+      kind: 'message',
+      origin: 'held',
+      createdAt: iso(0),
+      status: 'accepted',
+      fields: { To: '+15551230000', Body: 'hi', MediaUrl: ['https://x.example/a.jpg'] },
+      statusCallback: 'https://app.example/s',
+      ...extra,
     });
 
     it('put and get round-trip; another customer sees nothing; a SID is recorded once', async () => {
@@ -239,7 +378,11 @@ export function runContract(backend: Backend): void {
 
     it('transition is a compare-and-set: of concurrent sends and cancels exactly one wins', async () => {
       await s.messages.put(mapped('SMmap2', { origin: 'scheduled', status: 'scheduled' }));
-      const racers = await Promise.all(Array.from({ length: 10 }, (_, i) => s.messages.transition('SMmap2', ['scheduled'], { status: i % 2 ? 'canceled' : 'sending', at: iso(10) })));
+      const racers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          s.messages.transition('SMmap2', ['scheduled'], { status: i % 2 ? 'canceled' : 'sending', at: iso(10) }),
+        ),
+      );
       const won = racers.filter((r) => r !== null);
       assert.equal(won.length, 1);
       const after1 = await s.messages.transition('SMmap2', null, { status: 'queued', upstreamSid: 'SMupstream2', at: iso(20) });
@@ -254,14 +397,25 @@ export function runContract(backend: Backend): void {
 
     it('byUpstream finds mapped messages of one customer; owned lists what Warden answers for, newest first', async () => {
       await s.messages.put(mapped('SMown1', { customer: 'mm-c', createdAt: iso(100) }));
-      await s.messages.put(mapped('SMown2', { customer: 'mm-c', createdAt: iso(200), origin: 'refused', status: 'failed', errorCode: 30007 }));
+      await s.messages.put(
+        mapped('SMown2', { customer: 'mm-c', createdAt: iso(200), origin: 'refused', status: 'failed', errorCode: 30007 }),
+      );
       await s.messages.put(mapped('SMfwd1', { customer: 'mm-c', origin: 'forwarded', status: 'sent', upstreamSid: 'SMfwd1', fields: {} }));
       await s.messages.put(mapped('SMrel1', { customer: 'mm-c', createdAt: iso(300) }));
       await s.messages.put(mapped('SMother', { customer: 'mm-c', accountSid: 'ACsub', createdAt: iso(400) }));
       await s.messages.transition('SMrel1', null, { status: 'queued', upstreamSid: 'SMupRel1', at: iso(301) });
-      assert.deepEqual((await s.messages.owned('mm-c', 'ACmma', 10)).map((m) => m.sid), ['SMown2', 'SMown1']);
-      assert.deepEqual((await s.messages.owned('mm-c', 'ACmma', 1)).map((m) => m.sid), ['SMown2']);
-      assert.deepEqual((await s.messages.byUpstream('mm-c', ['SMupRel1', 'SMfwd1', 'SMnone'])).map((m) => m.sid).sort(), ['SMfwd1', 'SMrel1']);
+      assert.deepEqual(
+        (await s.messages.owned('mm-c', 'ACmma', 10)).map((m) => m.sid),
+        ['SMown2', 'SMown1'],
+      );
+      assert.deepEqual(
+        (await s.messages.owned('mm-c', 'ACmma', 1)).map((m) => m.sid),
+        ['SMown2'],
+      );
+      assert.deepEqual((await s.messages.byUpstream('mm-c', ['SMupRel1', 'SMfwd1', 'SMnone'])).map((m) => m.sid).sort(), [
+        'SMfwd1',
+        'SMrel1',
+      ]);
       assert.deepEqual(await s.messages.byUpstream('mm-a', ['SMupRel1']), [], 'another customer sees none');
       assert.deepEqual(await s.messages.byUpstream('mm-c', []), []);
     });
@@ -275,21 +429,46 @@ export function runContract(backend: Backend): void {
       assert.deepEqual(await s.scheduler.takeDue(iso(999), iso(2000), 10), [], 'nothing due yet');
       const takes = await Promise.all(Array.from({ length: 6 }, () => s.scheduler.takeDue(iso(1500), iso(2500), 10)));
       const taken = takes.flat();
-      assert.deepEqual(taken.map((j) => j.id), ['job-due'], 'one node takes it');
-      assert.deepEqual({ ...taken[0] }, { id: 'job-due', topic: 't', customer: 'mm-a', dueAt: iso(1000), payload: '{"b":2}', state: 'running', attempts: 1, leaseUntil: iso(2500) });
+      assert.deepEqual(
+        taken.map((j) => j.id),
+        ['job-due'],
+        'one node takes it',
+      );
+      assert.deepEqual(
+        { ...taken[0] },
+        {
+          id: 'job-due',
+          topic: 't',
+          customer: 'mm-a',
+          dueAt: iso(1000),
+          payload: '{"b":2}',
+          state: 'running',
+          attempts: 1,
+          leaseUntil: iso(2500),
+        },
+      );
       assert.equal(await s.scheduler.cancel('job-due'), false, 'a running job is not canceled');
       assert.deepEqual(await s.scheduler.takeDue(iso(2400), iso(3000), 10), [], 'leased');
       const again = await s.scheduler.takeDue(iso(2600), iso(9000), 10);
-      assert.deepEqual(again.map((j) => [j.id, j.attempts]), [['job-due', 2]], 'its node died: taken again');
+      assert.deepEqual(
+        again.map((j) => [j.id, j.attempts]),
+        [['job-due', 2]],
+        'its node died: taken again',
+      );
       await s.scheduler.complete('job-due');
       assert.equal((await s.scheduler.get('job-due'))?.state, 'done');
-      assert.deepEqual((await s.scheduler.takeDue(iso(99_999), iso(100_000), 10)).map((j) => j.id), ['job-late']);
+      assert.deepEqual(
+        (await s.scheduler.takeDue(iso(99_999), iso(100_000), 10)).map((j) => j.id),
+        ['job-late'],
+      );
       assert.equal((await s.scheduler.get('job-cancel'))?.state, 'canceled');
       assert.equal(await s.scheduler.get('job-none'), null);
     });
 
-    it('erasure removes a recipient\'s mapped messages and their jobs, and a customer\'s', async () => {
-      await s.messages.put(mapped('SMerase1', { customer: 'mm-e', fields: { To: '+15557770001', Body: 'x' }, origin: 'scheduled', status: 'scheduled' }));
+    it("erasure removes a recipient's mapped messages and their jobs, and a customer's", async () => {
+      await s.messages.put(
+        mapped('SMerase1', { customer: 'mm-e', fields: { To: '+15557770001', Body: 'x' }, origin: 'scheduled', status: 'scheduled' }),
+      );
       await s.scheduler.schedule({ id: 'SMerase1', topic: 't', customer: 'mm-e', dueAt: iso(0), payload: '{}' });
       await s.messages.put(mapped('SMerase2', { customer: 'mm-e', fields: { To: '+15557770002', Body: 'y' } }));
       const r = await s.data.erase({ recipient: '+15557770001' }, 'dpo');
@@ -315,27 +494,59 @@ export function runContract(backend: Backend): void {
 
   describe(`store contract: ${backend.name}`, () => {
     let s: OpenedStores;
-    before(async () => { s = await backend.open(); });
-    after(async () => { await s.close(); });
+    before(async () => {
+      s = await backend.open();
+    });
+    after(async () => {
+      await s.close();
+    });
 
     it('consent: appends get increasing seqs; since and history return them in order', async () => {
-      const a = await s.consent.append({ customer: 'c1', recipient: '+15551110001', kind: 'opt-out', source: 'keyword', evidence: 'STOP', at: '2026-01-01T00:00:00Z' });
+      const a = await s.consent.append({
+        customer: 'c1',
+        recipient: '+15551110001',
+        kind: 'opt-out',
+        source: 'keyword',
+        evidence: 'STOP',
+        at: '2026-01-01T00:00:00Z',
+      });
       const b = await s.consent.append({ customer: 'c1', recipient: '+15551110001', kind: 'opt-in', source: 'api', at: iso(1000) });
       const c = await s.consent.append({ customer: 'c2', recipient: '+15551110001', kind: 'opt-out', source: 'api', at: iso(2000) });
       assert.ok(a.seq > 0 && b.seq > a.seq && c.seq > b.seq);
       assert.equal(a.at, T0, 'instants are stored as normalised ISO-8601 UTC');
       const hist = await s.consent.history('c1', '+15551110001');
-      assert.deepEqual(hist.map((e) => [e.seq, e.kind, e.evidence]), [[a.seq, 'opt-out', 'STOP'], [b.seq, 'opt-in', undefined]]);
+      assert.deepEqual(
+        hist.map((e) => [e.seq, e.kind, e.evidence]),
+        [
+          [a.seq, 'opt-out', 'STOP'],
+          [b.seq, 'opt-in', undefined],
+        ],
+      );
       assert.equal('evidence' in hist[1], false, 'absent optional fields stay absent');
       const since = await s.consent.since(a.seq);
-      assert.deepEqual(since.map((e) => e.seq), [b.seq, c.seq]);
-      assert.deepEqual((await s.consent.since(0, 2)).map((e) => e.seq), [a.seq, b.seq]);
+      assert.deepEqual(
+        since.map((e) => e.seq),
+        [b.seq, c.seq],
+      );
+      assert.deepEqual(
+        (await s.consent.since(0, 2)).map((e) => e.seq),
+        [a.seq, b.seq],
+      );
     });
 
     it('consent: 300 concurrent appends are all acknowledged with distinct seqs, all readable', async () => {
       const start = (await s.consent.since(0)).length;
-      const acks = await Promise.all(Array.from({ length: 300 }, (_, i) =>
-        s.consent.append({ customer: 'bulk', recipient: `+1555200${String(i).padStart(4, '0')}`, kind: 'opt-out', source: 'api', at: iso(i) })));
+      const acks = await Promise.all(
+        Array.from({ length: 300 }, (_, i) =>
+          s.consent.append({
+            customer: 'bulk',
+            recipient: `+1555200${String(i).padStart(4, '0')}`,
+            kind: 'opt-out',
+            source: 'api',
+            at: iso(i),
+          }),
+        ),
+      );
       assert.equal(new Set(acks.map((e) => e.seq)).size, 300);
       const all = await s.consent.since(0);
       assert.equal(all.length, start + 300);
@@ -347,17 +558,44 @@ export function runContract(backend: Backend): void {
     });
 
     it('enforcement: append, since, history with and without end user', async () => {
-      const a = await s.enforcement.append({ customer: 'e1', action: 'suspend', clause: 'fraud.phishing', reason: 'phishing campaign', actor: 'ops@x', at: T0 });
-      const b = await s.enforcement.append({ customer: 'e1', endUser: 'u9', action: 'warn', reason: 'spam report', actor: 'ops@x', at: iso(5) });
+      const a = await s.enforcement.append({
+        customer: 'e1',
+        action: 'suspend',
+        clause: 'fraud.phishing',
+        reason: 'phishing campaign',
+        actor: 'ops@x',
+        at: T0,
+      });
+      const b = await s.enforcement.append({
+        customer: 'e1',
+        endUser: 'u9',
+        action: 'warn',
+        reason: 'spam report',
+        actor: 'ops@x',
+        at: iso(5),
+      });
       const h = await s.enforcement.history('e1');
       assert.deepEqual(h, [{ ...a }, { ...b }]);
       assert.equal(h[0].endUser, undefined);
       assert.equal(h[1].clause, undefined);
-      assert.deepEqual((await s.enforcement.since(a.seq)).map((e) => e.seq), [b.seq]);
+      assert.deepEqual(
+        (await s.enforcement.since(a.seq)).map((e) => e.seq),
+        [b.seq],
+      );
     });
 
     it('audit: entries chain, verify passes, and a tampered row is found', async () => {
-      const entries = await Promise.all([1, 2, 3, 4, 5].map((i) => s.audit.append({ actor: 'admin', action: 'policy.publish', subject: `p${i}`, detail: { n: i, nested: { b: 1, a: [1, 2] } }, at: iso(i) })));
+      const entries = await Promise.all(
+        [1, 2, 3, 4, 5].map((i) =>
+          s.audit.append({
+            actor: 'admin',
+            action: 'policy.publish',
+            subject: `p${i}`,
+            detail: { n: i, nested: { b: 1, a: [1, 2] } },
+            at: iso(i),
+          }),
+        ),
+      );
       const list = await s.audit.list(0, 100);
       assert.ok(list.length >= 5);
       for (let i = 1; i < list.length; i++) assert.equal(list[i].prevHash, list[i - 1].hash);
@@ -368,19 +606,46 @@ export function runContract(backend: Backend): void {
     });
 
     it('policies: publish and list; a version cannot be published twice', async () => {
-      await s.policies.publish({ policyVersion: 'v1', files: { 'pack.yaml': 'a: 1' }, effectiveAt: iso(10), publishedAt: T0, publishedBy: 'lead' });
-      await s.policies.publish({ policyVersion: 'v2', files: { 'pack.yaml': 'a: 2', 'rules/x.yaml': 'r' }, effectiveAt: iso(20), publishedAt: iso(1), publishedBy: 'lead' });
-      await assert.rejects(s.policies.publish({ policyVersion: 'v1', files: {}, effectiveAt: iso(30), publishedAt: iso(2), publishedBy: 'x' }));
+      await s.policies.publish({
+        policyVersion: 'v1',
+        files: { 'pack.yaml': 'a: 1' },
+        effectiveAt: iso(10),
+        publishedAt: T0,
+        publishedBy: 'lead',
+      });
+      await s.policies.publish({
+        policyVersion: 'v2',
+        files: { 'pack.yaml': 'a: 2', 'rules/x.yaml': 'r' },
+        effectiveAt: iso(20),
+        publishedAt: iso(1),
+        publishedBy: 'lead',
+      });
+      await assert.rejects(
+        s.policies.publish({ policyVersion: 'v1', files: {}, effectiveAt: iso(30), publishedAt: iso(2), publishedBy: 'x' }),
+      );
       const list = await s.policies.list();
-      assert.deepEqual(list.map((p) => p.policyVersion), ['v1', 'v2']);
+      assert.deepEqual(
+        list.map((p) => p.policyVersion),
+        ['v1', 'v2'],
+      );
       assert.deepEqual(list[1].files, { 'pack.yaml': 'a: 2', 'rules/x.yaml': 'r' });
     });
 
     it('reports: by report and by customer', async () => {
-      await s.reports.append({ reportId: 'r1', customer: 'c1', kind: 'received', detail: { from: '+15559990000', text: 'spam' }, actor: 'carrier', at: T0 });
+      await s.reports.append({
+        reportId: 'r1',
+        customer: 'c1',
+        kind: 'received',
+        detail: { from: '+15559990000', text: 'spam' },
+        actor: 'carrier',
+        at: T0,
+      });
       await s.reports.append({ reportId: 'r2', customer: 'c1', kind: 'received', detail: {}, actor: 'carrier', at: iso(1) });
       await s.reports.append({ reportId: 'r1', customer: 'c1', kind: 'linked-to-case', detail: { case: 'k1' }, actor: 'ops', at: iso(2) });
-      assert.deepEqual((await s.reports.byReport('r1')).map((r) => r.kind), ['received', 'linked-to-case']);
+      assert.deepEqual(
+        (await s.reports.byReport('r1')).map((r) => r.kind),
+        ['received', 'linked-to-case'],
+      );
       assert.equal((await s.reports.byCustomer('c1')).length, 3);
       assert.deepEqual((await s.reports.byReport('r1'))[0].detail, { from: '+15559990000', text: 'spam' });
     });
@@ -392,7 +657,10 @@ export function runContract(backend: Backend): void {
       assert.equal((await s.tenancy.getCustomer('t1'))?.name, 'Renamed');
       assert.equal((await s.tenancy.customerByAccountSid(customer('t2').accountSid))?.id, 't2');
       assert.equal(await s.tenancy.getCustomer('nope'), null);
-      assert.deepEqual((await s.tenancy.listCustomers()).map((c) => c.id), ['t1', 't2']);
+      assert.deepEqual(
+        (await s.tenancy.listCustomers()).map((c) => c.id),
+        ['t1', 't2'],
+      );
       await s.tenancy.addCredential({ id: 'SK1', customer: 't1', secretHash: 'scrypt$x', createdAt: T0 });
       await assert.rejects(s.tenancy.addCredential({ id: 'SK1', customer: 't1', secretHash: 'scrypt$y', createdAt: T0 }));
       await s.tenancy.revokeCredential('SK1', iso(9));
@@ -408,7 +676,10 @@ export function runContract(backend: Backend): void {
         s.decisions.record(decision('gc1', 'gc', T0)),
         s.decisions.record(decision('gc2', 'gc', T0)),
       ]);
-      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+      );
       assert.equal((await s.consent.history('gc', '+15550101010')).length, 1);
       assert.equal((await s.decisions.list('gc', 10)).length, 2);
     });
@@ -419,7 +690,10 @@ export function runContract(backend: Backend): void {
       batch[11] = decision('rm11', 'rm', 'not a time');
       const errors = await s.decisions.recordMany(batch);
       assert.equal(errors.length, 300);
-      assert.deepEqual(errors.flatMap((e, i) => (e === null ? [] : [i])), [7, 11]);
+      assert.deepEqual(
+        errors.flatMap((e, i) => (e === null ? [] : [i])),
+        [7, 11],
+      );
       assert.ok(errors[7] instanceof Error && errors[11] instanceof Error);
       assert.equal((await s.decisions.list('rm', 500)).length, 298);
       assert.equal((await s.decisions.get('rm', 'rm299'))?.messageId, 'm-rm299');
@@ -434,8 +708,14 @@ export function runContract(backend: Backend): void {
       await s.decisions.record({ ...decision('d4', 'k1', iso(41 * day)), endUser: 'u1' });
       assert.deepEqual(await s.decisions.get('k1', 'd1'), decision('d1', 'k1', iso(0)));
       assert.equal((await s.decisions.get('k1', 'd4'))?.endUser, 'u1');
-      assert.deepEqual((await s.decisions.list('k1', 10)).map((d) => d.id), ['d4', 'd3', 'd2', 'd1']);
-      assert.deepEqual((await s.decisions.list('k1', 2, iso(40 * day))).map((d) => d.id), ['d2', 'd1']);
+      assert.deepEqual(
+        (await s.decisions.list('k1', 10)).map((d) => d.id),
+        ['d4', 'd3', 'd2', 'd1'],
+      );
+      assert.deepEqual(
+        (await s.decisions.list('k1', 2, iso(40 * day))).map((d) => d.id),
+        ['d2', 'd1'],
+      );
       assert.equal(await s.decisions.purgeBodies('k1', iso(20 * day)), 2);
       assert.equal((await s.decisions.get('k1', 'd2'))?.body, null);
       assert.equal((await s.decisions.get('k1', 'd3'))?.body, 'hello there');
@@ -443,7 +723,7 @@ export function runContract(backend: Backend): void {
       assert.equal(await s.decisions.get('k1', 'd1'), null);
     });
 
-    it('retention job applies each customer\'s settings', async () => {
+    it("retention job applies each customer's settings", async () => {
       const day = 86_400_000;
       const now = Date.parse(T0) + 100 * day;
       await s.tenancy.upsertCustomer(customer('ret', { settings: { bodyRetentionDays: 30, decisionRetentionDays: 90 } }));
@@ -464,15 +744,34 @@ export function runContract(backend: Backend): void {
       assert.equal(results.filter((r) => r.allowed).length, 20);
       const refused = results.find((r) => !r.allowed);
       assert.ok(refused !== undefined && refused.retryAfterMs > 0 && refused.retryAfterMs <= 60_000);
-      const many = await s.counters.takeMany([{ key: `${key}:a`, limit: 1, windowMs: 1000 }, { key: `${key}:a`, limit: 1, windowMs: 1000 }, { key: `${key}:b`, limit: 5, windowMs: 1000 }], now);
-      assert.deepEqual(many.map((r) => r.allowed), [true, false, true]);
+      const many = await s.counters.takeMany(
+        [
+          { key: `${key}:a`, limit: 1, windowMs: 1000 },
+          { key: `${key}:a`, limit: 1, windowMs: 1000 },
+          { key: `${key}:b`, limit: 5, windowMs: 1000 },
+        ],
+        now,
+      );
+      assert.deepEqual(
+        many.map((r) => r.allowed),
+        [true, false, true],
+      );
       assert.equal(many[2].remaining, 4);
       // Several units at once (batched reports of a locally counted limit).
       const four = await s.counters.take(`${key}:u`, 10, 60_000, now, 4);
       assert.deepEqual([four.allowed, four.remaining], [true, 6]);
       assert.equal((await s.counters.take(`${key}:u`, 10, 60_000, now, 7)).allowed, false, '4 + 7 > 10');
-      const batch = await s.counters.takeMany([{ key: `${key}:v`, limit: 10, windowMs: 60_000, units: 10 }, { key: `${key}:v`, limit: 10, windowMs: 60_000 }], now);
-      assert.deepEqual(batch.map((r) => r.allowed), [true, false]);
+      const batch = await s.counters.takeMany(
+        [
+          { key: `${key}:v`, limit: 10, windowMs: 60_000, units: 10 },
+          { key: `${key}:v`, limit: 10, windowMs: 60_000 },
+        ],
+        now,
+      );
+      assert.deepEqual(
+        batch.map((r) => r.allowed),
+        [true, false],
+      );
     });
 
     it('sketches: distinct members per window', async () => {
@@ -548,12 +847,18 @@ export function runContract(backend: Backend): void {
       assert.equal(r.suppressionsKept, 1);
       const after = await s.data.export({ recipient: n });
       assert.equal(after.decisions.length, 0);
-      assert.deepEqual(after.consent.map((e) => [e.customer, e.kind, e.recipient]), [['x1', 'opt-out', hashRecipient(s.recipientSecret, n)]]);
+      assert.deepEqual(
+        after.consent.map((e) => [e.customer, e.kind, e.recipient]),
+        [['x1', 'opt-out', hashRecipient(s.recipientSecret, n)]],
+      );
       assert.doesNotMatch(JSON.stringify(await s.reports.byReport('rx')), /5556660000/);
       await p.refresh();
       assert.equal(p.snapshot().optedOut?.('x1', n), true, 'still blocked after erasure');
       assert.equal(p.snapshot().optedOut?.('x2', n), false);
-      assert.equal(await s.audit.list(0, 1000).then((l) => l.some((e) => e.action === 'data.erase' && !JSON.stringify(e).includes('5556660000'))), true);
+      assert.equal(
+        await s.audit.list(0, 1000).then((l) => l.some((e) => e.action === 'data.erase' && !JSON.stringify(e).includes('5556660000'))),
+        true,
+      );
       await p.close();
     });
 
@@ -573,24 +878,32 @@ export function runContract(backend: Backend): void {
       const after = await s.data.export({ customer: 'gone' });
       assert.equal(after.customer, null);
       assert.equal(after.credentials.length + after.consent.length + after.enforcement.length + after.decisions.length, 0);
-      assert.equal(await s.audit.verify() !== null, true, 'chain was tampered earlier in this suite and stays broken');
+      assert.equal((await s.audit.verify()) !== null, true, 'chain was tampered earlier in this suite and stays broken');
     });
   });
 
   describe(`webhook events, consent order and sealed secrets: ${backend.name}`, () => {
     let s: OpenedStores;
-    before(async () => { s = await backend.open(); });
-    after(async () => { await s.close(); });
+    before(async () => {
+      s = await backend.open();
+    });
+    after(async () => {
+      await s.close();
+    });
 
     it('webhook events: a claim succeeds once per customer and id, even under concurrency and from a second node', async () => {
       assert.equal(await s.webhookEvents.claim('w1', 'inbound:SM1', T0), true);
       assert.equal(await s.webhookEvents.claim('w1', 'inbound:SM1', iso(5)), false, 'a replay is not new');
-      assert.equal(await s.webhookEvents.claim('w2', 'inbound:SM1', T0), true, 'another tenant\'s ids are its own');
+      assert.equal(await s.webhookEvents.claim('w2', 'inbound:SM1', T0), true, "another tenant's ids are its own");
       const racing = await Promise.all(Array.from({ length: 25 }, () => s.webhookEvents.claim('w1', 'status:SM2:delivered', T0)));
       assert.equal(racing.filter(Boolean).length, 1, 'of 25 concurrent claims exactly one wins');
       const other = await backend.reopen(s);
       try {
-        assert.equal(await other.webhookEvents.claim('w1', 'inbound:SM1', iso(9)), false, 'durable and shared: another node sees the claim');
+        assert.equal(
+          await other.webhookEvents.claim('w1', 'inbound:SM1', iso(9)),
+          false,
+          'durable and shared: another node sees the claim',
+        );
         assert.equal(await other.webhookEvents.claim('w1', 'inbound:SM3', iso(9)), true);
       } finally {
         await other.close();
@@ -601,7 +914,7 @@ export function runContract(backend: Backend): void {
     it('webhook events: a released claim can be taken again; retention purges old ids only; erasing a customer removes its ids', async () => {
       assert.equal(await s.webhookEvents.claim('w3', 'inbound:SMr', T0), true);
       await s.webhookEvents.release('w3', 'inbound:SMr');
-      assert.equal(await s.webhookEvents.claim('w3', 'inbound:SMr', T0), true, 'processing failed: the provider\'s retry is processed');
+      assert.equal(await s.webhookEvents.claim('w3', 'inbound:SMr', T0), true, "processing failed: the provider's retry is processed");
       assert.equal(await s.webhookEvents.claim('w3', 'inbound:SMnew', iso(40 * 86_400_000)), true);
       const purged = await s.webhookEvents.purge(iso(30 * 86_400_000));
       assert.ok(purged >= 1);

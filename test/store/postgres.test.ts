@@ -23,13 +23,21 @@ if (services === null) {
   });
 } else {
   const svc = services;
-  after(async () => { for (const s of schemas) await dropSchema(svc, s); });
+  after(async () => {
+    for (const s of schemas) await dropSchema(svc, s);
+  });
 
   const configs = new WeakMap<OpenedStores, WardenConfig>();
   const open = (tag: string) => {
     const config = isolatedConfig(svc, tag);
     schemas.push(config.databaseSchema);
-    return { config, stores: openStores(config, quiet).then((s) => { configs.set(s, config); return s; }) };
+    return {
+      config,
+      stores: openStores(config, quiet).then((s) => {
+        configs.set(s, config);
+        return s;
+      }),
+    };
   };
 
   runContract({
@@ -68,17 +76,34 @@ if (services === null) {
     };
 
     it('migrates a version-1 database forward and keeps its data', async () => {
-      const config = await olderDatabase('migrate', 1, "INSERT INTO consent_events (seq, customer, recipient, kind, source, evidence, at) VALUES (1, 'c', '+15550000000', 'opt-out', 'keyword', 'STOP', '2025-01-01T00:00:00Z')");
+      const config = await olderDatabase(
+        'migrate',
+        1,
+        "INSERT INTO consent_events (seq, customer, recipient, kind, source, evidence, at) VALUES (1, 'c', '+15550000000', 'opt-out', 'keyword', 'STOP', '2025-01-01T00:00:00Z')",
+      );
       const s = await openStores(config, quiet);
-      assert.deepEqual((await s.consent.history('c', '+15550000000')).map((e) => [e.seq, e.evidence, e.at]), [[1, 'STOP', '2025-01-01T00:00:00.000Z']]);
-      const next = await s.consent.append({ customer: 'c', recipient: '+15550000000', kind: 'opt-in', source: 'api', at: '2025-02-01T00:00:00Z' });
+      assert.deepEqual(
+        (await s.consent.history('c', '+15550000000')).map((e) => [e.seq, e.evidence, e.at]),
+        [[1, 'STOP', '2025-01-01T00:00:00.000Z']],
+      );
+      const next = await s.consent.append({
+        customer: 'c',
+        recipient: '+15550000000',
+        kind: 'opt-in',
+        source: 'api',
+        at: '2025-02-01T00:00:00Z',
+      });
       assert.equal(next.seq, 2);
       assert.ok(s.recipientSecret.length >= 32);
       await s.close();
     });
 
     it('migrates a version-2 database (before the review queue) forward: old data kept, items can be held', async () => {
-      const config = await olderDatabase('migrate2', 2, "INSERT INTO consent_events (seq, customer, recipient, kind, source, at) VALUES (1, 'c', '+15550000000', 'opt-out', 'api', '2025-01-01T00:00:00Z')");
+      const config = await olderDatabase(
+        'migrate2',
+        2,
+        "INSERT INTO consent_events (seq, customer, recipient, kind, source, at) VALUES (1, 'c', '+15550000000', 'opt-out', 'api', '2025-01-01T00:00:00Z')",
+      );
       const s = await openStores(config, quiet);
       assert.equal((await s.consent.history('c', '+15550000000')).length, 1);
       const h = heldItem('c');
@@ -87,7 +112,7 @@ if (services === null) {
       await s.close();
     });
 
-    it('two nodes: appends from both get one gapless order; a change on A reaches B\'s projection within 1 s', async () => {
+    it("two nodes: appends from both get one gapless order; a change on A reaches B's projection within 1 s", async () => {
       const config = isolatedConfig(svc, 'twonode');
       schemas.push(config.databaseSchema);
       const a: OpenedStores = await openStores(config, quiet);
@@ -95,12 +120,35 @@ if (services === null) {
       try {
         const pb = new StateProjection(b, { pollIntervalMs: 0 });
         await pb.ready;
-        const acks = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? a : b).consent.append({ customer: 'n', recipient: `+1555100${String(i).padStart(4, '0')}`, kind: 'opt-out', source: 'api', at: new Date().toISOString() })));
-        assert.deepEqual(acks.map((e) => e.seq).sort((x, y) => x - y), Array.from({ length: 200 }, (_, i) => i + 1));
+        const acks = await Promise.all(
+          Array.from({ length: 200 }, (_, i) =>
+            (i % 2 === 0 ? a : b).consent.append({
+              customer: 'n',
+              recipient: `+1555100${String(i).padStart(4, '0')}`,
+              kind: 'opt-out',
+              source: 'api',
+              at: new Date().toISOString(),
+            }),
+          ),
+        );
+        assert.deepEqual(
+          acks.map((e) => e.seq).sort((x, y) => x - y),
+          Array.from({ length: 200 }, (_, i) => i + 1),
+        );
         const t0 = Date.now();
         await a.enforcement.append({ customer: 'n', action: 'suspend', reason: 'test', actor: 'ops', at: new Date().toISOString() });
-        await a.consent.append({ customer: 'n', recipient: '+15559999999', kind: 'opt-out', source: 'keyword', at: new Date().toISOString() });
-        while (Date.now() - t0 < 1000 && (pb.snapshot().suspension?.('n', undefined) === null || !pb.snapshot().optedOut?.('n', '+15559999999'))) await new Promise((r) => setTimeout(r, 5));
+        await a.consent.append({
+          customer: 'n',
+          recipient: '+15559999999',
+          kind: 'opt-out',
+          source: 'keyword',
+          at: new Date().toISOString(),
+        });
+        while (
+          Date.now() - t0 < 1000 &&
+          (pb.snapshot().suspension?.('n', undefined) === null || !pb.snapshot().optedOut?.('n', '+15559999999'))
+        )
+          await new Promise((r) => setTimeout(r, 5));
         const took = Date.now() - t0;
         assert.notEqual(pb.snapshot().suspension?.('n', undefined), null, 'suspension reached node B');
         assert.equal(pb.snapshot().optedOut?.('n', '+15559999999'), true, 'opt-out reached node B');
@@ -119,7 +167,9 @@ if (services === null) {
       const b = await RedisShared.open(svc.redisUrl, { prefix: config.redisPrefix });
       try {
         const now = Date.now();
-        const rs = await Promise.all(Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? a : b).counters.take('sender:x', 150, 60_000, now)));
+        const rs = await Promise.all(
+          Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? a : b).counters.take('sender:x', 150, 60_000, now)),
+        );
         assert.equal(rs.filter((r) => r.allowed).length, 150);
         assert.ok(rs.every((r) => r.failedOpen !== true));
         const counts: number[] = [];
@@ -140,7 +190,13 @@ if (services === null) {
       try {
         const pb = new StateProjection(b, { pollIntervalMs: 100 });
         await pb.ready;
-        const ev = await a.consent.append({ customer: 'q', recipient: '+15550009999', kind: 'opt-out', source: 'api', at: new Date().toISOString() });
+        const ev = await a.consent.append({
+          customer: 'q',
+          recipient: '+15550009999',
+          kind: 'opt-out',
+          source: 'api',
+          at: new Date().toISOString(),
+        });
         assert.ok(ev.seq > 0, 'the write is durable and acknowledged although Redis is down');
         const t0 = Date.now();
         while (!pb.snapshot().optedOut?.('q', '+15550009999') && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));

@@ -42,16 +42,27 @@ describe('opt-out table', () => {
 });
 
 describe('state projection fails closed', () => {
-  const ev = (seq: number): ConsentEvent => ({ seq, customer: 'c', recipient: '+1', kind: 'opt-out', source: 'api', at: '2026-01-01T00:00:00.000Z' });
+  const ev = (seq: number): ConsentEvent => ({
+    seq,
+    customer: 'c',
+    recipient: '+1',
+    kind: 'opt-out',
+    source: 'api',
+    at: '2026-01-01T00:00:00.000Z',
+  });
 
   it('refuses while loading and when the stores cannot be read, recovers when they can', async () => {
     let broken = false;
     let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     const src = {
       changes: new MemoryChangeChannel(),
       consent: {
-        append: async () => { throw new Error('unused'); },
+        append: async () => {
+          throw new Error('unused');
+        },
         history: async () => [],
         since: async (after: number) => {
           await gate;
@@ -59,7 +70,13 @@ describe('state projection fails closed', () => {
           return after === 0 ? [ev(1)] : [];
         },
       },
-      enforcement: { append: async () => { throw new Error('unused'); }, history: async () => [], since: async (): Promise<EnforcementEvent[]> => [] },
+      enforcement: {
+        append: async () => {
+          throw new Error('unused');
+        },
+        history: async () => [],
+        since: async (): Promise<EnforcementEvent[]> => [],
+      },
     };
     const p = new StateProjection(src, { pollIntervalMs: 10, maxStalenessMs: 60, log: () => undefined });
     assert.notEqual(p.snapshot().suspension?.('other', undefined), null, 'not loaded yet: every sender reads as suspended');

@@ -6,7 +6,16 @@ import type { Stores } from '../../src/store/types.js';
 /** Stores that count retention passes (one listCustomers call per pass) and hold no customers. */
 function countingStores(): { stores: Pick<Stores, 'tenancy' | 'decisions' | 'review'>; passes: () => number } {
   let n = 0;
-  const stores = { tenancy: { listCustomers: async () => { n++; return []; } }, decisions: {}, review: {} } as unknown as Pick<Stores, 'tenancy' | 'decisions' | 'review'>;
+  const stores = {
+    tenancy: {
+      listCustomers: async () => {
+        n++;
+        return [];
+      },
+    },
+    decisions: {},
+    review: {},
+  } as unknown as Pick<Stores, 'tenancy' | 'decisions' | 'review'>;
   return { stores, passes: () => n };
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -7,9 +7,13 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { DEFAULT_CONFIG, type WardenConfig } from '../../src/config.js';
 
-export interface Services { databaseUrl: string; redisUrl: string }
+export interface Services {
+  databaseUrl: string;
+  redisUrl: string;
+}
 
-export const HOW_TO = 'PostgreSQL/Redis tests skipped: run `bash scripts/ci-services.sh` and export WARDEN_TEST_DATABASE_URL=postgres://warden:warden@127.0.0.1:5432/warden WARDEN_TEST_REDIS_URL=redis://127.0.0.1:6379';
+export const HOW_TO =
+  'PostgreSQL/Redis tests skipped: run `bash scripts/ci-services.sh` and export WARDEN_TEST_DATABASE_URL=postgres://warden:warden@127.0.0.1:5432/warden WARDEN_TEST_REDIS_URL=redis://127.0.0.1:6379';
 
 async function reachable(s: Services): Promise<string | null> {
   const c = new pg.Client({ connectionString: s.databaseUrl, connectionTimeoutMillis: 3000 });
@@ -39,7 +43,9 @@ export async function testServices(): Promise<Services | null> {
   const redisUrl = process.env.WARDEN_TEST_REDIS_URL;
   if (databaseUrl === undefined || databaseUrl === '' || redisUrl === undefined || redisUrl === '') {
     if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') {
-      throw new Error('CI is set but WARDEN_TEST_DATABASE_URL / WARDEN_TEST_REDIS_URL are not: the PostgreSQL + Redis tests must run in CI (see scripts/ci-services.sh)');
+      throw new Error(
+        'CI is set but WARDEN_TEST_DATABASE_URL / WARDEN_TEST_REDIS_URL are not: the PostgreSQL + Redis tests must run in CI (see scripts/ci-services.sh)',
+      );
     }
     return null;
   }
@@ -51,7 +57,14 @@ export async function testServices(): Promise<Services | null> {
 /** A configuration in a fresh PostgreSQL schema and Redis key prefix, isolated from other tests. */
 export function isolatedConfig(s: Services, tag: string): WardenConfig {
   const id = `${tag}_${process.pid}_${randomBytes(4).toString('hex')}`;
-  return { ...DEFAULT_CONFIG, databaseUrl: s.databaseUrl, redisUrl: s.redisUrl, databaseSchema: `t_${id}`, redisPrefix: `wt:${id}:`, poolSize: 8 };
+  return {
+    ...DEFAULT_CONFIG,
+    databaseUrl: s.databaseUrl,
+    redisUrl: s.redisUrl,
+    databaseSchema: `t_${id}`,
+    redisPrefix: `wt:${id}:`,
+    poolSize: 8,
+  };
 }
 
 export async function dropSchema(s: Services, schema: string): Promise<void> {

@@ -44,18 +44,32 @@ describe('sqlite data directory and migrations', () => {
     const dir = freshDir();
     const old = openSqliteDatabase(dir);
     assert.equal(migrateSqlite(old, SQLITE_MIGRATIONS, 1), 1);
-    old.prepare("INSERT INTO consent_events (customer, recipient, kind, source, evidence, at) VALUES ('c', '+15550000000', 'opt-out', 'keyword', 'STOP', '2025-01-01T00:00:00.000Z')").run();
-    old.prepare("INSERT INTO enforcement_events (customer, action, reason, actor, at) VALUES ('c', 'suspend', 'old case', 'ops', '2025-01-01T00:00:00.000Z')").run();
+    old
+      .prepare(
+        "INSERT INTO consent_events (customer, recipient, kind, source, evidence, at) VALUES ('c', '+15550000000', 'opt-out', 'keyword', 'STOP', '2025-01-01T00:00:00.000Z')",
+      )
+      .run();
+    old
+      .prepare(
+        "INSERT INTO enforcement_events (customer, action, reason, actor, at) VALUES ('c', 'suspend', 'old case', 'ops', '2025-01-01T00:00:00.000Z')",
+      )
+      .run();
     old.close();
     const s = await openStores({ ...DEFAULT_CONFIG, dataDir: dir }, quiet);
-    assert.deepEqual((await s.consent.history('c', '+15550000000')).map((e) => e.evidence), ['STOP']);
+    assert.deepEqual(
+      (await s.consent.history('c', '+15550000000')).map((e) => e.evidence),
+      ['STOP'],
+    );
     assert.equal((await s.enforcement.history('c'))[0].reason, 'old case');
     await s.consent.append({ customer: 'c', recipient: '+15550000000', kind: 'opt-in', source: 'api', at: '2025-02-01T00:00:00Z' });
     assert.ok(s.recipientSecret.length >= 32, 'version 2 adds the meta table holding the generated recipient key');
     await s.close();
     const db = new Database(join(dir, SQLITE_FILE));
     const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>;
-    assert.deepEqual(versions.map((v) => v.version), SQLITE_MIGRATIONS.map((m) => m.version));
+    assert.deepEqual(
+      versions.map((v) => v.version),
+      SQLITE_MIGRATIONS.map((m) => m.version),
+    );
     db.close();
   });
 
@@ -64,7 +78,11 @@ describe('sqlite data directory and migrations', () => {
     const old = openSqliteDatabase(dir);
     assert.equal(migrateSqlite(old, SQLITE_MIGRATIONS, 2), 2);
     old.prepare("INSERT INTO meta (key, value) VALUES ('recipient-key', ?)").run('k'.repeat(40));
-    old.prepare("INSERT INTO consent_events (customer, recipient, kind, source, at) VALUES ('c', '+15550000000', 'opt-out', 'api', '2025-01-01T00:00:00.000Z')").run();
+    old
+      .prepare(
+        "INSERT INTO consent_events (customer, recipient, kind, source, at) VALUES ('c', '+15550000000', 'opt-out', 'api', '2025-01-01T00:00:00.000Z')",
+      )
+      .run();
     old.close();
     const s = await openStores({ ...DEFAULT_CONFIG, dataDir: dir }, quiet);
     assert.equal((await s.consent.history('c', '+15550000000')).length, 1);

@@ -6,7 +6,13 @@ import { tenancyCall } from './http-errors.js';
 import { customerInputSchema, customerSchema, errors, security } from './schemas.js';
 import { createCustomer as create, redacted, type CustomerInput } from './tenancy.js';
 
-export const createCustomerSchema = { tags: ['admin'], summary: 'Create a customer', security, body: { ...customerInputSchema, required: ['id'] }, response: { 201: customerSchema, ...errors } };
+export const createCustomerSchema = {
+  tags: ['admin'],
+  summary: 'Create a customer',
+  security,
+  body: { ...customerInputSchema, required: ['id'] },
+  response: { 201: customerSchema, ...errors },
+};
 
 export function createCustomer(gw: Gateway) {
   return async (req: FastifyRequest<{ Body: CustomerInput }>, reply: FastifyReply) => {

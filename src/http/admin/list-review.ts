@@ -12,15 +12,26 @@ const HELD_STATES = ['held', 'releasing', 'released', 'refused'] as const;
 const heldSchema = {
   type: 'object',
   properties: {
-    sid: { type: 'string' }, kind: { type: 'string' }, customer: { type: 'string' }, endUser: { type: 'string' }, heldAt: { type: 'string' }, state: { type: 'string' },
-    settledAt: { type: 'string' }, settledBy: { type: 'string' }, decision: decisionSchema, callback: callbackSchema,
+    sid: { type: 'string' },
+    kind: { type: 'string' },
+    customer: { type: 'string' },
+    endUser: { type: 'string' },
+    heldAt: { type: 'string' },
+    state: { type: 'string' },
+    settledAt: { type: 'string' },
+    settledBy: { type: 'string' },
+    decision: decisionSchema,
+    callback: callbackSchema,
   },
 };
 
 export const listReviewSchema = {
-  tags: ['admin'], summary: 'Messages and calls held for review (the durable review queue, shared by every node)', security,
+  tags: ['admin'],
+  summary: 'Messages and calls held for review (the durable review queue, shared by every node)',
+  security,
   querystring: {
-    type: 'object', additionalProperties: false,
+    type: 'object',
+    additionalProperties: false,
     properties: {
       customer: { type: 'string', maxLength: 64 },
       state: { type: 'string', enum: [...HELD_STATES, 'all'], description: 'Default: held and releasing (not yet settled)' },
@@ -36,6 +47,12 @@ export function listReview(gw: Gateway) {
   return async (req: ListRequest) => {
     const { customer, state, limit } = req.query;
     const states: HeldState[] | undefined = state === undefined ? undefined : state === 'all' ? [...HELD_STATES] : [state];
-    return { held: await gw.deps.stores.review.list({ ...(customer !== undefined ? { customer } : {}), ...(states !== undefined ? { states } : {}), ...(limit !== undefined ? { limit } : {}) }) };
+    return {
+      held: await gw.deps.stores.review.list({
+        ...(customer !== undefined ? { customer } : {}),
+        ...(states !== undefined ? { states } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      }),
+    };
   };
 }

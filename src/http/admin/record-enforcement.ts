@@ -7,15 +7,27 @@ import { httpError } from './http-errors.js';
 import { errors, security } from './schemas.js';
 
 export const recordEnforcementSchema = {
-  tags: ['admin'], summary: 'Record an enforcement action (suspend, reinstate, warn, throttle)', security,
+  tags: ['admin'],
+  summary: 'Record an enforcement action (suspend, reinstate, warn, throttle)',
+  security,
   body: {
-    type: 'object', additionalProperties: false, required: ['action', 'reason'],
-    properties: { action: { type: 'string', enum: ['warn', 'throttle', 'suspend', 'reinstate'] }, endUser: { type: 'string', maxLength: 64 }, reason: { type: 'string', minLength: 1, maxLength: 2000 }, clause: { type: 'string', maxLength: 100 } },
+    type: 'object',
+    additionalProperties: false,
+    required: ['action', 'reason'],
+    properties: {
+      action: { type: 'string', enum: ['warn', 'throttle', 'suspend', 'reinstate'] },
+      endUser: { type: 'string', maxLength: 64 },
+      reason: { type: 'string', minLength: 1, maxLength: 2000 },
+      clause: { type: 'string', maxLength: 100 },
+    },
   },
   response: { 201: { type: 'object', additionalProperties: true }, ...errors },
 };
 
-type EnforcementRequest = FastifyRequest<{ Params: { id: string }; Body: { action: 'warn' | 'throttle' | 'suspend' | 'reinstate'; endUser?: string; reason: string; clause?: string } }>;
+type EnforcementRequest = FastifyRequest<{
+  Params: { id: string };
+  Body: { action: 'warn' | 'throttle' | 'suspend' | 'reinstate'; endUser?: string; reason: string; clause?: string };
+}>;
 
 export function recordEnforcement(gw: Gateway) {
   const stores = gw.deps.stores;

@@ -8,7 +8,9 @@ import type { Gateway } from '../gateway.js';
 import { callbackSchema, errors, security } from './schemas.js';
 
 export const resendCallbackSchema = {
-  tags: ['admin'], summary: 'Send a settled item\'s status callback again (given up, or refused by the app): due now, retried on the usual schedule', security,
+  tags: ['admin'],
+  summary: "Send a settled item's status callback again (given up, or refused by the app): due now, retried on the usual schedule",
+  security,
   body: { type: 'object', additionalProperties: false, properties: { actor: { type: 'string', minLength: 1, maxLength: 200 } } },
   response: {
     200: { type: 'object', properties: { sid: { type: 'string' }, callback: callbackSchema } },
@@ -25,7 +27,9 @@ export function resendCallback(gw: Gateway) {
     const requeued = await review.requeueCallback(sid, req.body?.actor ?? 'admin-api', new Date().toISOString());
     if (requeued === null) {
       const why = item.callback === undefined ? 'has no status callback' : `has its status callback ${item.callback.state}`;
-      return reply.code(409).send({ error: `${sid} ${why}: only a callback given up or refused by the app can be sent again`, statusCode: 409 });
+      return reply
+        .code(409)
+        .send({ error: `${sid} ${why}: only a callback given up or refused by the app can be sent again`, statusCode: 409 });
     }
     return { sid, callback: requeued.callback };
   };

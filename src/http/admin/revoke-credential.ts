@@ -6,7 +6,12 @@ import type { Gateway } from '../gateway.js';
 import { httpError } from './http-errors.js';
 import { errors, security } from './schemas.js';
 
-export const revokeCredentialSchema = { tags: ['admin'], summary: 'Revoke a credential', security, response: { 204: { type: 'null' }, ...errors } };
+export const revokeCredentialSchema = {
+  tags: ['admin'],
+  summary: 'Revoke a credential',
+  security,
+  response: { 204: { type: 'null' }, ...errors },
+};
 
 export function revokeCredential(gw: Gateway) {
   const tenancy = gw.deps.stores.tenancy;

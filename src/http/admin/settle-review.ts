@@ -11,9 +11,38 @@ import { httpError } from './http-errors.js';
 import { errors, security } from './schemas.js';
 
 export const settleReviewSchema = {
-  tags: ['admin'], summary: 'Release (forward upstream) or refuse a held message; the app hears through its StatusCallback. Exactly once across nodes: a second settlement gets 409', security,
-  body: { type: 'object', additionalProperties: false, required: ['action'], properties: { action: { type: 'string', enum: ['release', 'refuse'] }, actor: { type: 'string', minLength: 1, maxLength: 200, description: 'Who decided, for the review queue and the audit log (default admin-api)' } } },
-  response: { 200: { type: 'object', properties: { sid: { type: 'string' }, status: { type: 'string' }, upstreamStatus: { type: 'integer' }, upstreamSid: { type: 'string' }, errorCode: { type: 'integer' } } }, ...errors, 503: errorSchema },
+  tags: ['admin'],
+  summary:
+    'Release (forward upstream) or refuse a held message; the app hears through its StatusCallback. Exactly once across nodes: a second settlement gets 409',
+  security,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['action'],
+    properties: {
+      action: { type: 'string', enum: ['release', 'refuse'] },
+      actor: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 200,
+        description: 'Who decided, for the review queue and the audit log (default admin-api)',
+      },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        sid: { type: 'string' },
+        status: { type: 'string' },
+        upstreamStatus: { type: 'integer' },
+        upstreamSid: { type: 'string' },
+        errorCode: { type: 'integer' },
+      },
+    },
+    ...errors,
+    503: errorSchema,
+  },
 };
 
 type SettleRequest = FastifyRequest<{ Params: { id: string }; Body: { action: 'release' | 'refuse'; actor?: string } }>;

@@ -23,7 +23,10 @@ export interface CustomerInput {
 export type TenancyStores = Stores & { secrets?: SecretBox };
 
 export class TenancyError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -55,16 +58,24 @@ const SENDER_ID = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;
 export function canonicalSender(raw: string): string {
   const s = raw.trim();
   if (SERVICE_SID.test(s)) return `MG${s.slice(2).toLowerCase()}`;
-  if (/^MG[0-9a-fA-F]*$/.test(s)) throw new TenancyError(400, `sender "${s.slice(0, 64)}" looks like a Messaging Service SID but is not MG followed by 32 hex digits`);
+  if (/^MG[0-9a-fA-F]*$/.test(s))
+    throw new TenancyError(400, `sender "${s.slice(0, 64)}" looks like a Messaging Service SID but is not MG followed by 32 hex digits`);
   if (CHANNEL.test(s)) {
     const c = canonicalAddress(s);
-    if (c === null || !/^[a-z]+:\+\d{6,15}$/.test(c)) throw new TenancyError(400, `sender "${s.slice(0, 64)}" is not a channel address with an E.164 number, such as whatsapp:+14155550100`);
+    if (c === null || !/^[a-z]+:\+\d{6,15}$/.test(c))
+      throw new TenancyError(
+        400,
+        `sender "${s.slice(0, 64)}" is not a channel address with an E.164 number, such as whatsapp:+14155550100`,
+      );
     return c;
   }
   const number = /^[+\d\s().-]+$/.test(s) ? canonicalAddress(s) : null;
   if (number !== null) return number;
   if (SENDER_ID.test(s)) return s;
-  throw new TenancyError(400, `sender "${s.slice(0, 64)}" is neither an E.164 number, a Messaging Service SID (MG…), a whatsapp:+… address, nor an alphanumeric sender ID`);
+  throw new TenancyError(
+    400,
+    `sender "${s.slice(0, 64)}" is neither an E.164 number, a Messaging Service SID (MG…), a whatsapp:+… address, nor an alphanumeric sender ID`,
+  );
 }
 
 function canonicalSenders(senders: string[]): string[] {
@@ -72,7 +83,8 @@ function canonicalSenders(senders: string[]): string[] {
 }
 
 function checkSettings(settings: CustomerSettings | undefined): void {
-  if (settings?.refusalMode !== undefined && settings.refusalMode !== 'sync' && settings.refusalMode !== 'async') throw new TenancyError(400, "settings.refusalMode must be 'sync' or 'async'");
+  if (settings?.refusalMode !== undefined && settings.refusalMode !== 'sync' && settings.refusalMode !== 'async')
+    throw new TenancyError(400, "settings.refusalMode must be 'sync' or 'async'");
 }
 
 /**
@@ -86,7 +98,8 @@ function storedSettings(stores: TenancyStores, id: string, given: CustomerSettin
     delete out.signingSecret;
     return out;
   }
-  if (given.signingSecret.length < 8 || given.signingSecret.length > 200) throw new TenancyError(400, 'settings.signingSecret must be 8-200 characters (empty to remove it)');
+  if (given.signingSecret.length < 8 || given.signingSecret.length > 200)
+    throw new TenancyError(400, 'settings.signingSecret must be 8-200 characters (empty to remove it)');
   if (stores.secrets === undefined) throw new TenancyError(400, 'these stores cannot seal a signing secret');
   out.signingSecret = stores.secrets.seal(given.signingSecret, signingSecretContext(id));
   return out;
@@ -118,7 +131,11 @@ export async function createCustomer(stores: TenancyStores, input: CustomerInput
   return c;
 }
 
-export async function updateCustomer(stores: TenancyStores, id: string, patch: Omit<CustomerInput, 'id' | 'accountSid'>): Promise<CustomerRecord> {
+export async function updateCustomer(
+  stores: TenancyStores,
+  id: string,
+  patch: Omit<CustomerInput, 'id' | 'accountSid'>,
+): Promise<CustomerRecord> {
   const c = await stores.tenancy.getCustomer(id);
   if (c === null) throw new TenancyError(404, `no customer ${id}`);
   const next: CustomerRecord = { ...c, upstream: { ...c.upstream }, settings: { ...c.settings } };
@@ -164,11 +181,18 @@ export interface IssuedCredential {
  * and is only hashed. A given secret is used as is (demo
  * seeding), otherwise a random one is generated.
  */
-export async function issueCredential(stores: TenancyStores, customerId: string, opts: { kind: 'auth-token' | 'api-key'; endUser?: string; secret?: string; id?: string }): Promise<IssuedCredential> {
+export async function issueCredential(
+  stores: TenancyStores,
+  customerId: string,
+  opts: { kind: 'auth-token' | 'api-key'; endUser?: string; secret?: string; id?: string },
+): Promise<IssuedCredential> {
   const c = await stores.tenancy.getCustomer(customerId);
   if (c === null) throw new TenancyError(404, `no customer ${customerId}`);
-  if (opts.endUser !== undefined && !ID.test(opts.endUser) && !ACCOUNT_SID.test(opts.endUser)) throw new TenancyError(400, 'endUser must be an identifier or a subaccount SID');
-  const id = opts.id ?? (opts.kind === 'api-key' ? newSid('SK') : opts.endUser !== undefined && ACCOUNT_SID.test(opts.endUser) ? opts.endUser : c.accountSid);
+  if (opts.endUser !== undefined && !ID.test(opts.endUser) && !ACCOUNT_SID.test(opts.endUser))
+    throw new TenancyError(400, 'endUser must be an identifier or a subaccount SID');
+  const id =
+    opts.id ??
+    (opts.kind === 'api-key' ? newSid('SK') : opts.endUser !== undefined && ACCOUNT_SID.test(opts.endUser) ? opts.endUser : c.accountSid);
   const existing = await stores.tenancy.getCredential(id);
   if (existing !== null && (existing.revokedAt === undefined || existing.revokedAt === null)) {
     throw new TenancyError(409, `credential ${id} exists; revoke it first to rotate`);

@@ -14,9 +14,19 @@ import { isIP } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
 import type { EgressPolicy } from './egress-policy.js';
 
-export type EgressOutcome = 'delivered' | 'http-3xx' | 'http-4xx' | 'http-5xx' | 'refused-by-policy' | 'unreachable' | 'timeout' | 'invalid-url';
+export type EgressOutcome =
+  'delivered' | 'http-3xx' | 'http-4xx' | 'http-5xx' | 'refused-by-policy' | 'unreachable' | 'timeout' | 'invalid-url';
 
-export const EGRESS_OUTCOMES: readonly EgressOutcome[] = ['delivered', 'http-3xx', 'http-4xx', 'http-5xx', 'refused-by-policy', 'unreachable', 'timeout', 'invalid-url'];
+export const EGRESS_OUTCOMES: readonly EgressOutcome[] = [
+  'delivered',
+  'http-3xx',
+  'http-4xx',
+  'http-5xx',
+  'refused-by-policy',
+  'unreachable',
+  'timeout',
+  'invalid-url',
+];
 
 /** The outcome of an answered request (1xx never reaches here: undici handles it). */
 export function outcomeOfStatus(status: number): EgressOutcome {
@@ -30,7 +40,10 @@ export function publicOutcome(o: EgressOutcome): Exclude<EgressOutcome, 'refused
 
 /** A request that got no HTTP answer. `detail` is for operator logs at debug level only. */
 export class EgressError extends Error {
-  constructor(readonly outcome: 'refused-by-policy' | 'unreachable' | 'timeout' | 'invalid-url', readonly detail: string) {
+  constructor(
+    readonly outcome: 'refused-by-policy' | 'unreachable' | 'timeout' | 'invalid-url',
+    readonly detail: string,
+  ) {
     super(outcome);
     this.name = 'EgressError';
   }
@@ -107,7 +120,9 @@ export function parseTargetUrl(text: string): URL | null {
 
 function isTimeout(e: unknown): boolean {
   const code = (e as { code?: string }).code;
-  return code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT';
+  return (
+    code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT'
+  );
 }
 
 function refusal(e: unknown): PolicyRefusal | null {
@@ -160,15 +175,18 @@ export class EgressClient {
         if (reason !== null) return callback(new PolicyRefusal(reason), null);
         return connectTo(hostname);
       }
-      resolve(hostname).then((addresses) => {
-        let reason = 'no address';
-        for (const a of addresses) {
-          const r = allowed(a.address);
-          if (r === null) return connectTo(a.address);
-          reason = r;
-        }
-        callback(new PolicyRefusal(reason), null);
-      }, (e: unknown) => callback(e as Error, null));
+      resolve(hostname).then(
+        (addresses) => {
+          let reason = 'no address';
+          for (const a of addresses) {
+            const r = allowed(a.address);
+            if (r === null) return connectTo(a.address);
+            reason = r;
+          }
+          callback(new PolicyRefusal(reason), null);
+        },
+        (e: unknown) => callback(e as Error, null),
+      );
     };
   }
 
@@ -183,7 +201,12 @@ export class EgressClient {
   async request(target: string, req: EgressRequest): Promise<EgressResponse> {
     const started = performance.now();
     const observe = (outcome: EgressOutcome, detail?: string) =>
-      this.opts.observe?.({ operation: req.operation, outcome, seconds: (performance.now() - started) / 1000, ...(detail !== undefined ? { detail } : {}) });
+      this.opts.observe?.({
+        operation: req.operation,
+        outcome,
+        seconds: (performance.now() - started) / 1000,
+        ...(detail !== undefined ? { detail } : {}),
+      });
     const url = parseTargetUrl(target);
     if (url === null) {
       observe('invalid-url');
@@ -195,7 +218,9 @@ export class EgressClient {
     // Userinfo in a callback URL (Twilio allows it) is sent as HTTP Basic, as Twilio does, and
     // never travels further in the URL itself (logs show loggableUrl).
     if (url.username !== '' || url.password !== '') {
-      if (headers.authorization === undefined) headers.authorization = 'Basic ' + Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+      if (headers.authorization === undefined)
+        headers.authorization =
+          'Basic ' + Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
       url.username = '';
       url.password = '';
     }
@@ -233,9 +258,12 @@ export class EgressClient {
         throw e;
       }
       const refused = refusal(e);
-      const err = refused !== null ? new EgressError('refused-by-policy', `${refused.reason} ${loggableUrl(url)}`)
-        : isTimeout(e) ? new EgressError('timeout', `${(e as Error).message} ${loggableUrl(url)}`)
-          : new EgressError('unreachable', `${(e as { code?: string }).code ?? (e as Error).message} ${loggableUrl(url)}`);
+      const err =
+        refused !== null
+          ? new EgressError('refused-by-policy', `${refused.reason} ${loggableUrl(url)}`)
+          : isTimeout(e)
+            ? new EgressError('timeout', `${(e as Error).message} ${loggableUrl(url)}`)
+            : new EgressError('unreachable', `${(e as { code?: string }).code ?? (e as Error).message} ${loggableUrl(url)}`);
       observe(err.outcome, err.detail);
       throw err;
     }

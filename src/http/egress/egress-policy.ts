@@ -126,7 +126,8 @@ export class EgressPolicy {
     if (this.allowed.check(ip, family)) return { allowed: true };
     if (EgressPolicy.denied.check(ip, family)) return { allowed: false, reason: 'special-range' };
     const inner = family === 'ipv6' ? embeddedIPv4(ip) : null;
-    if (inner !== null && !this.allowed.check(inner, 'ipv4') && EgressPolicy.denied.check(inner, 'ipv4')) return { allowed: false, reason: 'special-range' };
+    if (inner !== null && !this.allowed.check(inner, 'ipv4') && EgressPolicy.denied.check(inner, 'ipv4'))
+      return { allowed: false, reason: 'special-range' };
     return { allowed: true };
   }
 

@@ -41,7 +41,12 @@ export const messageSchema = {
     endUser: { type: 'string' },
     channel: { type: 'string', enum: ['sms', 'mms', 'voice', 'chat'] },
     from: { type: 'string' },
-    to: { type: 'string', maxLength: 256, description: 'The recipient: a phone number in E.164 (formatting such as spaces and dashes is removed, national digits are read in the country of from; screened and recorded as +14155550100) or a channel address (whatsapp:+1...); for channel chat, the chat platform\'s identifier. Absent: the content alone is screened.' },
+    to: {
+      type: 'string',
+      maxLength: 256,
+      description:
+        "The recipient: a phone number in E.164 (formatting such as spaces and dashes is removed, national digits are read in the country of from; screened and recorded as +14155550100) or a channel address (whatsapp:+1...); for channel chat, the chat platform's identifier. Absent: the content alone is screened.",
+    },
     body: { type: 'string', maxLength: 10000 },
     mediaUrls: { type: 'array', items: { type: 'string' }, maxItems: 10 },
     timestamp: { type: 'string' },

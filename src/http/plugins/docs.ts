@@ -12,7 +12,8 @@ const OPENAPI = {
   info: {
     title: 'Warden gateway',
     version: '0.1.0',
-    description: 'Screens outbound SMS, MMS and calls against the Acceptable Use Policy. Native API under /v1, Twilio-compatible API under /2010-04-01.',
+    description:
+      'Screens outbound SMS, MMS and calls against the Acceptable Use Policy. Native API under /v1, Twilio-compatible API under /2010-04-01.',
   },
   components: {
     securitySchemes: {
@@ -30,11 +31,14 @@ const OPENAPI = {
   ],
 } as const;
 
-export default fp(async (app) => {
-  await app.register(swagger, { openapi: OPENAPI as unknown as Record<string, unknown> });
-  await app.register(async (browser) => {
-    await browser.register(helmet, { global: true });
-    await browser.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-}, { name: 'warden-docs' });
+export default fp(
+  async (app) => {
+    await app.register(swagger, { openapi: OPENAPI as unknown as Record<string, unknown> });
+    await app.register(async (browser) => {
+      await browser.register(helmet, { global: true });
+      await browser.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+    });
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  },
+  { name: 'warden-docs' },
+);

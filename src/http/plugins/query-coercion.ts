@@ -31,7 +31,8 @@ export function registerQueryCoercion(app: FastifyInstance): void {
       if (q === null || typeof q !== 'object') return;
       for (const [name, kind] of kinds) if (typeof q[name] === 'string') q[name] = coerce(q[name] as string, kind);
     };
-    const existing = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
+    const existing =
+      route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
     route.preValidation = [...existing, hook] as typeof route.preValidation;
   });
 }

@@ -50,9 +50,12 @@ function addressIs<T>(field: (r: T) => string | null, value: string): Predicate<
 function sentDate(name: string, value: string): Compiled<MessageResource> {
   const range = timeRange(value);
   if (range === null) return { error: `${name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time` };
-  const test = name === 'DateSent' ? (t: number) => t >= range.from && t < range.to
-    : name === 'DateSent<' ? (t: number) => (range.day ? t < range.to : t <= range.from)
-      : (t: number) => t >= range.from;
+  const test =
+    name === 'DateSent'
+      ? (t: number) => t >= range.from && t < range.to
+      : name === 'DateSent<'
+        ? (t: number) => (range.day ? t < range.to : t <= range.from)
+        : (t: number) => t >= range.from;
   return (r) => r.date_sent !== null && test(Date.parse(r.date_sent));
 }
 
@@ -64,18 +67,22 @@ function all<T>(predicates: Array<Compiled<T>>): Compiled<T> {
 }
 
 export function messageFilter(filters: ReadonlyArray<[string, string]>): Compiled<MessageResource> {
-  return all(filters.map(([name, value]): Compiled<MessageResource> => {
-    if (name === 'To') return addressIs((r) => r.to, value);
-    if (name === 'From') return addressIs((r) => r.from, value);
-    return sentDate(name, value);
-  }));
+  return all(
+    filters.map(([name, value]): Compiled<MessageResource> => {
+      if (name === 'To') return addressIs((r) => r.to, value);
+      if (name === 'From') return addressIs((r) => r.from, value);
+      return sentDate(name, value);
+    }),
+  );
 }
 
 export function callFilter(filters: ReadonlyArray<[string, string]>): Compiled<CallResource> {
-  return all(filters.map(([name, value]): Compiled<CallResource> => {
-    if (name === 'To') return addressIs((r) => r.to, value);
-    if (name === 'From') return addressIs((r) => r.from, value);
-    const status = value.toLowerCase();
-    return (r) => r.status === status;
-  }));
+  return all(
+    filters.map(([name, value]): Compiled<CallResource> => {
+      if (name === 'To') return addressIs((r) => r.to, value);
+      if (name === 'From') return addressIs((r) => r.from, value);
+      const status = value.toLowerCase();
+      return (r) => r.status === status;
+    }),
+  );
 }

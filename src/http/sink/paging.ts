@@ -64,7 +64,10 @@ export function parsePageRequest(query: Query, filterNames: readonly string[]): 
  * The page among `newestFirst` (every matching record, newest first) that `req` asks for, and
  * whether there are records past either end of it. Linear in the records.
  */
-export function selectPage<T extends { sid: string }>(newestFirst: readonly T[], req: PageRequest): { items: T[]; hasNext: boolean; hasPrevious: boolean } {
+export function selectPage<T extends { sid: string }>(
+  newestFirst: readonly T[],
+  req: PageRequest,
+): { items: T[]; hasNext: boolean; hasPrevious: boolean } {
   let from: number;
   let to: number;
   if (req.cursor === null) {
@@ -97,7 +100,12 @@ export interface PageEnvelope {
 }
 
 /** The envelope of a page of `items` listed at `listPath` ("/2010-04-01/Accounts/AC.../Messages.json"). */
-export function pageEnvelope(listPath: string, req: PageRequest, items: ReadonlyArray<{ sid: string }>, more: { hasNext: boolean; hasPrevious: boolean }): PageEnvelope {
+export function pageEnvelope(
+  listPath: string,
+  req: PageRequest,
+  items: ReadonlyArray<{ sid: string }>,
+  more: { hasNext: boolean; hasPrevious: boolean },
+): PageEnvelope {
   const uri = (page: number, token?: string) => {
     const q = new URLSearchParams(req.filters);
     q.set('PageSize', String(req.pageSize));

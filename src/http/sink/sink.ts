@@ -17,7 +17,16 @@ import formbody from '@fastify/formbody';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
 import { newSid, parseBasicAuth } from '../credentials.js';
-import { all, callResource, first, messageResource, rfc2822, type CallResource, type FormFields, type MessageResource } from '../twilio/resources.js';
+import {
+  all,
+  callResource,
+  first,
+  messageResource,
+  rfc2822,
+  type CallResource,
+  type FormFields,
+  type MessageResource,
+} from '../twilio/resources.js';
 import { computeSignature } from '../twilio/signature.js';
 import { encodeForm } from '../twilio/upstream.js';
 import { CALL_FILTERS, MESSAGE_FILTERS, callFilter, messageFilter, type Compiled } from './filters.js';
@@ -67,10 +76,18 @@ export class SinkState {
   }
 }
 
-const twilioError = (code: number, status: number, message: string) => ({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
+const twilioError = (code: number, status: number, message: string) => ({
+  code,
+  message,
+  more_info: `https://www.twilio.com/docs/errors/${code}`,
+  status,
+});
 
 function authError(reply: FastifyReply): FastifyReply {
-  return reply.code(401).header('www-authenticate', 'Basic realm="Twilio API"').send(twilioError(20003, 401, 'Authenticate'));
+  return reply
+    .code(401)
+    .header('www-authenticate', 'Basic realm="Twilio API"')
+    .send(twilioError(20003, 401, 'Authenticate'));
 }
 
 /** The Twilio API path of a request (the sink may be mounted under a prefix such as /sink). */
@@ -89,6 +106,7 @@ export interface SinkOptions {
 
 type AccountRequest = FastifyRequest<{ Params: { AccountSid: string } }>;
 
+// eslint-disable-next-line max-lines-per-function, limits/max-lines-per-function -- the demo upstream's routes share one closure of state, authentication and callbacks
 export async function registerSink(app: FastifyInstance, opts: SinkOptions): Promise<SinkState> {
   const state = opts.state ?? new SinkState();
 
@@ -103,7 +121,13 @@ export async function registerSink(app: FastifyInstance, opts: SinkOptions): Pro
    * The record moves through `statuses` one step per callbackDelayMs, as a provider's does, and
    * each step is posted to the StatusCallback URL when there is one.
    */
-  const progress = (record: MessageResource | CallResource, url: string | undefined, base: FormFields, statuses: string[], statusField: string) => {
+  const progress = (
+    record: MessageResource | CallResource,
+    url: string | undefined,
+    base: FormFields,
+    statuses: string[],
+    statusField: string,
+  ) => {
     if (state.callbackDelayMs <= 0) return;
     let i = 0;
     const next = () => {
@@ -122,17 +146,28 @@ export async function registerSink(app: FastifyInstance, opts: SinkOptions): Pro
       const entry: SinkCallback = { url, fields, status: null };
       state.callbacks.push(entry);
       if (state.callbacks.length > 1000) state.callbacks.shift();
-      opts.egress.request(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': computeSignature(state.token, url, fields) },
-        body: encodeForm(fields),
-        timeoutMs: 5000,
-        maxBytes: 1024,
-        overflow: 'truncate',
-        operation: 'sink-callback',
-      }).then((res) => {
-        entry.status = res.status;
-      }).catch((e: unknown) => opts.log.debug({ outcome: (e as { outcome?: string }).outcome, detail: (e as { detail?: string }).detail }, 'sink status callback failed'))
+      opts.egress
+        .request(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-twilio-signature': computeSignature(state.token, url, fields),
+          },
+          body: encodeForm(fields),
+          timeoutMs: 5000,
+          maxBytes: 1024,
+          overflow: 'truncate',
+          operation: 'sink-callback',
+        })
+        .then((res) => {
+          entry.status = res.status;
+        })
+        .catch((e: unknown) =>
+          opts.log.debug(
+            { outcome: (e as { outcome?: string }).outcome, detail: (e as { detail?: string }).detail },
+            'sink status callback failed',
+          ),
+        )
         .finally(() => setTimeout(next, state.callbackDelayMs).unref());
     };
     setTimeout(next, state.callbackDelayMs).unref();
@@ -142,40 +177,66 @@ export async function registerSink(app: FastifyInstance, opts: SinkOptions): Pro
   const badRequest = (reply: FastifyReply, message: string) => reply.code(400).send(twilioError(20400, 400, message));
   const missingTo = (reply: FastifyReply) => reply.code(400).send(twilioError(21604, 400, "A 'To' phone number is required."));
 
-  app.post<{ Params: { AccountSid: string } }>('/2010-04-01/Accounts/:AccountSid/Messages.json', { schema: { hide: true } }, async (req, reply) => {
-    const acct = account(req);
-    if (acct === null) return authError(reply);
-    const fields = fieldsOf(req.body);
-    if (!first(fields, 'To')) return missingTo(reply);
-    // Twilio names a message with media MM..., one without SM...
-    const sid = newSid(all(fields, 'MediaUrl').length > 0 ? 'MM' : 'SM');
-    const resource = messageResource(acct, sid, fields, 'queued');
-    state.remember(state.messages, sid, resource);
-    progress(resource, first(fields, 'StatusCallback'), { AccountSid: acct, MessageSid: sid, SmsSid: sid, From: resource.from ?? '', To: resource.to, ApiVersion: '2010-04-01' }, ['sent', 'delivered'], 'MessageStatus');
-    return reply.code(201).send({ ...resource });
-  });
+  app.post<{ Params: { AccountSid: string } }>(
+    '/2010-04-01/Accounts/:AccountSid/Messages.json',
+    { schema: { hide: true } },
+    async (req, reply) => {
+      const acct = account(req);
+      if (acct === null) return authError(reply);
+      const fields = fieldsOf(req.body);
+      if (!first(fields, 'To')) return missingTo(reply);
+      // Twilio names a message with media MM..., one without SM...
+      const sid = newSid(all(fields, 'MediaUrl').length > 0 ? 'MM' : 'SM');
+      const resource = messageResource(acct, sid, fields, 'queued');
+      state.remember(state.messages, sid, resource);
+      progress(
+        resource,
+        first(fields, 'StatusCallback'),
+        { AccountSid: acct, MessageSid: sid, SmsSid: sid, From: resource.from ?? '', To: resource.to, ApiVersion: '2010-04-01' },
+        ['sent', 'delivered'],
+        'MessageStatus',
+      );
+      return reply.code(201).send({ ...resource });
+    },
+  );
 
-  app.post<{ Params: { AccountSid: string } }>('/2010-04-01/Accounts/:AccountSid/Calls.json', { schema: { hide: true } }, async (req, reply) => {
-    const acct = account(req);
-    if (acct === null) return authError(reply);
-    const fields = fieldsOf(req.body);
-    if (!first(fields, 'To')) return missingTo(reply);
-    const sid = newSid('CA');
-    const resource = callResource(acct, sid, fields, 'queued');
-    state.remember(state.calls, sid, resource);
-    progress(resource, first(fields, 'StatusCallback'), { AccountSid: acct, CallSid: sid, From: resource.from, To: resource.to, ApiVersion: '2010-04-01' }, ['initiated', 'ringing', 'completed'], 'CallStatus');
-    return reply.code(201).send({ ...resource });
-  });
+  app.post<{ Params: { AccountSid: string } }>(
+    '/2010-04-01/Accounts/:AccountSid/Calls.json',
+    { schema: { hide: true } },
+    async (req, reply) => {
+      const acct = account(req);
+      if (acct === null) return authError(reply);
+      const fields = fieldsOf(req.body);
+      if (!first(fields, 'To')) return missingTo(reply);
+      const sid = newSid('CA');
+      const resource = callResource(acct, sid, fields, 'queued');
+      state.remember(state.calls, sid, resource);
+      progress(
+        resource,
+        first(fields, 'StatusCallback'),
+        { AccountSid: acct, CallSid: sid, From: resource.from, To: resource.to, ApiVersion: '2010-04-01' },
+        ['initiated', 'ringing', 'completed'],
+        'CallStatus',
+      );
+      return reply.code(201).send({ ...resource });
+    },
+  );
 
-  const fetchOne = (kind: 'messages' | 'calls') => async (req: FastifyRequest<{ Params: { AccountSid: string; Sid: string } }>, reply: FastifyReply) => {
-    const acct = account(req);
-    if (acct === null) return authError(reply);
-    const r = (state[kind] as Map<string, { account_sid: string }>).get(req.params.Sid);
-    if (!r || r.account_sid !== acct) return reply.code(404).send(twilioError(20404, 404, `The requested resource ${apiPath(req.url)} was not found`));
-    return r;
-  };
+  const fetchOne =
+    (kind: 'messages' | 'calls') => async (req: FastifyRequest<{ Params: { AccountSid: string; Sid: string } }>, reply: FastifyReply) => {
+      const acct = account(req);
+      if (acct === null) return authError(reply);
+      const r = (state[kind] as Map<string, { account_sid: string }>).get(req.params.Sid);
+      if (!r || r.account_sid !== acct)
+        return reply.code(404).send(twilioError(20404, 404, `The requested resource ${apiPath(req.url)} was not found`));
+      return r;
+    };
 
-  function list<T extends { sid: string; account_sid: string }>(kind: 'messages' | 'calls', filterNames: readonly string[], compile: (f: Array<[string, string]>) => Compiled<T>) {
+  function list<T extends { sid: string; account_sid: string }>(
+    kind: 'messages' | 'calls',
+    filterNames: readonly string[],
+    compile: (f: Array<[string, string]>) => Compiled<T>,
+  ) {
     return async (req: AccountRequest, reply: FastifyReply) => {
       const acct = account(req);
       if (acct === null) return authError(reply);
@@ -195,7 +256,11 @@ export async function registerSink(app: FastifyInstance, opts: SinkOptions): Pro
 
   app.get('/2010-04-01/Accounts/:AccountSid/Messages/:Sid.json', { schema: { hide: true } }, fetchOne('messages'));
   app.get('/2010-04-01/Accounts/:AccountSid/Calls/:Sid.json', { schema: { hide: true } }, fetchOne('calls'));
-  app.get('/2010-04-01/Accounts/:AccountSid/Messages.json', { schema: { hide: true } }, list<MessageResource>('messages', MESSAGE_FILTERS, messageFilter));
+  app.get(
+    '/2010-04-01/Accounts/:AccountSid/Messages.json',
+    { schema: { hide: true } },
+    list<MessageResource>('messages', MESSAGE_FILTERS, messageFilter),
+  );
   app.get('/2010-04-01/Accounts/:AccountSid/Calls.json', { schema: { hide: true } }, list<CallResource>('calls', CALL_FILTERS, callFilter));
   return state;
 }
@@ -204,7 +269,10 @@ export async function registerSink(app: FastifyInstance, opts: SinkOptions): Pro
  * A standalone sink server (benchmark baseline, or a separate upstream process). `egressAllow`:
  * the ranges its callbacks may reach beyond public addresses (a test's receiver on loopback).
  */
-export async function buildSinkApp(state = new SinkState(), opts: { egressAllow?: string[] } = {}): Promise<{ app: FastifyInstance; state: SinkState }> {
+export async function buildSinkApp(
+  state = new SinkState(),
+  opts: { egressAllow?: string[] } = {},
+): Promise<{ app: FastifyInstance; state: SinkState }> {
   const app = Fastify({ logger: false });
   const self = () => {
     const a = app.server.address();

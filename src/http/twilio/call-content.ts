@@ -5,7 +5,15 @@
 
 import { all, first, type FormFields } from './resources.js';
 import { TwimlProxy, TwimlProxyUrlError } from './twiml-proxy.js';
-import { TWIML_PARAMETER_LIMIT, contentOfTree, isTwimlError, parseTwiml, serializeTwiml, twimlErrorName, type TwimlContent } from './twiml.js';
+import {
+  TWIML_PARAMETER_LIMIT,
+  contentOfTree,
+  isTwimlError,
+  parseTwiml,
+  serializeTwiml,
+  twimlErrorName,
+  type TwimlContent,
+} from './twiml.js';
 
 export interface CallScreenable {
   /** What to screen as the call's body: the Twiml's spoken and messaged text, then the URLs it names. */
@@ -34,7 +42,13 @@ export function callScreenable(fields: FormFields): CallScreenable | { error: 't
  * result still fits the 4,000 characters Twilio takes; else `Twiml` is forwarded as the app wrote it).
  * Throws TwimlProxyUrlError for a Url that is not absolute http(s) (answer 400, code 21205).
  */
-export function proxiedCallFields(fields: FormFields, proxy: TwimlProxy, customerId: string, callSid: string, opts: { bound?: boolean } = {}): FormFields {
+export function proxiedCallFields(
+  fields: FormFields,
+  proxy: TwimlProxy,
+  customerId: string,
+  callSid: string,
+  opts: { bound?: boolean } = {},
+): FormFields {
   const out: FormFields = Object.create(null) as FormFields;
   for (const [k, v] of Object.entries(fields)) out[k] = Array.isArray(v) ? [...v] : v;
   const rewrite = (urlName: string, methodName: string) => {

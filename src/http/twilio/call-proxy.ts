@@ -25,7 +25,15 @@ export function registerCallProxy(app: FastifyInstance, gw: Gateway): void {
     getCustomer: (id) => gw.deps.stores.tenancy.getCustomer(id),
     appToken: async (customer) => (await gw.signer.secretFor(customer)).secret,
     fetchTwiml: async (url, method: HttpMethod, form, headers) => {
-      const res = await gw.egress.request(url, { method, headers, body: method === 'POST' ? form : null, operation: 'twiml-proxy', timeoutMs: 10_000, maxBytes: MAX_ANSWER_BYTES, overflow: 'fail' });
+      const res = await gw.egress.request(url, {
+        method,
+        headers,
+        body: method === 'POST' ? form : null,
+        operation: 'twiml-proxy',
+        timeoutMs: 10_000,
+        maxBytes: MAX_ANSWER_BYTES,
+        overflow: 'fail',
+      });
       const type = res.headers['content-type'];
       return { status: res.status, body: res.body, ...(typeof type === 'string' ? { contentType: type } : {}) };
     },
@@ -54,7 +62,13 @@ export function registerCallProxy(app: FastifyInstance, gw: Gateway): void {
  * The parameters a call is forwarded with: its Url (and FallbackUrl, and document URLs inside
  * Twiml) pointed at the proxy when the customer's calls go through it; else as screened.
  */
-export function forwardedCallFields(gw: Gateway, customer: CustomerRecord, fields: FormFields, callSid: string, bound: boolean): FormFields {
+export function forwardedCallFields(
+  gw: Gateway,
+  customer: CustomerRecord,
+  fields: FormFields,
+  callSid: string,
+  bound: boolean,
+): FormFields {
   const proxy = gw.twimlProxy;
   if (proxy === null || customer.settings?.twimlProxy === false) return fields;
   try {

@@ -16,13 +16,63 @@ export const TWILIO_API_PREFIX = '2010-04-01';
  * kept in the upstream's own case; any other segment is a SID or a name and stays as written.
  */
 const RESOURCE_NAMES = [
-  'Accounts', 'Messages', 'Media', 'Feedback', 'Calls', 'Recordings', 'Notifications', 'Events', 'Payments', 'Streams', 'Siprec',
-  'Transcriptions', 'Conferences', 'Participants', 'IncomingPhoneNumbers', 'OutgoingCallerIds', 'AvailablePhoneNumbers',
-  'Local', 'Mobile', 'TollFree', 'Usage', 'Records', 'Triggers', 'Daily', 'Monthly', 'Yearly', 'AllTime', 'Today', 'Yesterday',
-  'ThisMonth', 'LastMonth', 'Queues', 'Members', 'Balance', 'Applications', 'ConnectApps', 'AuthorizedConnectApps', 'Keys',
-  'SigningKeys', 'ShortCodes', 'Addresses', 'DependentPhoneNumbers', 'SIP', 'Domains', 'CredentialLists', 'IpAccessControlLists',
-  'Credentials', 'IpAddresses', 'CredentialListMappings', 'IpAccessControlListMappings', 'Auth', 'SMS', 'UserDefinedMessages',
-  'UserDefinedMessageSubscriptions', 'Tokens', 'ValidationRequests', 'Sandbox',
+  'Accounts',
+  'Messages',
+  'Media',
+  'Feedback',
+  'Calls',
+  'Recordings',
+  'Notifications',
+  'Events',
+  'Payments',
+  'Streams',
+  'Siprec',
+  'Transcriptions',
+  'Conferences',
+  'Participants',
+  'IncomingPhoneNumbers',
+  'OutgoingCallerIds',
+  'AvailablePhoneNumbers',
+  'Local',
+  'Mobile',
+  'TollFree',
+  'Usage',
+  'Records',
+  'Triggers',
+  'Daily',
+  'Monthly',
+  'Yearly',
+  'AllTime',
+  'Today',
+  'Yesterday',
+  'ThisMonth',
+  'LastMonth',
+  'Queues',
+  'Members',
+  'Balance',
+  'Applications',
+  'ConnectApps',
+  'AuthorizedConnectApps',
+  'Keys',
+  'SigningKeys',
+  'ShortCodes',
+  'Addresses',
+  'DependentPhoneNumbers',
+  'SIP',
+  'Domains',
+  'CredentialLists',
+  'IpAccessControlLists',
+  'Credentials',
+  'IpAddresses',
+  'CredentialListMappings',
+  'IpAccessControlListMappings',
+  'Auth',
+  'SMS',
+  'UserDefinedMessages',
+  'UserDefinedMessageSubscriptions',
+  'Tokens',
+  'ValidationRequests',
+  'Sandbox',
 ];
 const BY_LOWER = new Map(RESOURCE_NAMES.map((n) => [n.toLowerCase(), n]));
 const SID = /^([A-Za-z]{2})([0-9a-fA-F]{32})$/;
@@ -39,7 +89,7 @@ function plainlyCanonical(path: string): boolean {
   if (path.length > 1 && path.endsWith('/')) return false;
   if (path.includes('%') || path.includes('//') || path.includes('/.') || path.includes('\\')) return false;
   // Under the Twilio prefix the case of resource names must still be checked.
-  return !path.startsWith('/2010-04-01/') && path.charCodeAt(1) !== 0x32 /* '2' */;
+  return !path.startsWith('/2010-04-01/') && path.charCodeAt(1) !== 0x32; /* '2' */
 }
 
 function canonicalTwilioSegment(segment: string): string {

@@ -50,7 +50,8 @@ export function parseContentVariables(raw: string | undefined): { variables: Con
   } catch {
     return { error: 'ContentVariables is not valid JSON' };
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { error: 'ContentVariables must be a JSON object such as {"1":"Alice"}' };
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return { error: 'ContentVariables must be a JSON object such as {"1":"Alice"}' };
   for (const [k, v] of Object.entries(parsed)) {
     if (typeof v === 'string') out[k] = v;
     else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
@@ -86,13 +87,17 @@ export function templateFromResource(resource: unknown): ContentTemplate | null 
 
 /** The template with `{{name}}` replaced by the message's value, else the template's sample value. */
 export function fillTemplate(template: ContentTemplate, variables: ContentVariables): string {
-  return template.text.replace(PLACEHOLDER, (_, name: string) => (Object.hasOwn(variables, name) ? variables[name] : Object.hasOwn(template.defaults, name) ? template.defaults[name] : ''));
+  return template.text.replace(PLACEHOLDER, (_, name: string) =>
+    Object.hasOwn(variables, name) ? variables[name] : Object.hasOwn(template.defaults, name) ? template.defaults[name] : '',
+  );
 }
 
 /** What to screen for a templated message: the filled template, or the variable values alone. */
 export function contentText(template: ContentTemplate | null, variables: ContentVariables): string {
   if (template !== null) return fillTemplate(template, variables);
-  return Object.values(variables).filter((v) => v.trim() !== '').join('\n');
+  return Object.values(variables)
+    .filter((v) => v.trim() !== '')
+    .join('\n');
 }
 
 /**
@@ -183,7 +188,12 @@ export class CachedContentTemplates implements ContentTemplates {
 }
 
 /** What a templated message puts in front of its recipient, ready to screen; an error means 400 (21656). */
-export async function templatedMessageText(templates: ContentTemplates, customer: CustomerRecord, contentSid: string, rawVariables: string | undefined): Promise<{ text: string; templateKnown: boolean } | { error: string }> {
+export async function templatedMessageText(
+  templates: ContentTemplates,
+  customer: CustomerRecord,
+  contentSid: string,
+  rawVariables: string | undefined,
+): Promise<{ text: string; templateKnown: boolean } | { error: string }> {
   const parsed = parseContentVariables(rawVariables);
   if ('error' in parsed) return parsed;
   const template = await templates.get(customer, contentSid);

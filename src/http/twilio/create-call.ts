@@ -18,7 +18,10 @@ import { TwilioRefusal, twilioHandler } from './refusal.js';
 import { first, type FormFields } from './resources.js';
 import { screenAndSend } from './send-screening.js';
 
-const PARAMS = paramSpec(Object.keys(TWILIO_OAI_SUBSET.CreateCall.request.properties), ['StatusCallbackEvent', 'RecordingStatusCallbackEvent']);
+const PARAMS = paramSpec(Object.keys(TWILIO_OAI_SUBSET.CreateCall.request.properties), [
+  'StatusCallbackEvent',
+  'RecordingStatusCallbackEvent',
+]);
 
 export function createCall(gw: Gateway) {
   return twilioHandler(async (req: AccountRequest, reply: FastifyReply) => {
@@ -45,12 +48,24 @@ export function createCall(gw: Gateway) {
       timestamp: new Date().toISOString(),
     };
     if (principal.endUser !== undefined) message.endUser = principal.endUser;
-    return screenAndSend(gw, req, reply, { kind: 'call', principal, accountSid: req.params.AccountSid, fields, ...forwarded(gw, principal.customer, fields, message.id), message });
+    return screenAndSend(gw, req, reply, {
+      kind: 'call',
+      principal,
+      accountSid: req.params.AccountSid,
+      fields,
+      ...forwarded(gw, principal.customer, fields, message.id),
+      message,
+    });
   });
 }
 
 /** What is forwarded upstream: the screened parameters, the call's URLs pointed at the TwiML proxy. */
-function forwarded(gw: Gateway, customer: Parameters<typeof forwardedCallFields>[1], fields: FormFields, sid: string): { form: string; forwardFields: FormFields } {
+function forwarded(
+  gw: Gateway,
+  customer: Parameters<typeof forwardedCallFields>[1],
+  fields: FormFields,
+  sid: string,
+): { form: string; forwardFields: FormFields } {
   const forwardFields = forwardedCallFields(gw, customer, fields, sid, false);
   return { form: encodeForm(forwardFields), forwardFields };
 }

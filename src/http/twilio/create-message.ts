@@ -57,6 +57,14 @@ export function createMessage(gw: Gateway) {
     };
     if (principal.endUser !== undefined) message.endUser = principal.endUser;
     if (media.length > 0) message.mediaUrls = media;
-    return screenAndSend(gw, req, reply, { kind: 'message', principal, accountSid: req.params.AccountSid, fields, form: forwardedForm(fields), message, ...(service ? { service } : {}) });
+    return screenAndSend(gw, req, reply, {
+      kind: 'message',
+      principal,
+      accountSid: req.params.AccountSid,
+      fields,
+      form: forwardedForm(fields),
+      message,
+      ...(service ? { service } : {}),
+    });
   });
 }

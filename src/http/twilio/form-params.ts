@@ -24,7 +24,8 @@ export function paramSpec(allowed: Iterable<string>, repeated: Iterable<string> 
 export function checkParams(fields: FormFields, spec: ParamSpec): void {
   for (const [name, value] of Object.entries(fields)) {
     if (!spec.allowed.has(name)) throw new TwilioRefusal('unknownParameter', `'${name.slice(0, 60)}'`);
-    if (Array.isArray(value) && !spec.repeated.has(name)) throw new TwilioRefusal('repeatedParameter', `'${name}' is given ${value.length} times`);
+    if (Array.isArray(value) && !spec.repeated.has(name))
+      throw new TwilioRefusal('repeatedParameter', `'${name}' is given ${value.length} times`);
   }
 }
 

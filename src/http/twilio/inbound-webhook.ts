@@ -50,7 +50,10 @@ export function inboundWebhook(gw: Gateway) {
     const sid = eventSid(fields, 'MessageSid');
     if (sid === undefined) {
       gw.metrics.webhooks.inc({ kind: 'inbound', outcome: 'bad-request' });
-      return reply.code(400).type('text/plain').send('MessageSid missing or malformed: an incoming message is identified by its one MessageSid');
+      return reply
+        .code(400)
+        .type('text/plain')
+        .send('MessageSid missing or malformed: an incoming message is identified by its one MessageSid');
     }
     const eventId = `inbound:${sid}`;
     reply.type('text/xml');
@@ -66,7 +69,14 @@ export function inboundWebhook(gw: Gateway) {
     const settings = customer.settings ?? {};
     const consent = async (kind: 'opt-out' | 'opt-in') => {
       if (!from) return;
-      await stores.consent.append({ customer: customer.id, recipient: gw.storedRecipient(customer.settings?.hashRecipients, from), kind, source: 'keyword', evidence: keyword || optOutType, at: eventInstant(fields) });
+      await stores.consent.append({
+        customer: customer.id,
+        recipient: gw.storedRecipient(customer.settings?.hashRecipients, from),
+        kind,
+        source: 'keyword',
+        evidence: keyword || optOutType,
+        at: eventInstant(fields),
+      });
     };
     try {
       if (optOutType === 'STOP') await consent('opt-out');

@@ -45,7 +45,8 @@ export function isTwilioPath(url: string): boolean {
 const createSchema = (op: 'CreateMessage' | 'CreateCall', summary: string) => ({
   tags: ['twilio'],
   summary,
-  description: "Twilio-compatible. Screened, then forwarded to the customer's upstream (response relayed unchanged), refused with a Twilio error, or held for review (201 with status accepted).",
+  description:
+    "Twilio-compatible. Screened, then forwarded to the customer's upstream (response relayed unchanged), refused with a Twilio error, or held for review (201 with status accepted).",
   security: [{ basicAuth: [] }],
   consumes: ['application/x-www-form-urlencoded'],
   params: { type: 'object', properties: { AccountSid: { type: 'string' } }, required: ['AccountSid'] },
@@ -67,8 +68,14 @@ function notInTable(req: FastifyRequest, reply: FastifyReply): FastifyReply {
 
 export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise<void> {
   gw.scheduler.on(SEND_MESSAGE_TOPIC, sendScheduledMessage(gw, app.log));
-  app.addHook('onReady', async () => { gw.callbacks.start(); gw.scheduler.start(); });
-  app.addHook('onClose', async () => { await gw.scheduler.close(); await gw.callbacks.close(); });
+  app.addHook('onReady', async () => {
+    gw.callbacks.start();
+    gw.scheduler.start();
+  });
+  app.addHook('onClose', async () => {
+    await gw.scheduler.close();
+    await gw.callbacks.close();
+  });
   app.addSchema({
     $id: 'twilioError',
     type: 'object',
@@ -87,8 +94,24 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
   for (const url of PASSTHROUGH_DELETES) app.delete(url, hidden, passthrough(gw, 'delete'));
   app.post(FEEDBACK, { ...write, ...hidden }, passthrough(gw, 'feedback'));
 
-  app.post('/twilio/inbound/:customerId', { schema: webhookSchema('Incoming-message webhook: verifies X-Twilio-Signature, applies STOP/START/HELP keywords, answers TwiML, relays to the customer webhook'), bodyLimit: TWILIO_BODY_LIMIT }, inboundWebhook(gw));
-  app.post('/twilio/status/:customerId', { schema: webhookSchema('Status-callback webhook: verifies X-Twilio-Signature and relays the status to the customer webhook'), bodyLimit: TWILIO_BODY_LIMIT }, statusWebhook(gw));
+  app.post(
+    '/twilio/inbound/:customerId',
+    {
+      schema: webhookSchema(
+        'Incoming-message webhook: verifies X-Twilio-Signature, applies STOP/START/HELP keywords, answers TwiML, relays to the customer webhook',
+      ),
+      bodyLimit: TWILIO_BODY_LIMIT,
+    },
+    inboundWebhook(gw),
+  );
+  app.post(
+    '/twilio/status/:customerId',
+    {
+      schema: webhookSchema('Status-callback webhook: verifies X-Twilio-Signature and relays the status to the customer webhook'),
+      bodyLimit: TWILIO_BODY_LIMIT,
+    },
+    statusWebhook(gw),
+  );
 
   registerCallProxy(app, gw);
 
@@ -96,5 +119,11 @@ export async function registerTwilio(app: FastifyInstance, gw: Gateway): Promise
   app.all('/2010-04-01', hidden, notInTable);
   app.all('/2010-04-01/*', hidden, notInTable);
   app.all('/twilio/*', hidden, notInTable);
-  app.all(INVALID_PATH, hidden, async (_req, reply) => reply.code(404).send(twilioError('notFound', 'the path has no canonical form (encoded separators, control characters, or dot segments above the root)')));
+  app.all(INVALID_PATH, hidden, async (_req, reply) =>
+    reply
+      .code(404)
+      .send(
+        twilioError('notFound', 'the path has no canonical form (encoded separators, control characters, or dot segments above the root)'),
+      ),
+  );
 }

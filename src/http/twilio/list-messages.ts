@@ -27,17 +27,30 @@ export function listMessages(gw: Gateway) {
     const q = req.url.indexOf('?');
     const query = q < 0 ? '' : req.url.slice(q);
     const upstreamSid = upstreamAccount(accountSid, customer);
-    const res = withAppAccount(await gw.upstream.send({
-      customer, operation: 'passthrough', method: 'GET', accept: 'application/json',
-      path: `/2010-04-01/Accounts/${upstreamSid}/Messages.json${query}`,
-    }), upstreamSid, accountSid);
+    const res = withAppAccount(
+      await gw.upstream.send({
+        customer,
+        operation: 'passthrough',
+        method: 'GET',
+        accept: 'application/json',
+        path: `/2010-04-01/Accounts/${upstreamSid}/Messages.json${query}`,
+      }),
+      upstreamSid,
+      accountSid,
+    );
     if (res.status !== 200) return relay(reply, res);
     let page: { messages?: unknown; page?: unknown; page_size?: unknown } & Record<string, unknown>;
-    try { page = JSON.parse(res.body.toString('utf8')) as typeof page; } catch { return relay(reply, res); }
+    try {
+      page = JSON.parse(res.body.toString('utf8')) as typeof page;
+    } catch {
+      return relay(reply, res);
+    }
     if (!Array.isArray(page.messages)) return relay(reply, res);
     const upstream = page.messages as Array<Record<string, unknown>>;
     const sids = upstream.map((m) => m.sid).filter((s): s is string => typeof s === 'string');
-    const mapped = new Map((await gw.deps.stores.messages.byUpstream(customer.id, sids)).filter((m) => m.origin !== 'forwarded').map((m) => [m.upstreamSid, m]));
+    const mapped = new Map(
+      (await gw.deps.stores.messages.byUpstream(customer.id, sids)).filter((m) => m.origin !== 'forwarded').map((m) => [m.upstreamSid, m]),
+    );
     const shown = upstream.map((m) => {
       const own = mapped.get(m.sid as string);
       return own !== undefined && appSid(own) !== m.sid ? { ...asAppResource(m, own), account_sid: own.accountSid } : m;
@@ -49,7 +62,8 @@ export function listMessages(gw: Gateway) {
       const size = Math.min(Math.max(Number(one(params.PageSize) ?? page.page_size ?? 50) || 50, 1), 1000);
       const to = one(params.To);
       const from = one(params.From);
-      const own = (await gw.deps.stores.messages.owned(customer.id, accountSid, size)).map(ownedResource)
+      const own = (await gw.deps.stores.messages.owned(customer.id, accountSid, size))
+        .map(ownedResource)
         .filter((m) => (to === undefined || m.to === to) && (from === undefined || m.from === from));
       shown.unshift(...own);
     }

@@ -14,7 +14,7 @@ import { encodeForm } from './upstream.js';
 
 /** The SID the app was given for a mapped message. */
 export function appSid(m: MappedMessage): string {
-  return m.origin === 'forwarded' ? m.upstreamSid ?? m.sid : m.sid;
+  return m.origin === 'forwarded' ? (m.upstreamSid ?? m.sid) : m.sid;
 }
 
 /** Where providers reach Warden: the configured public URL, else the host this request came to. */
@@ -42,8 +42,12 @@ export function upstreamForm(fields: FormFields, statusUrl: string | null, drop:
 /** A message Warden answers for itself, as Twilio's API shows it. */
 export function ownedResource(m: MappedMessage): Record<string, unknown> {
   const created = new Date(m.createdAt);
-  if (m.kind === 'call') return { ...callResource(m.accountSid, m.sid, m.fields, m.status, created), date_updated: rfc2822(new Date(m.updatedAt)) };
-  const r: Record<string, unknown> = { ...messageResource(m.accountSid, m.sid, m.fields, m.status, created), date_updated: rfc2822(new Date(m.updatedAt)) };
+  if (m.kind === 'call')
+    return { ...callResource(m.accountSid, m.sid, m.fields, m.status, created), date_updated: rfc2822(new Date(m.updatedAt)) };
+  const r: Record<string, unknown> = {
+    ...messageResource(m.accountSid, m.sid, m.fields, m.status, created),
+    date_updated: rfc2822(new Date(m.updatedAt)),
+  };
   if (m.errorCode !== undefined) {
     r.error_code = m.errorCode;
     r.error_message = Object.values(TWILIO_ERRORS).find((e) => e.code === m.errorCode)?.message ?? null;
@@ -61,7 +65,9 @@ export function asAppResource(resource: Record<string, unknown>, m: MappedMessag
   const swap = (v: unknown): unknown => (typeof v === 'string' ? v.split(up).join(m.sid) : v);
   const out: Record<string, unknown> = { ...resource, sid: m.sid, uri: swap(resource.uri), date_created: rfc2822(new Date(m.createdAt)) };
   if (resource.subresource_uris !== null && typeof resource.subresource_uris === 'object') {
-    out.subresource_uris = Object.fromEntries(Object.entries(resource.subresource_uris as Record<string, unknown>).map(([k, v]) => [k, swap(v)]));
+    out.subresource_uris = Object.fromEntries(
+      Object.entries(resource.subresource_uris as Record<string, unknown>).map(([k, v]) => [k, swap(v)]),
+    );
   }
   return out;
 }

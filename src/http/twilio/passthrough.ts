@@ -49,7 +49,11 @@ export const PASSTHROUGH_READS = [
 ] as const;
 
 /** DELETE operations passed through: removing the caller's own records. */
-export const PASSTHROUGH_DELETES = [`${ACCOUNT}/Messages/:Sid.json`, `${ACCOUNT}/Messages/:Sid/Media/:MediaSid.json`, `${ACCOUNT}/Recordings/:Sid.json`] as const;
+export const PASSTHROUGH_DELETES = [
+  `${ACCOUNT}/Messages/:Sid.json`,
+  `${ACCOUNT}/Messages/:Sid/Media/:MediaSid.json`,
+  `${ACCOUNT}/Recordings/:Sid.json`,
+] as const;
 
 /** Message feedback (confirmed delivery of a one-time code): one parameter, no content. */
 export const FEEDBACK = `${ACCOUNT}/Messages/:Sid/Feedback.json`;

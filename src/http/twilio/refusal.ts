@@ -6,7 +6,11 @@ import { twilioError, type TwilioErrorName } from './twilio-errors.js';
 import { UpstreamError } from './upstream.js';
 
 export class TwilioRefusal extends Error {
-  constructor(readonly error: TwilioErrorName, readonly detail?: string, readonly retryAfter?: number) {
+  constructor(
+    readonly error: TwilioErrorName,
+    readonly detail?: string,
+    readonly retryAfter?: number,
+  ) {
     super(error);
   }
 }

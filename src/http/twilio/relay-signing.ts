@@ -18,8 +18,13 @@ import { computeSignature } from './signature.js';
 
 export type SigningSource = 'signing-secret' | 'auth-token' | 'upstream-token' | 'none';
 
-interface Entry { secret: string | undefined; source: SigningSource }
-interface Cached extends Entry { expires: number }
+interface Entry {
+  secret: string | undefined;
+  source: SigningSource;
+}
+interface Cached extends Entry {
+  expires: number;
+}
 
 const MAX_ENTRIES = 10_000;
 
@@ -74,11 +79,17 @@ export class RelaySigner {
       if (s !== undefined) return { secret: s, source: 'auth-token' };
     }
     const fallback = c.upstream.authToken;
-    this.warnOnce(c.id, {
-      customer: c.id,
-      signedWith: fallback !== undefined ? 'upstream auth token' : 'nothing (unsigned)',
-      fix: 'reissue the auth token (warden customers revoke, then credential) or set a signing secret',
-    }, live ? 'the auth token was issued before Warden kept it sealed: relays to the app cannot be signed with it' : 'the customer has no live auth token: relays to the app cannot be signed with it');
+    this.warnOnce(
+      c.id,
+      {
+        customer: c.id,
+        signedWith: fallback !== undefined ? 'upstream auth token' : 'nothing (unsigned)',
+        fix: 'reissue the auth token (warden customers revoke, then credential) or set a signing secret',
+      },
+      live
+        ? 'the auth token was issued before Warden kept it sealed: relays to the app cannot be signed with it'
+        : 'the customer has no live auth token: relays to the app cannot be signed with it',
+    );
     return { secret: fallback, source: fallback !== undefined ? 'upstream-token' : 'none' };
   }
 

@@ -31,7 +31,8 @@ export function scheduledAt(fields: FormFields, now = Date.now()): string | null
   const sendAt = first(fields, 'SendAt') ?? '';
   const t = ISO_8601.test(sendAt) ? Date.parse(sendAt) : NaN;
   if (Number.isNaN(t)) throw new TwilioRefusal('scheduleTimestamp', 'SendAt must be an ISO 8601 instant such as 2026-05-15T14:30:00Z');
-  if (t - now < SCHEDULE_MIN_MS || t - now > SCHEDULE_MAX_MS) throw new TwilioRefusal('scheduleTimestamp', 'SendAt must be 15 minutes to 35 days ahead');
+  if (t - now < SCHEDULE_MIN_MS || t - now > SCHEDULE_MAX_MS)
+    throw new TwilioRefusal('scheduleTimestamp', 'SendAt must be 15 minutes to 35 days ahead');
   return new Date(t).toISOString();
 }
 
@@ -50,7 +51,11 @@ export function sendScheduledMessage(gw: Gateway, log: FastifyBaseLogger) {
     const taken = await messages.transition(sid, ['scheduled'], { status: 'sending', at: at() });
     if (taken === null) {
       const now = await messages.get(sid);
-      if (now?.status === 'sending') log.error({ sid, attempt: job.attempts }, 'a scheduled message was being sent by a node that stopped; it may or may not have reached the upstream, and is not sent again');
+      if (now?.status === 'sending')
+        log.error(
+          { sid, attempt: job.attempts },
+          'a scheduled message was being sent by a node that stopped; it may or may not have reached the upstream, and is not sent again',
+        );
       return;
     }
     const customer = await gw.deps.stores.tenancy.getCustomer(taken.customer);
@@ -61,9 +66,13 @@ export function sendScheduledMessage(gw: Gateway, log: FastifyBaseLogger) {
     let res;
     try {
       res = await gw.upstream.send({
-        customer, operation: 'scheduled-message', method: 'POST',
+        customer,
+        operation: 'scheduled-message',
+        method: 'POST',
         path: `/2010-04-01/Accounts/${UpstreamClient.accountSid(customer)}/Messages.json`,
-        contentType: 'application/x-www-form-urlencoded', body: form, accept: 'application/json',
+        contentType: 'application/x-www-form-urlencoded',
+        body: form,
+        accept: 'application/json',
       });
     } catch (e) {
       // Nothing reached the upstream: scheduled again, taken again once the job's lease ends.
@@ -71,11 +80,23 @@ export function sendScheduledMessage(gw: Gateway, log: FastifyBaseLogger) {
       throw e;
     }
     let parsed: { sid?: unknown; status?: unknown; code?: unknown } = {};
-    try { parsed = JSON.parse(res.body.toString('utf8')) as typeof parsed; } catch { /* not JSON */ }
+    try {
+      parsed = JSON.parse(res.body.toString('utf8')) as typeof parsed;
+    } catch {
+      /* not JSON */
+    }
     if (res.status < 300 && typeof parsed.sid === 'string') {
-      await messages.transition(sid, ['sending'], { status: typeof parsed.status === 'string' ? parsed.status : 'queued', upstreamSid: parsed.sid, at: at() });
+      await messages.transition(sid, ['sending'], {
+        status: typeof parsed.status === 'string' ? parsed.status : 'queued',
+        upstreamSid: parsed.sid,
+        at: at(),
+      });
     } else {
-      await messages.transition(sid, ['sending'], { status: 'failed', errorCode: typeof parsed.code === 'number' ? parsed.code : 30001, at: at() });
+      await messages.transition(sid, ['sending'], {
+        status: 'failed',
+        errorCode: typeof parsed.code === 'number' ? parsed.code : 30001,
+        at: at(),
+      });
     }
   };
 }

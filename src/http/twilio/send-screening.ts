@@ -47,11 +47,24 @@ export function withGatewayChecks(decision: Decision, message: Message, customer
   // Every sender the send names (From, and a MessagingServiceSid beside it) must be registered.
   for (const sender of service !== undefined && service !== message.from ? [message.from, service] : [message.from]) {
     if (senders.length > 0 && !senders.includes(sender) && !senders.includes(canonicalAddress(sender) ?? sender)) {
-      extra.push(gatewayReason('identity.falsification.sender', 'gateway.sender-not-owned', `sender ${sender} is not one of the customer's senders`, sender === message.from ? { start: 0, end: sender.length, text: sender, field: 'from' } : undefined));
+      extra.push(
+        gatewayReason(
+          'identity.falsification.sender',
+          'gateway.sender-not-owned',
+          `sender ${sender} is not one of the customer's senders`,
+          sender === message.from ? { start: 0, end: sender.length, text: sender, field: 'from' } : undefined,
+        ),
+      );
     }
   }
   if (!destinationAllowed(message.to, customer.settings?.allowedCountries)) {
-    extra.push(gatewayReason('country.requirements', 'gateway.country-not-allowed', `destination ${message.to} is outside the customer's allowed countries`));
+    extra.push(
+      gatewayReason(
+        'country.requirements',
+        'gateway.country-not-allowed',
+        `destination ${message.to} is outside the customer's allowed countries`,
+      ),
+    );
   }
   if (extra.length === 0) return decision;
   // Gateway refusals are decided before content: they lead the reasons so they pick the error code.
@@ -80,7 +93,12 @@ export async function takeSendToken(gw: Gateway, req: FastifyRequest, customer: 
     req.log.warn({ err: e }, 'send counter unavailable; failing open');
     return;
   }
-  if (!r.allowed) throw new TwilioRefusal('tooManyRequests', `more than ${limit.limit} sends in ${limit.windowMs} ms`, Math.max(1, Math.ceil(r.retryAfterMs / 1000)));
+  if (!r.allowed)
+    throw new TwilioRefusal(
+      'tooManyRequests',
+      `more than ${limit.limit} sends in ${limit.windowMs} ms`,
+      Math.max(1, Math.ceil(r.retryAfterMs / 1000)),
+    );
 }
 
 /** How a content refusal reaches this customer's apps (CustomerSettings.refusalMode). */
@@ -110,17 +128,33 @@ export async function screenAndSend(gw: Gateway, req: FastifyRequest, reply: Fas
   // The upstream reports status to Warden, which relays it to the app under the app's SID.
   const statusUrl = statusCallback !== undefined && base !== null ? wardenStatusUrl(base, customer.id, message.id) : null;
   const owned = (origin: MappedMessageInput['origin'], status: string, extra: Partial<MappedMessageInput> = {}): MappedMessageInput => ({
-    sid: message.id, customer: customer.id, accountSid: send.accountSid, kind, origin, createdAt: acceptedAt, status, fields: { ...fields },
-    ...(statusCallback !== undefined ? { statusCallback } : {}), ...extra,
+    sid: message.id,
+    customer: customer.id,
+    accountSid: send.accountSid,
+    kind,
+    origin,
+    createdAt: acceptedAt,
+    status,
+    fields: { ...fields },
+    ...(statusCallback !== undefined ? { statusCallback } : {}),
+    ...extra,
   });
 
-  if (decision.action === 'block' && refusesAsync(customer, decision, kind)) return refuseAfterAcceptance(gw, reply, send, decision, owned('refused', 'failed'), acceptedAt);
+  if (decision.action === 'block' && refusesAsync(customer, decision, kind))
+    return refuseAfterAcceptance(gw, reply, send, decision, owned('refused', 'failed'), acceptedAt);
   if (decision.action === 'block') throw refusalFor(decision);
-  if (decision.action === 'throttle') throw new TwilioRefusal('tooManyRequests', 'the policy throttled this sender', decision.retryAfter ?? 60);
+  if (decision.action === 'throttle')
+    throw new TwilioRefusal('tooManyRequests', 'the policy throttled this sender', decision.retryAfter ?? 60);
   if (decision.action === 'review') {
     const held: HeldItemInput = {
-      sid: message.id, kind, customer: customer.id, accountSid: send.accountSid, fields: { ...fields },
-      raw: statusUrl !== null ? upstreamForm(send.forwardFields ?? fields, statusUrl) : send.form, decision, heldAt: acceptedAt,
+      sid: message.id,
+      kind,
+      customer: customer.id,
+      accountSid: send.accountSid,
+      fields: { ...fields },
+      raw: statusUrl !== null ? upstreamForm(send.forwardFields ?? fields, statusUrl) : send.form,
+      decision,
+      heldAt: acceptedAt,
     };
     if (principal.endUser !== undefined) held.endUser = principal.endUser;
     const cb = first(fields, 'StatusCallback');
@@ -128,14 +162,23 @@ export async function screenAndSend(gw: Gateway, req: FastifyRequest, reply: Fas
     // Durable (committed, shared by every node) before the app is told `accepted`.
     await gw.deps.stores.review.hold(held);
     await gw.deps.stores.messages.put(owned('held', kind === 'message' ? 'accepted' : 'queued'));
-    const resource = kind === 'message' ? messageResource(send.accountSid, message.id, fields, 'accepted', new Date(acceptedAt)) : callResource(send.accountSid, message.id, fields, 'queued', new Date(acceptedAt));
+    const resource =
+      kind === 'message'
+        ? messageResource(send.accountSid, message.id, fields, 'accepted', new Date(acceptedAt))
+        : callResource(send.accountSid, message.id, fields, 'queued', new Date(acceptedAt));
     return reply.code(201).send(resource);
   }
   if (ACTION_SEVERITY[decision.action] !== 0) throw refusalFor(decision);
   if (sendAt !== null) {
     const m = await gw.deps.stores.messages.put(owned('scheduled', 'scheduled', { sendAt }));
     const job: SendMessageJob = { sid: message.id, form: upstreamForm(fields, statusUrl, SCHEDULE_PARAMS) };
-    await gw.deps.stores.scheduler.schedule({ id: message.id, topic: SEND_MESSAGE_TOPIC, customer: customer.id, dueAt: sendAt, payload: JSON.stringify(job) });
+    await gw.deps.stores.scheduler.schedule({
+      id: message.id,
+      topic: SEND_MESSAGE_TOPIC,
+      customer: customer.id,
+      dueAt: sendAt,
+      payload: JSON.stringify(job),
+    });
     return reply.code(201).send(ownedResource(m));
   }
   const res = await gw.upstream.send({
@@ -152,7 +195,8 @@ export async function screenAndSend(gw: Gateway, req: FastifyRequest, reply: Fas
   if (upstreamSid !== undefined) {
     // Sent already: a failed write loses only the relay of its status callbacks (and the decision's
     // naming of its SID), never the message.
-    const recorded = gw.deps.stores.messages.put({ ...owned('forwarded', 'queued', { upstreamSid }), fields: {} })
+    const recorded = gw.deps.stores.messages
+      .put({ ...owned('forwarded', 'queued', { upstreamSid }), fields: {} })
       .catch((e: unknown) => req.log.error({ err: e, sid: upstreamSid }, 'could not record a forwarded message in the message map'));
     // Only a message with a StatusCallback needs the entry before the app hears back (its status
     // relays look it up); for the others a commit on the reply path would cost every send a disk sync.
@@ -175,25 +219,52 @@ function sidOf(res: UpstreamResponse): string | undefined {
  * on fetch and in a status callback to the app's StatusCallback. Recorded as a held item refused at
  * once, so the callback is owed durably through the same outbox as a reviewer's refusal.
  */
-async function refuseAfterAcceptance(gw: Gateway, reply: FastifyReply, send: SendRequest, decision: Decision, mapped: MappedMessageInput, acceptedAt: string): Promise<FastifyReply> {
+async function refuseAfterAcceptance(
+  gw: Gateway,
+  reply: FastifyReply,
+  send: SendRequest,
+  decision: Decision,
+  mapped: MappedMessageInput,
+  acceptedAt: string,
+): Promise<FastifyReply> {
   const { message, fields, principal } = send;
   const customer = principal.customer;
   const code = twilioError('contentFiltered').code;
   const review = gw.deps.stores.review;
-  const held: HeldItemInput = { sid: message.id, kind: 'message', customer: customer.id, accountSid: send.accountSid, fields: { ...fields }, raw: send.form, decision, heldAt: acceptedAt };
+  const held: HeldItemInput = {
+    sid: message.id,
+    kind: 'message',
+    customer: customer.id,
+    accountSid: send.accountSid,
+    fields: { ...fields },
+    raw: send.form,
+    decision,
+    heldAt: acceptedAt,
+  };
   if (principal.endUser !== undefined) held.endUser = principal.endUser;
   if (mapped.statusCallback !== undefined) held.statusCallback = mapped.statusCallback;
   await review.hold(held);
   const callback: FormFields = {
-    AccountSid: send.accountSid, MessageSid: message.id, SmsSid: message.id, From: first(fields, 'From') ?? first(fields, 'MessagingServiceSid'), To: first(fields, 'To'),
-    MessageStatus: 'failed', SmsStatus: 'failed', ErrorCode: String(code), ApiVersion: '2010-04-01',
+    AccountSid: send.accountSid,
+    MessageSid: message.id,
+    SmsSid: message.id,
+    From: first(fields, 'From') ?? first(fields, 'MessagingServiceSid'),
+    To: first(fields, 'To'),
+    MessageStatus: 'failed',
+    SmsStatus: 'failed',
+    ErrorCode: String(code),
+    ApiVersion: '2010-04-01',
   };
   // Signed as every callback to the app is (relay-signing.ts): with the secret the app validates with.
-  const post = mapped.statusCallback !== undefined ? gw.callbacks.prepare(mapped.statusCallback, callback, (await gw.signer.secretFor(customer)).secret) : undefined;
+  const post =
+    mapped.statusCallback !== undefined
+      ? gw.callbacks.prepare(mapped.statusCallback, callback, (await gw.signer.secretFor(customer)).secret)
+      : undefined;
   await review.refuse(message.id, 'policy', acceptedAt, code, post);
   await gw.deps.stores.messages.put({ ...mapped, errorCode: code });
   reply.code(201).send(messageResource(send.accountSid, message.id, fields, 'accepted', new Date(acceptedAt)));
   // The first attempt once the app has its answer (the outbox retries it, from any node).
-  if (post !== undefined && mapped.statusCallback !== undefined) void gw.callbacks.deliver(message.id, customer.id, mapped.statusCallback, post);
+  if (post !== undefined && mapped.statusCallback !== undefined)
+    void gw.callbacks.deliver(message.id, customer.id, mapped.statusCallback, post);
   return reply;
 }

@@ -53,7 +53,10 @@ export class StatusCallbackOutbox {
    * callback with its own auth token as it would Twilio's.
    */
   prepare(url: string, fields: FormFields, signingSecret: string | undefined): CallbackPost {
-    const post: CallbackPost = { body: encodeForm(fields), leaseUntil: new Date(Date.now() + this.deps.options.statusCallbackLeaseMs).toISOString() };
+    const post: CallbackPost = {
+      body: encodeForm(fields),
+      leaseUntil: new Date(Date.now() + this.deps.options.statusCallbackLeaseMs).toISOString(),
+    };
     if (signingSecret) post.signature = computeSignature(signingSecret, url, fields);
     return post;
   }
@@ -86,7 +89,11 @@ export class StatusCallbackOutbox {
     this.polling = true;
     try {
       const now = Date.now();
-      const due = await this.deps.review.takeDueCallbacks(new Date(now).toISOString(), new Date(now + this.deps.options.statusCallbackLeaseMs).toISOString(), TAKE);
+      const due = await this.deps.review.takeDueCallbacks(
+        new Date(now).toISOString(),
+        new Date(now + this.deps.options.statusCallbackLeaseMs).toISOString(),
+        TAKE,
+      );
       await Promise.all(due.map((cb) => this.track(this.attempt(cb))));
     } catch (e) {
       if (!this.closed) this.log.warn({ err: e }, 'status callback poll failed');
@@ -133,7 +140,11 @@ export class StatusCallbackOutbox {
       }
     }
     try {
-      await this.deps.review.callbackAttempted(cb.sid, { state, ...(nextAt !== undefined ? { nextAt } : {}), ...(lastError !== undefined ? { lastError } : {}) });
+      await this.deps.review.callbackAttempted(cb.sid, {
+        state,
+        ...(nextAt !== undefined ? { nextAt } : {}),
+        ...(lastError !== undefined ? { lastError } : {}),
+      });
     } catch (e) {
       // The lease runs out and the callback falls due again: sent twice rather than never.
       this.log.error({ err: e, sid: cb.sid }, 'could not record a status callback attempt');

@@ -24,7 +24,10 @@ export function statusWebhook(gw: Gateway) {
     const status = first(fields, 'MessageStatus') ?? first(fields, 'CallStatus');
     if (sid === undefined || status === undefined || status.length === 0 || status.length > 40) {
       gw.metrics.webhooks.inc({ kind: 'status', outcome: 'bad-request' });
-      return reply.code(400).type('text/plain').send('a status callback names one MessageSid or CallSid and its MessageStatus or CallStatus');
+      return reply
+        .code(400)
+        .type('text/plain')
+        .send('a status callback names one MessageSid or CallSid and its MessageStatus or CallStatus');
     }
     if (!(await claimEvent(gw, customer, `status:${sid}:${status}`))) {
       gw.metrics.webhooks.inc({ kind: 'status', outcome: 'replay' });

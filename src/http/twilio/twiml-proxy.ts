@@ -18,13 +18,28 @@ import type { CustomerRecord } from '../../store/types.js';
 import { formFields, rawForm } from './form.js';
 import { first, type FormFields } from './resources.js';
 import { computeSignature, verifySignature } from './signature.js';
-import { TWIML_DOCUMENT_LIMIT, contentOfTree, isTwimlError, parseTwiml, serializeTwiml, urlAttribute, urlText, type TwimlContent, type TwimlElement } from './twiml.js';
+import {
+  TWIML_DOCUMENT_LIMIT,
+  contentOfTree,
+  isTwimlError,
+  parseTwiml,
+  serializeTwiml,
+  urlAttribute,
+  urlText,
+  type TwimlContent,
+  type TwimlElement,
+} from './twiml.js';
 import { encodeForm } from './upstream.js';
 
 export type HttpMethod = 'GET' | 'POST';
 
 /** One request to the app through the gateway's egress-policed client (no redirects followed). */
-export type FetchTwiml = (url: string, method: HttpMethod, form: string, headers: Record<string, string>) => Promise<{ status: number; contentType?: string; body: Buffer }>;
+export type FetchTwiml = (
+  url: string,
+  method: HttpMethod,
+  form: string,
+  headers: Record<string, string>,
+) => Promise<{ status: number; contentType?: string; body: Buffer }>;
 
 /** What the screen callback is asked about: one document of one call. */
 export interface ProxiedDocument {
@@ -62,7 +77,8 @@ export interface TwimlProxyDeps {
   onOutcome?: (outcome: ProxyOutcome, customerId: string) => void;
 }
 
-export type ProxyOutcome = 'answered' | 'refused' | 'unreadable' | 'app-error' | 'app-unreachable' | 'bad-token' | 'bad-signature' | 'screen-error';
+export type ProxyOutcome =
+  'answered' | 'refused' | 'unreadable' | 'app-error' | 'app-unreachable' | 'bad-token' | 'bad-signature' | 'screen-error';
 
 export interface TokenClaims {
   ref: string;
@@ -130,7 +146,13 @@ export class TwimlProxy {
    * CreateCall; on UpdateCall the provider's, with `{ bound: true }` so that requests for another
    * call are refused. Throws TwimlProxyUrlError for a URL that is not absolute http(s).
    */
-  rewriteCallUrl(customerId: string, callSid: string, originalUrl: string, httpMethod: string = 'POST', opts: { bound?: boolean } = {}): string {
+  rewriteCallUrl(
+    customerId: string,
+    callSid: string,
+    originalUrl: string,
+    httpMethod: string = 'POST',
+    opts: { bound?: boolean } = {},
+  ): string {
     if (originalUrl.length > MAX_URL_LENGTH) throw new TwimlProxyUrlError(`Url is longer than ${MAX_URL_LENGTH} characters`);
     let u: URL;
     try {
@@ -194,8 +216,13 @@ function withQuery(url: string, query: string): string {
 }
 
 /** What the app answered, read for screening and for the answer to the provider. */
-function readAnswer(res: Awaited<ReturnType<FetchTwiml>>, proxy: TwimlProxy, customerId: string, claims: TokenClaims, callSid: string | undefined):
-  { kind: ProxiedDocument['kind']; content: TwimlContent; answer: { type: string; body: string | Buffer } } | { unreadable: string } {
+function readAnswer(
+  res: Awaited<ReturnType<FetchTwiml>>,
+  proxy: TwimlProxy,
+  customerId: string,
+  claims: TokenClaims,
+  callSid: string | undefined,
+): { kind: ProxiedDocument['kind']; content: TwimlContent; answer: { type: string; body: string | Buffer } } | { unreadable: string } {
   const type = (res.contentType ?? '').split(';')[0].trim().toLowerCase();
   if (type.startsWith('audio/')) {
     // Audio played as is: nothing to read but where it comes from.
@@ -205,7 +232,11 @@ function readAnswer(res: Awaited<ReturnType<FetchTwiml>>, proxy: TwimlProxy, cus
   if (type === 'text/plain') {
     const text = res.body.toString('utf8');
     if (text.length > TWIML_DOCUMENT_LIMIT) return { unreadable: 'text longer than the provider reads' };
-    return { kind: 'text', content: { text: text.replace(/\s+/g, ' ').trim(), urls: [], documentUrls: [], numbers: [] }, answer: { type, body: text } };
+    return {
+      kind: 'text',
+      content: { text: text.replace(/\s+/g, ' ').trim(), urls: [], documentUrls: [], numbers: [] },
+      answer: { type, body: text },
+    };
   }
   if (type === '' || type === 'text/xml' || type === 'application/xml' || type === 'text/html') {
     // Warden answers only what it read: a document it cannot parse is never passed on, since the
@@ -248,12 +279,16 @@ export function registerTwimlProxy(app: FastifyInstance, proxy: TwimlProxy, deps
     // A GET carries the provider's parameters in the query, which the signature covers as part of the URL.
     const params: FormFields = isGet ? (Object.create(null) as FormFields) : formFields(req.body);
     const sig = req.headers['x-twilio-signature'];
-    if (!customer || !upstreamToken || !verifySignature(upstreamToken, proxy.requestedUrl(req.url), params, typeof sig === 'string' ? sig : undefined)) {
+    if (
+      !customer ||
+      !upstreamToken ||
+      !verifySignature(upstreamToken, proxy.requestedUrl(req.url), params, typeof sig === 'string' ? sig : undefined)
+    ) {
       outcome('bad-signature', customerId);
       return reply.code(403).type('text/plain').send('invalid or missing X-Twilio-Signature');
     }
     const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
-    const callSid = isGet ? new URLSearchParams(query).get('CallSid') ?? undefined : first(params, 'CallSid');
+    const callSid = isGet ? (new URLSearchParams(query).get('CallSid') ?? undefined) : first(params, 'CallSid');
     if (claims.bound && callSid !== claims.ref) {
       outcome('bad-token', customerId);
       return reply.code(403).type('text/plain').send('this TwiML proxy URL belongs to another call');
@@ -287,7 +322,16 @@ export function registerTwimlProxy(app: FastifyInstance, proxy: TwimlProxy, deps
     let verdict: { allow: boolean; decisionId?: string };
     try {
       const given = isGet ? (Object.fromEntries(new URLSearchParams(query)) as FormFields) : params;
-      verdict = await deps.screen({ customer, callSid, params: given, ref: claims.ref, url: claims.url, method: claims.method, kind, content });
+      verdict = await deps.screen({
+        customer,
+        callSid,
+        params: given,
+        ref: claims.ref,
+        url: claims.url,
+        method: claims.method,
+        kind,
+        content,
+      });
     } catch (e) {
       // Fails closed: a call whose words could not be screened is not put through.
       req.log.error({ err: e, customer: customerId }, 'TwiML proxy: screening failed');
@@ -305,10 +349,17 @@ export function registerTwimlProxy(app: FastifyInstance, proxy: TwimlProxy, deps
 
   const schema = {
     tags: ['webhooks'],
-    summary: 'TwiML proxy for calls placed with a Url: verifies X-Twilio-Signature, fetches the app\'s TwiML, screens it, answers it or <Hangup/>',
+    summary:
+      "TwiML proxy for calls placed with a Url: verifies X-Twilio-Signature, fetches the app's TwiML, screens it, answers it or <Hangup/>",
     params: { type: 'object', properties: { customerId: { type: 'string' }, '*': { type: 'string' } }, required: ['customerId'] },
   };
   // A wildcard, not a named parameter: the token carries the app's URL and exceeds the router's
   // 100-character limit on named parameters.
-  app.route<{ Params: { customerId: string; '*': string } }>({ method: ['GET', 'POST'], url: `${PREFIX}/:customerId/*`, schema, bodyLimit: 64 * 1024, handler });
+  app.route<{ Params: { customerId: string; '*': string } }>({
+    method: ['GET', 'POST'],
+    url: `${PREFIX}/:customerId/*`,
+    schema,
+    bodyLimit: 64 * 1024,
+    handler,
+  });
 }

@@ -46,7 +46,8 @@ export function isTwimlError(x: unknown): x is TwimlError {
 
 /** Parses a TwiML document into a tree; comments and processing instructions are dropped. */
 export function parseTwiml(xml: string, maxLength: number = TWIML_PARAMETER_LIMIT): TwimlElement | TwimlError {
-  if (xml.length > maxLength) return { error: 'too-large', detail: `the TwiML is ${xml.length} characters; at most ${maxLength} are accepted` };
+  if (xml.length > maxLength)
+    return { error: 'too-large', detail: `the TwiML is ${xml.length} characters; at most ${maxLength} are accepted` };
   const parser = new SaxesParser();
   const root: TwimlElement = { name: '#document', attributes: {}, children: [] };
   const stack: TwimlElement[] = [root];
@@ -64,7 +65,9 @@ export function parseTwiml(xml: string, maxLength: number = TWIML_PARAMETER_LIMI
     stack[stack.length - 1].children.push(el);
     stack.push(el);
   });
-  parser.on('closetag', () => { stack.pop(); });
+  parser.on('closetag', () => {
+    stack.pop();
+  });
   // Text, CDATA and text on either side of a comment arrive as separate events; adjacent pieces
   // are joined so that "pa<!-- -->ss" and "pa<![CDATA[ss]]>" read "pass".
   const addText = (t: string) => {
@@ -99,7 +102,19 @@ const URL_TEXT: Record<string, 'media' | 'document'> = { Play: 'media', Media: '
 /** Elements whose text is a number or address dialled. */
 const ADDRESS_TEXT = new Set(['Dial', 'Number', 'Sip', 'Client', 'Identity', 'Sim']);
 /** Elements whose text is a name nobody hears (a room, a queue, an application SID). */
-const NAME_TEXT = new Set(['Conference', 'Queue', 'Enqueue', 'ApplicationSid', 'Room', 'Parameter', 'Pause', 'Hangup', 'Reject', 'Leave', 'Record']);
+const NAME_TEXT = new Set([
+  'Conference',
+  'Queue',
+  'Enqueue',
+  'ApplicationSid',
+  'Room',
+  'Parameter',
+  'Pause',
+  'Hangup',
+  'Reject',
+  'Leave',
+  'Record',
+]);
 /** Attributes holding numbers or addresses. */
 const ADDRESS_ATTRS = new Set(['to', 'from', 'callerId']);
 /** Attributes holding text the provider speaks. */
@@ -232,7 +247,12 @@ class Reader {
 
   result(): TwimlContent {
     this.flush();
-    return { text: this.lines.join('\n'), urls: [...new Set(this.urls)], documentUrls: [...new Set(this.documentUrls)], numbers: [...new Set(this.numbers)] };
+    return {
+      text: this.lines.join('\n'),
+      urls: [...new Set(this.urls)],
+      documentUrls: [...new Set(this.documentUrls)],
+      numbers: [...new Set(this.numbers)],
+    };
   }
 }
 
@@ -259,7 +279,10 @@ function escapeText(s: string): string {
 }
 
 function escapeAttr(s: string): string {
-  return s.replace(/[<>&"\t\n\r]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' })[c] as string);
+  return s.replace(
+    /[<>&"\t\n\r]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' })[c] as string,
+  );
 }
 
 function write(el: TwimlElement, out: string[]): void {

@@ -15,7 +15,17 @@ import { first } from './resources.js';
 import { refusalFor, relay } from './send-screening.js';
 import { upstreamAccount } from './passthrough.js';
 
-const PARAMS = paramSpec(['Url', 'Method', 'Status', 'FallbackUrl', 'FallbackMethod', 'StatusCallback', 'StatusCallbackMethod', 'Twiml', 'TimeLimit']);
+const PARAMS = paramSpec([
+  'Url',
+  'Method',
+  'Status',
+  'FallbackUrl',
+  'FallbackMethod',
+  'StatusCallback',
+  'StatusCallbackMethod',
+  'Twiml',
+  'TimeLimit',
+]);
 
 export type ResourceRequest = FastifyRequest<{ Params: { AccountSid: string; Sid: string } }>;
 
@@ -27,7 +37,15 @@ export function updateCall(gw: Gateway) {
     if (first(fields, 'Twiml') !== undefined) {
       const content = callScreenable(fields);
       if ('error' in content) throw new TwilioRefusal(content.error, content.detail);
-      const message: Message = { id: req.params.Sid, customer: customer.id, channel: 'voice', from: '', to: '', body: content.body, timestamp: new Date().toISOString() };
+      const message: Message = {
+        id: req.params.Sid,
+        customer: customer.id,
+        channel: 'voice',
+        from: '',
+        to: '',
+        body: content.body,
+        timestamp: new Date().toISOString(),
+      };
       if (principal.endUser !== undefined) message.endUser = principal.endUser;
       const decision = gw.screen(message);
       gw.metrics.countDecision(decision, 'voice', 'twilio');
@@ -37,9 +55,13 @@ export function updateCall(gw: Gateway) {
       if (decision.action !== 'allow') throw refusalFor(decision);
     }
     const res = await gw.upstream.send({
-      customer, operation: 'update-call', method: 'POST',
+      customer,
+      operation: 'update-call',
+      method: 'POST',
       path: `/2010-04-01/Accounts/${upstreamAccount(req.params.AccountSid, customer)}/Calls/${req.params.Sid}.json`,
-      contentType: 'application/x-www-form-urlencoded', body: encodeForm(forwardedCallFields(gw, customer, fields, req.params.Sid, true)), accept: 'application/json',
+      contentType: 'application/x-www-form-urlencoded',
+      body: encodeForm(forwardedCallFields(gw, customer, fields, req.params.Sid, true)),
+      accept: 'application/json',
     });
     return relay(reply, res);
   });

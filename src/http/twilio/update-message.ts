@@ -32,20 +32,27 @@ export function updateMessage(gw: Gateway) {
     const mapped = await messages.get(req.params.Sid, customer.id);
     const owned = mapped !== null && mapped.origin !== 'forwarded' && mapped.accountSid === req.params.AccountSid ? mapped : null;
     if (owned !== null && owned.upstreamSid === undefined) {
-      if (status !== 'canceled' || body !== undefined) throw new TwilioRefusal('invalidUpdate', 'this message has not been sent; only Status=canceled applies');
+      if (status !== 'canceled' || body !== undefined)
+        throw new TwilioRefusal('invalidUpdate', 'this message has not been sent; only Status=canceled applies');
       const canceled = await messages.transition(owned.sid, ['scheduled'], { status: 'canceled', at: new Date().toISOString() });
-      if (canceled === null) throw new TwilioRefusal('notCancelable', `its status is ${(await messages.get(owned.sid))?.status ?? 'unknown'}`);
+      if (canceled === null)
+        throw new TwilioRefusal('notCancelable', `its status is ${(await messages.get(owned.sid))?.status ?? 'unknown'}`);
       // The job finds the message canceled if it runs anyway (it was taken at this instant).
       await gw.deps.stores.scheduler.cancel(owned.sid);
       return ownedResource(canceled);
     }
     // Warden sent it at SendAt as an immediate send: it was never scheduled upstream. (A held
     // message is the upstream's to cancel once released: it was forwarded with its schedule.)
-    if (owned !== null && owned.origin === 'scheduled' && status === 'canceled') throw new TwilioRefusal('notCancelable', `its status is ${owned.status}`);
+    if (owned !== null && owned.origin === 'scheduled' && status === 'canceled')
+      throw new TwilioRefusal('notCancelable', `its status is ${owned.status}`);
     const res = await gw.upstream.send({
-      customer, operation: 'update-message', method: 'POST',
+      customer,
+      operation: 'update-message',
+      method: 'POST',
       path: `/2010-04-01/Accounts/${upstreamAccount(req.params.AccountSid, customer)}/Messages/${owned?.upstreamSid ?? req.params.Sid}.json`,
-      contentType: 'application/x-www-form-urlencoded', body: forwardedForm(fields), accept: 'application/json',
+      contentType: 'application/x-www-form-urlencoded',
+      body: forwardedForm(fields),
+      accept: 'application/json',
     });
     if (owned === null || res.status !== 200) return relay(reply, res);
     try {

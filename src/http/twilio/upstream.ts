@@ -16,7 +16,10 @@ export interface UpstreamResponse {
 
 /** No HTTP answer. The message is fixed (no address, no system error text): apps and admin replies may show it. */
 export class UpstreamError extends Error {
-  constructor(readonly outcome: EgressOutcome, what: 'upstream' | 'webhook') {
+  constructor(
+    readonly outcome: EgressOutcome,
+    what: 'upstream' | 'webhook',
+  ) {
     super(`${what} ${outcome}`);
     this.name = 'UpstreamError';
   }
@@ -29,7 +32,11 @@ const RELAYED = ['content-type', 'twilio-request-id', 'twilio-request-duration',
 const UPSTREAM_MAX_BYTES = 16 * 1024 * 1024;
 
 export class UpstreamClient {
-  constructor(private readonly egress: EgressClient, private readonly metrics: GatewayMetrics, private readonly timeoutMs = 10_000) {}
+  constructor(
+    private readonly egress: EgressClient,
+    private readonly metrics: GatewayMetrics,
+    private readonly timeoutMs = 10_000,
+  ) {}
 
   /** Account SID to use upstream: the configured one, else the SID the app used. */
   static accountSid(customer: CustomerRecord): string {

@@ -55,18 +55,34 @@ export async function releaseEvent(gw: Gateway, log: FastifyBaseLogger, customer
   try {
     await gw.deps.stores.webhookEvents.release(customer.id, eventId);
   } catch (e) {
-    log.error({ err: e, customer: customer.id, eventId }, 'could not release a webhook event claim: a provider retry of it will be ignored');
+    log.error(
+      { err: e, customer: customer.id, eventId },
+      'could not release a webhook event claim: a provider retry of it will be ignored',
+    );
   }
 }
 
 /** Relays a provider event to the customer's webhook, signed with the customer's signing secret over that URL. */
-export async function forwardToCustomer(gw: Gateway, log: FastifyBaseLogger, customer: CustomerRecord, fields: FormFields, kind: string): Promise<{ status: number; body: string } | null> {
+export async function forwardToCustomer(
+  gw: Gateway,
+  log: FastifyBaseLogger,
+  customer: CustomerRecord,
+  fields: FormFields,
+  kind: string,
+): Promise<{ status: number; body: string } | null> {
   if (!customer.webhookUrl) return null;
   return relayEvent(gw, log, customer, customer.webhookUrl, fields, kind);
 }
 
 /** Relays a provider event to one of the customer's URLs (its webhook, a message's StatusCallback), signed as the provider signs. */
-export async function relayEvent(gw: Gateway, log: FastifyBaseLogger, customer: CustomerRecord, url: string, fields: FormFields, kind: string): Promise<{ status: number; body: string } | null> {
+export async function relayEvent(
+  gw: Gateway,
+  log: FastifyBaseLogger,
+  customer: CustomerRecord,
+  url: string,
+  fields: FormFields,
+  kind: string,
+): Promise<{ status: number; body: string } | null> {
   const headers: Record<string, string> = {};
   const signature = await gw.signer.sign(customer, url, fields);
   if (signature !== undefined) headers['x-twilio-signature'] = signature;

@@ -27,7 +27,10 @@ export class MemoryCounters implements Counters {
     return this.takeSync(key, limit, windowMs, now, units);
   }
 
-  async takeMany(requests: Array<{ key: string; limit: number; windowMs: number; units?: number }>, now: number): Promise<RateLimitResult[]> {
+  async takeMany(
+    requests: Array<{ key: string; limit: number; windowMs: number; units?: number }>,
+    now: number,
+  ): Promise<RateLimitResult[]> {
     return requests.map((r) => this.takeSync(r.key, r.limit, r.windowMs, now, r.units));
   }
 

@@ -36,7 +36,9 @@ export function pgContext(pool: pg.Pool): PgContext {
         return out;
       } catch (e) {
         // A failed ROLLBACK means the connection itself is gone: destroy it rather than pool it.
-        await c.query('ROLLBACK').catch((err: unknown) => { broken = err as Error; });
+        await c.query('ROLLBACK').catch((err: unknown) => {
+          broken = err as Error;
+        });
         throw e;
       } finally {
         c.release(broken);
@@ -48,11 +50,14 @@ export function pgContext(pool: pg.Pool): PgContext {
       return (item: I) => g.submit(item);
     },
     all: async (sql, args = []) => (await pool.query(sql, args)).rows as Row[],
-    drain: async () => { for (const q of queues) await q.drain(); },
+    drain: async () => {
+      for (const q of queues) await q.drain();
+    },
   };
 }
 
 /** Holds the table's append lock until the transaction ends. */
 export const lock = (c: Client, table: string) => c.query('SELECT pg_advisory_xact_lock(hashtext(current_schema() || $1))', [`.${table}`]);
 /** The highest seq of the table (call under its lock). */
-export const nextSeq = async (c: Client, table: string) => Number((await c.query(`SELECT coalesce(max(seq), 0) AS m FROM ${table}`)).rows[0].m);
+export const nextSeq = async (c: Client, table: string) =>
+  Number((await c.query(`SELECT coalesce(max(seq), 0) AS m FROM ${table}`)).rows[0].m);

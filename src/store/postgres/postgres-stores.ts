@@ -6,8 +6,19 @@
 
 import pg from 'pg';
 import type {
-  AuditStore, ConsentStore, DataStore, DecisionStore, DurableStores, EnforcementStore, MessageMapStore, PolicyStore,
-  ReportStore, ReviewStore, SchedulerStore, TenancyStore, WebhookEventStore,
+  AuditStore,
+  ConsentStore,
+  DataStore,
+  DecisionStore,
+  DurableStores,
+  EnforcementStore,
+  MessageMapStore,
+  PolicyStore,
+  ReportStore,
+  ReviewStore,
+  SchedulerStore,
+  TenancyStore,
+  WebhookEventStore,
 } from '../types.js';
 import type { Migration } from '../sqlite/migrations.js';
 import { postgresAudit } from './audit.js';
@@ -42,12 +53,15 @@ export interface PostgresOptions {
 }
 
 export async function migratePostgres(client: Client, migrations: Migration[] = POSTGRES_MIGRATIONS, upTo = Infinity): Promise<number> {
-  await client.query('SELECT pg_advisory_lock(hashtext(current_schema() || \'.migrations\'))');
+  await client.query("SELECT pg_advisory_lock(hashtext(current_schema() || '.migrations'))");
   try {
-    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+    );
     const current = Number((await client.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v);
     const known = migrations.reduce((m, x) => Math.max(m, x.version), 0);
-    if (current > known) throw new Error(`database schema version ${current} is newer than this Warden (knows up to ${known}); refusing to start`);
+    if (current > known)
+      throw new Error(`database schema version ${current} is newer than this Warden (knows up to ${known}); refusing to start`);
     for (const m of migrations) {
       if (m.version <= current || m.version > upTo) continue;
       await client.query('BEGIN');
@@ -62,7 +76,7 @@ export async function migratePostgres(client: Client, migrations: Migration[] = 
     }
     return Number((await client.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v);
   } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtext(current_schema() || \'.migrations\'))');
+    await client.query("SELECT pg_advisory_unlock(hashtext(current_schema() || '.migrations'))");
   }
 }
 

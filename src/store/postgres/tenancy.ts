@@ -9,7 +9,10 @@ const doc = <T>(rows: Row[]): T | null => (rows.length === 0 ? null : (rows[0].d
 export function postgresTenancy({ pool, all }: PgContext): TenancyStore {
   return {
     upsertCustomer: async (c: CustomerRecord) => {
-      await pool.query('INSERT INTO customers (id, account_sid, doc) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET account_sid = excluded.account_sid, doc = excluded.doc', [c.id, c.accountSid, JSON.stringify(c)]);
+      await pool.query(
+        'INSERT INTO customers (id, account_sid, doc) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET account_sid = excluded.account_sid, doc = excluded.doc',
+        [c.id, c.accountSid, JSON.stringify(c)],
+      );
     },
     getCustomer: async (id) => doc<CustomerRecord>(await all('SELECT doc FROM customers WHERE id = $1', [id])),
     customerByAccountSid: async (sid) => doc<CustomerRecord>(await all('SELECT doc FROM customers WHERE account_sid = $1', [sid])),
@@ -20,7 +23,10 @@ export function postgresTenancy({ pool, all }: PgContext): TenancyStore {
     getCredential: async (id) => doc<CredentialRecord>(await all('SELECT doc FROM credentials WHERE id = $1', [id])),
     // One UPDATE sets the field inside the document: no read-then-write to race.
     revokeCredential: async (id, at) => {
-      const r = await pool.query("UPDATE credentials SET doc = jsonb_set(doc, '{revokedAt}', to_jsonb($2::text)) WHERE id = $1", [id, isoTime(at)]);
+      const r = await pool.query("UPDATE credentials SET doc = jsonb_set(doc, '{revokedAt}', to_jsonb($2::text)) WHERE id = $1", [
+        id,
+        isoTime(at),
+      ]);
       if (r.rowCount === 0) throw new Error(`no credential ${id}`);
     },
   };

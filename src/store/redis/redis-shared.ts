@@ -61,7 +61,12 @@ export class RedisShared {
       maxRetriesPerRequest: 1,
       retryStrategy: (times: number) => Math.min(times * 200, 2000),
     };
-    this.cmd = new Redis(url, { ...common, enableAutoPipelining: true, enableOfflineQueue: false, commandTimeout: opts.commandTimeoutMs ?? 500 }) as WardenRedis;
+    this.cmd = new Redis(url, {
+      ...common,
+      enableAutoPipelining: true,
+      enableOfflineQueue: false,
+      commandTimeout: opts.commandTimeoutMs ?? 500,
+    }) as WardenRedis;
     this.sub = new Redis(url, { ...common, enableOfflineQueue: true });
     this.cmd.defineCommand('wardenTake', { numberOfKeys: 1, lua: TAKE });
     this.cmd.defineCommand('wardenDistinct', { numberOfKeys: 1, lua: DISTINCT });
@@ -99,7 +104,10 @@ export class RedisShared {
       takeMany: async (requests) => {
         if (requests.length === 0) return [];
         try {
-          const p = this.cmd.pipeline() as unknown as { wardenTake(k: string, w: number, units: number): void; exec(): Promise<Array<[Error | null, unknown]> | null> };
+          const p = this.cmd.pipeline() as unknown as {
+            wardenTake(k: string, w: number, units: number): void;
+            exec(): Promise<Array<[Error | null, unknown]> | null>;
+          };
           for (const r of requests) p.wardenTake(key(r.key), r.windowMs, r.units ?? 1);
           const out = (await p.exec()) ?? [];
           return requests.map((r, i) => {
@@ -126,8 +134,12 @@ export class RedisShared {
         for (const h of this.handlers) h(topic, seq);
         await this.cmd.publish(channel, JSON.stringify({ t: topic, s: seq, n: this.nodeId }));
       },
-      subscribe: (h) => { this.handlers.push(h); },
-      close: async () => { this.handlers.length = 0; },
+      subscribe: (h) => {
+        this.handlers.push(h);
+      },
+      close: async () => {
+        this.handlers.length = 0;
+      },
     };
   }
 

@@ -6,9 +6,14 @@ import { json, present, type Row } from './shared.js';
 
 export function mappedMessageRow(r: Row): MappedMessage {
   const m: MappedMessage = {
-    sid: r.sid as string, customer: r.customer as string, accountSid: r.account_sid as string,
-    kind: r.kind as MappedMessage['kind'], origin: r.origin as MappedMessage['origin'],
-    createdAt: r.created_at as string, updatedAt: r.updated_at as string, status: r.status as string,
+    sid: r.sid as string,
+    customer: r.customer as string,
+    accountSid: r.account_sid as string,
+    kind: r.kind as MappedMessage['kind'],
+    origin: r.origin as MappedMessage['origin'],
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+    status: r.status as string,
     fields: json<MappedMessage['fields']>(r.fields),
   };
   if (present(r.upstream_sid)) m.upstreamSid = r.upstream_sid as string;
@@ -20,8 +25,13 @@ export function mappedMessageRow(r: Row): MappedMessage {
 
 export function jobRow(r: Row): ScheduledJob {
   const j: ScheduledJob = {
-    id: r.id as string, topic: r.topic as string, customer: r.customer as string, dueAt: r.due_at as string,
-    payload: r.payload as string, state: r.state as JobState, attempts: Number(r.attempts),
+    id: r.id as string,
+    topic: r.topic as string,
+    customer: r.customer as string,
+    dueAt: r.due_at as string,
+    payload: r.payload as string,
+    state: r.state as JobState,
+    attempts: Number(r.attempts),
   };
   if (present(r.lease_until)) j.leaseUntil = r.lease_until as string;
   return j;

@@ -7,13 +7,24 @@ import { isoTime, json, present, type Row } from './shared.js';
 
 export function heldRow(r: Row): HeldItem {
   const h: HeldItem = {
-    sid: r.sid as string, kind: r.kind as HeldItem['kind'], customer: r.customer as string, accountSid: r.account_sid as string,
-    fields: json<HeldItem['fields']>(r.fields), raw: r.raw as string, decision: json<HeldItem['decision']>(r.decision),
-    heldAt: r.held_at as string, state: r.state as HeldState,
+    sid: r.sid as string,
+    kind: r.kind as HeldItem['kind'],
+    customer: r.customer as string,
+    accountSid: r.account_sid as string,
+    fields: json<HeldItem['fields']>(r.fields),
+    raw: r.raw as string,
+    decision: json<HeldItem['decision']>(r.decision),
+    heldAt: r.held_at as string,
+    state: r.state as HeldState,
   };
   const optional: Array<[keyof HeldItem, unknown]> = [
-    ['endUser', r.end_user], ['statusCallback', r.status_callback], ['claimedAt', r.claimed_at], ['claimedBy', r.claimed_by],
-    ['settledAt', r.settled_at], ['settledBy', r.settled_by], ['upstreamSid', r.upstream_sid],
+    ['endUser', r.end_user],
+    ['statusCallback', r.status_callback],
+    ['claimedAt', r.claimed_at],
+    ['claimedBy', r.claimed_by],
+    ['settledAt', r.settled_at],
+    ['settledBy', r.settled_by],
+    ['upstreamSid', r.upstream_sid],
   ];
   for (const [k, v] of optional) if (present(v)) (h as unknown as Record<string, unknown>)[k] = v;
   if (present(r.upstream_status)) h.upstreamStatus = Number(r.upstream_status);
@@ -30,8 +41,11 @@ export function heldRow(r: Row): HeldItem {
 /** A pending callback row as taken for an attempt. */
 export function dueCallbackRow(r: Row): DueCallback {
   const d: DueCallback = {
-    sid: r.sid as string, customer: r.customer as string, url: r.status_callback as string,
-    body: r.callback_body as string, attempts: Number(r.callback_attempts),
+    sid: r.sid as string,
+    customer: r.customer as string,
+    url: r.status_callback as string,
+    body: r.callback_body as string,
+    attempts: Number(r.callback_attempts),
   };
   if (present(r.callback_signature)) d.signature = r.callback_signature as string;
   return d;
@@ -52,7 +66,10 @@ export function heldRecipient(item: HeldItemInput): string {
 }
 
 /** The audit entry of a settlement (release or refusal), written in the settlement's transaction. */
-export function settledAuditInput(h: HeldItem, action: string): { actor: string; action: string; subject: string; detail: Record<string, unknown>; at: string } {
+export function settledAuditInput(
+  h: HeldItem,
+  action: string,
+): { actor: string; action: string; subject: string; detail: Record<string, unknown>; at: string } {
   const detail: Record<string, unknown> = { customer: h.customer, kind: h.kind, decision: h.decision.id };
   if (h.upstreamStatus !== undefined) detail.upstreamStatus = h.upstreamStatus;
   if (h.upstreamSid !== undefined) detail.upstreamSid = h.upstreamSid;

@@ -24,10 +24,16 @@ export const isoTime = (at: string): string => {
 
 /** Erasure of a customer: each table holding its rows, by the name the erasure report counts it under. */
 export const CUSTOMER_TABLES = [
-  ['consent', 'consent_events'], ['enforcement', 'enforcement_events'], ['reports', 'report_events'], ['decisions', 'decisions'],
-  ['held', 'review_queue'], ['credentials', 'credentials'], ['webhookEvents', 'webhook_events'],
+  ['consent', 'consent_events'],
+  ['enforcement', 'enforcement_events'],
+  ['reports', 'report_events'],
+  ['decisions', 'decisions'],
+  ['held', 'review_queue'],
+  ['credentials', 'credentials'],
+  ['webhookEvents', 'webhook_events'],
   // A subject's scheduled jobs go with its mapped messages (a job's id is its message's SID).
-  ['messages', 'message_map'], ['scheduled', 'scheduled_jobs'],
+  ['messages', 'message_map'],
+  ['scheduled', 'scheduled_jobs'],
 ] as const;
 
 /** The evidence of the opt-out an erasure keeps for a number, under its keyed hash. */

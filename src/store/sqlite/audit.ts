@@ -13,11 +13,22 @@ export type AuditInTx = (input: AuditEntryInput) => AuditEntry;
 
 export function sqliteAuditInTx(db: Database.Database): AuditInTx {
   const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-  const insert = db.prepare('INSERT INTO audit_log (seq, actor, action, subject, detail, at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO audit_log (seq, actor, action, subject, detail, at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   return (input) => {
     const l = last.get() as { seq: number; hash: string } | undefined;
     const [entry] = chain(l?.seq ?? 0, l?.hash ?? GENESIS_HASH, [{ ...input, at: isoTime(input.at) }]);
-    insert.run(entry.seq, entry.actor, entry.action, entry.subject, entry.detail === undefined ? null : JSON.stringify(entry.detail), entry.at, entry.prevHash, entry.hash);
+    insert.run(
+      entry.seq,
+      entry.actor,
+      entry.action,
+      entry.subject,
+      entry.detail === undefined ? null : JSON.stringify(entry.detail),
+      entry.at,
+      entry.prevHash,
+      entry.hash,
+    );
     return entry;
   };
 }

@@ -11,11 +11,12 @@ export function sqliteConsent(db: Database.Database, write: Write): ConsentStore
   const since = db.prepare('SELECT * FROM consent_events WHERE seq > ? ORDER BY seq LIMIT ?');
   const history = db.prepare('SELECT * FROM consent_events WHERE customer = ? AND recipient = ? ORDER BY seq');
   return {
-    append: (e: ConsentEventInput) => write(() => {
-      const at = isoTime(e.at);
-      const r = insert.run(e.customer, e.recipient, e.kind, e.source, e.evidence ?? null, at);
-      return { ...e, at, seq: Number(r.lastInsertRowid) };
-    }),
+    append: (e: ConsentEventInput) =>
+      write(() => {
+        const at = isoTime(e.at);
+        const r = insert.run(e.customer, e.recipient, e.kind, e.source, e.evidence ?? null, at);
+        return { ...e, at, seq: Number(r.lastInsertRowid) };
+      }),
     since: async (after, limit = 10_000) => (since.all(after, limit) as Row[]).map(consentRow),
     history: async (customer, recipient) => (history.all(customer, recipient) as Row[]).map(consentRow),
   };

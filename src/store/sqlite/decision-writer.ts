@@ -40,8 +40,21 @@ const CHUNK = 50;
 export function toRows(ds: readonly DecisionRecord[]): unknown[] {
   const out: unknown[] = [];
   for (const d of ds) {
-    out.push(d.customer, d.id, d.endUser ?? null, d.messageId, d.channel, d.action, d.score, d.policyVersion,
-      d.reasons.length === 0 ? '[]' : JSON.stringify(d.reasons), d.to, d.from, d.body, d.at);
+    out.push(
+      d.customer,
+      d.id,
+      d.endUser ?? null,
+      d.messageId,
+      d.channel,
+      d.action,
+      d.score,
+      d.policyVersion,
+      d.reasons.length === 0 ? '[]' : JSON.stringify(d.reasons),
+      d.to,
+      d.from,
+      d.body,
+      d.at,
+    );
   }
   return out;
 }
@@ -52,7 +65,9 @@ export function openDecisionInserter(file: string): { insert: (rows: unknown[]) 
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  const insertSql = (n: number) => `INSERT INTO decisions (customer, id, end_user, message_id, channel, action, score, policy_version, reasons, recipient, sender, body, at)
+  const insertSql = (
+    n: number,
+  ) => `INSERT INTO decisions (customer, id, end_user, message_id, channel, action, score, policy_version, reasons, recipient, sender, body, at)
       VALUES ${Array.from({ length: n }, () => `(${Array.from({ length: COLUMNS }, () => '?').join(', ')})`).join(', ')}`;
   const stmt = db.prepare(insertSql(1));
   // Rows go in CHUNK at a time: one statement call per 50 rows costs ~25% less per row than one
@@ -92,11 +107,16 @@ export function openDecisionInserter(file: string): { insert: (rows: unknown[]) 
         return errors;
       }
     },
-    close: () => { if (db.open) db.close(); },
+    close: () => {
+      if (db.open) db.close();
+    },
   };
 }
 
-interface Batch { resolve: (errors: Array<string | null>) => void; reject: (err: Error) => void }
+interface Batch {
+  resolve: (errors: Array<string | null>) => void;
+  reject: (err: Error) => void;
+}
 
 /** Decision inserts on a worker thread; falls back to the calling thread if the worker dies. */
 export class DecisionWriter {

@@ -21,10 +21,17 @@ export interface SqliteDecisions {
   close(): Promise<void>;
 }
 
-export function sqliteDecisions(db: Database.Database, write: Write, isClosed: () => boolean, opts: { thread?: boolean } = {}): SqliteDecisions {
+export function sqliteDecisions(
+  db: Database.Database,
+  write: Write,
+  isClosed: () => boolean,
+  opts: { thread?: boolean } = {},
+): SqliteDecisions {
   const writer = new DecisionWriter(db.name, opts.thread === false ? { thread: false } : {});
-  const queue = new GroupCommit<DecisionRecord, { ok: unknown } | { err: unknown }>(async (ds: DecisionRecord[]) =>
-    (await writer.write(ds)).map((e) => (e === null ? { ok: undefined } : { err: new Error(e) })), { maxBatch: 5000 });
+  const queue = new GroupCommit<DecisionRecord, { ok: unknown } | { err: unknown }>(
+    async (ds: DecisionRecord[]) => (await writer.write(ds)).map((e) => (e === null ? { ok: undefined } : { err: new Error(e) })),
+    { maxBatch: 5000 },
+  );
   const q = {
     get: db.prepare('SELECT * FROM decisions WHERE customer = ? AND id = ?'),
     list: db.prepare('SELECT * FROM decisions WHERE customer = ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?'),
@@ -45,7 +52,8 @@ export function sqliteDecisions(db: Database.Database, write: Write, isClosed: (
       const r = q.get.get(customer, id) as Row | undefined;
       return r === undefined ? null : decisionRow(r);
     },
-    list: async (customer, limit, before) => (q.list.all(customer, before !== undefined ? isoTime(before) : '9999', limit) as Row[]).map(decisionRow),
+    list: async (customer, limit, before) =>
+      (q.list.all(customer, before !== undefined ? isoTime(before) : '9999', limit) as Row[]).map(decisionRow),
     purgeBodies: (customer, olderThan) => write(() => q.purgeBodies.run(customer, isoTime(olderThan)).changes),
     purgeDecisions: (customer, olderThan) => write(() => q.purgeDecisions.run(customer, isoTime(olderThan)).changes),
   };

@@ -7,10 +7,15 @@ import type { PolicyStore } from '../types.js';
 import type { Write } from './writer.js';
 
 export function sqlitePolicies(db: Database.Database, write: Write): PolicyStore {
-  const insert = db.prepare('INSERT INTO policy_versions (policy_version, files, effective_at, published_at, published_by) VALUES (?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO policy_versions (policy_version, files, effective_at, published_at, published_by) VALUES (?, ?, ?, ?, ?)',
+  );
   const list = db.prepare('SELECT * FROM policy_versions ORDER BY effective_at, published_at');
   return {
-    publish: (p) => write(() => { insert.run(p.policyVersion, JSON.stringify(p.files), isoTime(p.effectiveAt), isoTime(p.publishedAt), p.publishedBy); }),
+    publish: (p) =>
+      write(() => {
+        insert.run(p.policyVersion, JSON.stringify(p.files), isoTime(p.effectiveAt), isoTime(p.publishedAt), p.publishedBy);
+      }),
     list: async () => (list.all() as Row[]).map(policyRow),
   };
 }

@@ -11,11 +11,12 @@ export function sqliteReports(db: Database.Database, write: Write): ReportStore 
   const byReport = db.prepare('SELECT * FROM report_events WHERE report_id = ? ORDER BY seq');
   const byCustomer = db.prepare('SELECT * FROM report_events WHERE customer = ? ORDER BY seq');
   return {
-    append: (e: ReportEventInput) => write(() => {
-      const at = isoTime(e.at);
-      const r = insert.run(e.reportId, e.customer, e.kind, JSON.stringify(e.detail), e.actor, at);
-      return { ...e, at, seq: Number(r.lastInsertRowid) };
-    }),
+    append: (e: ReportEventInput) =>
+      write(() => {
+        const at = isoTime(e.at);
+        const r = insert.run(e.reportId, e.customer, e.kind, JSON.stringify(e.detail), e.actor, at);
+        return { ...e, at, seq: Number(r.lastInsertRowid) };
+      }),
     byReport: async (id) => (byReport.all(id) as Row[]).map(reportRow),
     byCustomer: async (c) => (byCustomer.all(c) as Row[]).map(reportRow),
   };

@@ -6,8 +6,19 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
-  AuditStore, ConsentStore, DataStore, DecisionStore, DurableStores, EnforcementStore, MessageMapStore, PolicyStore,
-  ReportStore, ReviewStore, SchedulerStore, TenancyStore, WebhookEventStore,
+  AuditStore,
+  ConsentStore,
+  DataStore,
+  DecisionStore,
+  DurableStores,
+  EnforcementStore,
+  MessageMapStore,
+  PolicyStore,
+  ReportStore,
+  ReviewStore,
+  SchedulerStore,
+  TenancyStore,
+  WebhookEventStore,
 } from '../types.js';
 import { sqliteAudit, sqliteAuditInTx } from './audit.js';
 import { sqliteConsent } from './consent.js';
@@ -35,10 +46,13 @@ export const SQLITE_FILE = 'warden.db';
  */
 export function migrateSqlite(db: DB, migrations: Migration[] = SQLITE_MIGRATIONS, upTo = Infinity): number {
   const version = () => (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
-  db.transaction(() => db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)')).immediate();
+  db.transaction(() =>
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)'),
+  ).immediate();
   const known = migrations.reduce((m, x) => Math.max(m, x.version), 0);
   const check = (current: number) => {
-    if (current > known) throw new Error(`database schema version ${current} is newer than this Warden (knows up to ${known}); refusing to start`);
+    if (current > known)
+      throw new Error(`database schema version ${current} is newer than this Warden (knows up to ${known}); refusing to start`);
   };
   check(version());
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
@@ -48,7 +62,11 @@ export function migrateSqlite(db: DB, migrations: Migration[] = SQLITE_MIGRATION
       check(current);
       if (m.version <= current) return;
       db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      );
     }).immediate();
   }
   return version();
@@ -86,7 +104,10 @@ export class SqliteStores implements DurableStores {
   private readonly decisionLog: SqliteDecisions;
   private closed = false;
 
-  constructor(readonly db: DB, opts: { decisionThread?: boolean } = {}) {
+  constructor(
+    readonly db: DB,
+    opts: { decisionThread?: boolean } = {},
+  ) {
     migrateSqlite(db);
     const isClosed = () => this.closed;
     this.writer = durableWriter(db, isClosed);

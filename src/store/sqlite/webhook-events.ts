@@ -11,7 +11,10 @@ export function sqliteWebhookEvents(db: Database.Database, write: Write): Webhoo
   const purge = db.prepare('DELETE FROM webhook_events WHERE seen_at < ?');
   return {
     claim: (customer, id, at) => write(() => claim.run(customer, id, isoTime(at)).changes === 1),
-    release: (customer, id) => write(() => { release.run(customer, id); }),
+    release: (customer, id) =>
+      write(() => {
+        release.run(customer, id);
+      }),
     purge: (olderThan) => write(() => purge.run(isoTime(olderThan)).changes),
   };
 }

@@ -21,13 +21,15 @@ export function durableWriter(db: Database.Database, isClosed: () => boolean): D
   // its last entry, revocation reads the credential, erasure reads the latest consent) cannot
   // interleave with another process's commit (`warden serve --workers N` shares this file);
   // a busy lock is waited for (busy_timeout) instead of failing with SQLITE_BUSY_SNAPSHOT.
-  const tx = db.transaction((ops: Array<() => unknown>) => ops.map((op) => {
-    try {
-      return { ok: db.transaction(op)() };
-    } catch (err) {
-      return { err };
-    }
-  }));
+  const tx = db.transaction((ops: Array<() => unknown>) =>
+    ops.map((op) => {
+      try {
+        return { ok: db.transaction(op)() };
+      } catch (err) {
+        return { err };
+      }
+    }),
+  );
   const queue = new GroupCommit<() => unknown, { ok: unknown } | { err: unknown }>((ops) => tx.immediate(ops), { maxBatch: 2000 });
   return {
     write: async <T>(op: () => T): Promise<T> => {

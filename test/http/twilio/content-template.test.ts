@@ -7,7 +7,14 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import {
-  CachedContentTemplates, contentText, fillTemplate, parseContentVariables, templateFromResource, templatedMessageText, twilioContentApi, type FetchContent,
+  CachedContentTemplates,
+  contentText,
+  fillTemplate,
+  parseContentVariables,
+  templateFromResource,
+  templatedMessageText,
+  twilioContentApi,
+  type FetchContent,
 } from '../../../src/http/twilio/content-template.js';
 import type { CustomerRecord } from '../../../src/store/types.js';
 
@@ -25,19 +32,33 @@ const RESOURCE = {
     'twilio/text': { body: 'Hi {{1}}, your parcel arrives {{2}}.' },
     'twilio/call-to-action': {
       body: 'Hi {{1}}, track your parcel.',
-      actions: [{ type: 'URL', title: 'Track', url: 'https://track.example/{{3}}' }, { type: 'PHONE_NUMBER', title: 'Call us', phone: '+15005550006' }],
+      actions: [
+        { type: 'URL', title: 'Track', url: 'https://track.example/{{3}}' },
+        { type: 'PHONE_NUMBER', title: 'Call us', phone: '+15005550006' },
+      ],
     },
     'twilio/quick-reply': { body: 'Hi {{1}}', actions: [{ title: 'Yes', id: 'yes-id' }] },
   },
 };
 
 function customer(id: string, baseUrl: string, token = 'upstream-token'): CustomerRecord {
-  return { id, name: id, accountSid: 'AC' + '2'.repeat(32), upstream: { baseUrl, accountSid: 'AC' + '3'.repeat(32), authToken: token }, senders: [], settings: {}, createdAt: new Date().toISOString() };
+  return {
+    id,
+    name: id,
+    accountSid: 'AC' + '2'.repeat(32),
+    upstream: { baseUrl, accountSid: 'AC' + '3'.repeat(32), authToken: token },
+    senders: [],
+    settings: {},
+    createdAt: new Date().toISOString(),
+  };
 }
 
 describe('parseContentVariables', () => {
   it('reads a JSON object of strings; numbers and booleans become strings', () => {
-    assert.deepEqual({ ...(parseContentVariables('{"1":"Alice","2":3,"x":true}') as { variables: object }).variables }, { 1: 'Alice', 2: '3', x: 'true' });
+    assert.deepEqual(
+      { ...(parseContentVariables('{"1":"Alice","2":3,"x":true}') as { variables: object }).variables },
+      { 1: 'Alice', 2: '3', x: 'true' },
+    );
     assert.deepEqual({ ...(parseContentVariables(undefined) as { variables: object }).variables }, {});
   });
 
@@ -92,7 +113,7 @@ describe('filling templates', () => {
     assert.equal(templateFromResource('x'), null);
   });
 
-  it('knows Twilio\'s Content API for an upstream on twilio.com only', () => {
+  it("knows Twilio's Content API for an upstream on twilio.com only", () => {
     assert.equal(twilioContentApi(customer('a', 'https://api.twilio.com')), 'https://content.twilio.com');
     assert.equal(twilioContentApi(customer('a', 'http://127.0.0.1:8080/sink')), null);
     assert.equal(twilioContentApi(customer('a', 'https://api.twilio.com.evil.example')), null);
@@ -114,9 +135,21 @@ describe('CachedContentTemplates against a local Content API', () => {
   before(async () => {
     server = createServer((req: IncomingMessage, res) => {
       seen.push({ url: req.url ?? '', auth: req.headers.authorization });
-      if (failing) { res.writeHead(500).end('down'); return; }
-      if (req.url === `/v1/Content/${SID}`) { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(RESOURCE)); return; }
-      if (req.url === `/v1/Content/${OTHER_SID}`) { setTimeout(() => res.writeHead(200).end(JSON.stringify({ ...RESOURCE, sid: OTHER_SID, types: { 'twilio/text': { body: 'Other {{1}}' } } })), 30); return; }
+      if (failing) {
+        res.writeHead(500).end('down');
+        return;
+      }
+      if (req.url === `/v1/Content/${SID}`) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(RESOURCE));
+        return;
+      }
+      if (req.url === `/v1/Content/${OTHER_SID}`) {
+        setTimeout(
+          () => res.writeHead(200).end(JSON.stringify({ ...RESOURCE, sid: OTHER_SID, types: { 'twilio/text': { body: 'Other {{1}}' } } })),
+          30,
+        );
+        return;
+      }
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"code":20404}');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -127,7 +160,7 @@ describe('CachedContentTemplates against a local Content API', () => {
   const templates = (opts: Partial<ConstructorParameters<typeof CachedContentTemplates>[0]> = {}) =>
     new CachedContentTemplates({ fetch: fetchContent, contentApi: () => base, ...opts });
 
-  it('fetches with the customer\'s upstream credentials and fills the template', async () => {
+  it("fetches with the customer's upstream credentials and fills the template", async () => {
     seen.length = 0;
     const t = templates();
     const c = customer('cust-a', 'https://api.twilio.com');
@@ -150,7 +183,7 @@ describe('CachedContentTemplates against a local Content API', () => {
     assert.equal(seen.length, 1);
   });
 
-  it('keeps tenants apart: the same SID is fetched per customer, with each one\'s credentials', async () => {
+  it("keeps tenants apart: the same SID is fetched per customer, with each one's credentials", async () => {
     seen.length = 0;
     const t = templates();
     await t.get(customer('cust-c', 'https://api.twilio.com', 'token-c'), SID);

@@ -15,7 +15,14 @@ import { request } from 'undici';
 import twilio from 'twilio';
 import { RAW_BODY, type FormFields } from '../../../src/http/twilio/form.js';
 import { computeSignature, verifySignature } from '../../../src/http/twilio/signature.js';
-import { HANGUP, TwimlProxy, TwimlProxyUrlError, registerTwimlProxy, type FetchTwiml, type ProxiedDocument } from '../../../src/http/twilio/twiml-proxy.js';
+import {
+  HANGUP,
+  TwimlProxy,
+  TwimlProxyUrlError,
+  registerTwimlProxy,
+  type FetchTwiml,
+  type ProxiedDocument,
+} from '../../../src/http/twilio/twiml-proxy.js';
 import { isTwimlError, twimlContent } from '../../../src/http/twilio/twiml.js';
 import type { CustomerRecord } from '../../../src/store/types.js';
 
@@ -23,12 +30,23 @@ const PUBLIC = 'https://warden.example';
 const KEY = 'k'.repeat(48);
 const UPSTREAM_TOKEN = 'provider-auth-token';
 const CUSTOMER: CustomerRecord = {
-  id: 'cust-1', name: 'one', accountSid: 'AC' + '1'.repeat(32), upstream: { baseUrl: 'https://api.twilio.com', authToken: UPSTREAM_TOKEN }, senders: [], settings: {}, createdAt: new Date().toISOString(),
+  id: 'cust-1',
+  name: 'one',
+  accountSid: 'AC' + '1'.repeat(32),
+  upstream: { baseUrl: 'https://api.twilio.com', authToken: UPSTREAM_TOKEN },
+  senders: [],
+  settings: {},
+  createdAt: new Date().toISOString(),
 };
 const OTHER: CustomerRecord = { ...CUSTOMER, id: 'cust-2', upstream: { baseUrl: 'https://api.twilio.com', authToken: 'other-token' } };
 const CALL = 'CA' + 'f'.repeat(32);
 
-interface AppRequest { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: string }
+interface AppRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
 
 let appServer: Server;
 let appBase: string;
@@ -43,17 +61,26 @@ let screenThrows = false;
 
 const fetchTwiml: FetchTwiml = async (url, method, form, headers) => {
   const res = await request(url, { method, headers, body: method === 'POST' ? form : null });
-  return { status: res.statusCode, contentType: res.headers['content-type'] as string | undefined, body: Buffer.from(await res.body.arrayBuffer()) };
+  return {
+    status: res.statusCode,
+    contentType: res.headers['content-type'] as string | undefined,
+    body: Buffer.from(await res.body.arrayBuffer()),
+  };
 };
 
 before(async () => {
   appServer = createServer((req, res) => {
     let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
     req.on('end', () => {
       appRequests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
       const r = routes.get((req.url ?? '').split('?')[0]);
-      if (!r) { res.writeHead(404).end(); return; }
+      if (!r) {
+        res.writeHead(404).end();
+        return;
+      }
       res.writeHead(r.status ?? 200, { 'content-type': r.type ?? 'text/xml' }).end(r.body);
     });
   });
@@ -95,23 +122,30 @@ beforeEach(() => {
 const PARAMS = { CallSid: CALL, AccountSid: CUSTOMER.accountSid, From: '+15005550001', To: '+15005550002', CallStatus: 'in-progress' };
 
 /** The provider asking a proxy URL for TwiML, signed with the customer's upstream token. */
-async function provider(proxyUrl: string, opts: { method?: 'GET' | 'POST'; params?: Record<string, string>; token?: string; signature?: string | null } = {}) {
+async function provider(
+  proxyUrl: string,
+  opts: { method?: 'GET' | 'POST'; params?: Record<string, string>; token?: string; signature?: string | null } = {},
+) {
   const m = opts.method ?? 'POST';
   const params = opts.params ?? PARAMS;
   const path = proxyUrl.slice(PUBLIC.length);
   const qs = new URLSearchParams(params).toString();
   const url = m === 'GET' ? `${path}${path.includes('?') ? '&' : '?'}${qs}` : path;
-  const sig = opts.signature === undefined ? computeSignature(opts.token ?? UPSTREAM_TOKEN, PUBLIC + url, m === 'GET' ? {} : params) : opts.signature;
+  const sig =
+    opts.signature === undefined ? computeSignature(opts.token ?? UPSTREAM_TOKEN, PUBLIC + url, m === 'GET' ? {} : params) : opts.signature;
   return app.inject({
-    method: m, url,
+    method: m,
+    url,
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(sig !== null ? { 'x-twilio-signature': sig } : {}) },
     ...(m === 'POST' ? { payload: qs } : {}),
   });
 }
 
 describe('TwiML proxy', () => {
-  it('fetches the app\'s TwiML as the provider would, screens it, and answers it', async () => {
-    routes.set('/voice', { body: '<Response><Say>Your appointment is at 3pm</Say><Gather action="/menu" method="POST"><Say>Press 1</Say></Gather><Play>/hold.mp3</Play></Response>' });
+  it("fetches the app's TwiML as the provider would, screens it, and answers it", async () => {
+    routes.set('/voice', {
+      body: '<Response><Say>Your appointment is at 3pm</Say><Gather action="/menu" method="POST"><Say>Press 1</Say></Gather><Play>/hold.mp3</Play></Response>',
+    });
     const url = proxy.rewriteCallUrl(CUSTOMER.id, 'CAwarden', `${appBase}/voice?tenant=7`, 'POST');
     assert.ok(url.startsWith(`${PUBLIC}/twilio/twiml/cust-1/v1.`));
     assert.ok(!url.includes('127.0.0.1'), 'the app URL is not readable as such in the proxy URL');
@@ -126,9 +160,20 @@ describe('TwiML proxy', () => {
     assert.equal(got.method, 'POST');
     assert.equal(got.url, '/voice?tenant=7');
     assert.deepEqual({ ...parseQuery(got.body) }, PARAMS);
-    assert.ok(verifySignature(UPSTREAM_TOKEN, `${appBase}/voice?tenant=7`, parseQuery(got.body) as FormFields, got.headers['x-twilio-signature'] as string));
+    assert.ok(
+      verifySignature(
+        UPSTREAM_TOKEN,
+        `${appBase}/voice?tenant=7`,
+        parseQuery(got.body) as FormFields,
+        got.headers['x-twilio-signature'] as string,
+      ),
+    );
     // ...as the official package's validator, which apps use, checks it.
-    assert.ok(twilio.validateRequest(UPSTREAM_TOKEN, got.headers['x-twilio-signature'] as string, `${appBase}/voice?tenant=7`, { ...parseQuery(got.body) }));
+    assert.ok(
+      twilio.validateRequest(UPSTREAM_TOKEN, got.headers['x-twilio-signature'] as string, `${appBase}/voice?tenant=7`, {
+        ...parseQuery(got.body),
+      }),
+    );
 
     // What was screened is the app's document.
     assert.equal(screened.length, 1);
@@ -148,7 +193,9 @@ describe('TwiML proxy', () => {
   });
 
   it('screens the documents the call fetches next, through the proxied URLs', async () => {
-    routes.set('/voice', { body: '<Response><Gather action="/menu"><Say>Press 1</Say></Gather><Redirect method="GET">/loop</Redirect></Response>' });
+    routes.set('/voice', {
+      body: '<Response><Gather action="/menu"><Say>Press 1</Say></Gather><Redirect method="GET">/loop</Redirect></Response>',
+    });
     routes.set('/menu', { body: '<Response><Say>Read us your bank PIN</Say></Response>' });
     routes.set('/loop', { body: '<Response><Say>Goodbye</Say></Response>' });
     const first = await provider(proxy.rewriteCallUrl(CUSTOMER.id, 'CAwarden', `${appBase}/voice`));
@@ -198,7 +245,7 @@ describe('TwiML proxy', () => {
     assert.equal(screened[0].params.From, PARAMS.From);
   });
 
-  it('accepts the provider\'s signature as the official package computes it', async () => {
+  it("accepts the provider's signature as the official package computes it", async () => {
     routes.set('/voice', { body: '<Response><Say>hi</Say></Response>' });
     const url = proxy.rewriteCallUrl(CUSTOMER.id, 'CAx', `${appBase}/voice`);
     const res = await provider(url, { signature: twilio.getExpectedTwilioSignature(UPSTREAM_TOKEN, url, PARAMS) });
@@ -214,18 +261,30 @@ describe('TwiML proxy', () => {
     assert.equal((await provider(url, { token: 'not-the-token' })).statusCode, 403);
     // Signed, but with parameters changed after signing.
     const sig = computeSignature(UPSTREAM_TOKEN, url, PARAMS);
-    const tampered = await app.inject({ method: 'POST', url: url.slice(PUBLIC.length), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, payload: new URLSearchParams({ ...PARAMS, To: '+15005559999' }).toString() });
+    const tampered = await app.inject({
+      method: 'POST',
+      url: url.slice(PUBLIC.length),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig },
+      payload: new URLSearchParams({ ...PARAMS, To: '+15005559999' }).toString(),
+    });
     assert.equal(tampered.statusCode, 403);
     assert.equal(appRequests.length, 0);
   });
 
-  it('refuses tampered, forged and other customers\' tokens: no open proxy', async () => {
+  it("refuses tampered, forged and other customers' tokens: no open proxy", async () => {
     routes.set('/voice', { body: '<Response><Say>hi</Say></Response>' });
     const url = proxy.rewriteCallUrl(CUSTOMER.id, 'CAx', `${appBase}/voice`);
     const [, payload, mac] = url.slice(url.lastIndexOf('/') + 1).split('.');
     const evil = Buffer.from(JSON.stringify(['CAx', 'POST', 'http://169.254.169.254/latest/meta-data', 0])).toString('base64url');
     const base = `${PUBLIC}/twilio/twiml/${CUSTOMER.id}/`;
-    for (const bad of [`v1.${evil}.${mac}`, `v1.${payload}x.${mac}`, `v1.${payload}.${mac.slice(0, -2)}AA`, `v2.${payload}.${mac}`, `v1.${payload}`, 'x']) {
+    for (const bad of [
+      `v1.${evil}.${mac}`,
+      `v1.${payload}x.${mac}`,
+      `v1.${payload}.${mac.slice(0, -2)}AA`,
+      `v2.${payload}.${mac}`,
+      `v1.${payload}`,
+      'x',
+    ]) {
       assert.equal((await provider(base + bad)).statusCode, 403, bad);
     }
     // A token made for one customer is refused on another's path, even with that customer's signature.
@@ -271,7 +330,7 @@ describe('TwiML proxy', () => {
     assert.equal(screened[0].kind, 'text');
   });
 
-  it('answers 502 when the app fails or cannot be reached, so the provider\'s fallback runs', async () => {
+  it("answers 502 when the app fails or cannot be reached, so the provider's fallback runs", async () => {
     routes.set('/voice', { status: 500, body: 'oops' });
     assert.equal((await provider(proxy.rewriteCallUrl(CUSTOMER.id, 'CAx', `${appBase}/voice`))).statusCode, 502);
     assert.equal((await provider(proxy.rewriteCallUrl(CUSTOMER.id, 'CAx', 'http://127.0.0.1:1/voice'))).statusCode, 502);

@@ -4,7 +4,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  TWIML_DOCUMENT_LIMIT, TWIML_PARAMETER_LIMIT, isTwimlError, parseTwiml, serializeTwiml, twimlContent, twimlErrorName, type TwimlContent,
+  TWIML_DOCUMENT_LIMIT,
+  TWIML_PARAMETER_LIMIT,
+  isTwimlError,
+  parseTwiml,
+  serializeTwiml,
+  twimlContent,
+  twimlErrorName,
+  type TwimlContent,
 } from '../../../src/http/twilio/twiml.js';
 
 function read(xml: string, max?: number): TwimlContent {
@@ -21,8 +28,10 @@ function refused(xml: string, max?: number) {
 
 describe('twimlContent: text', () => {
   it('reads <Say> and decodes the predefined entities and character references', () => {
-    assert.equal(read('<Response><Say>Verify your &#98;ank &amp; pay&#x6D;ent &lt;now&gt; &quot;x&quot; &apos;y&apos;</Say></Response>').text,
-      'Verify your bank & payment <now> "x" \'y\'');
+    assert.equal(
+      read('<Response><Say>Verify your &#98;ank &amp; pay&#x6D;ent &lt;now&gt; &quot;x&quot; &apos;y&apos;</Say></Response>').text,
+      'Verify your bank & payment <now> "x" \'y\'',
+    );
   });
 
   it('joins CDATA sections and text around comments into the word they split', () => {
@@ -48,25 +57,39 @@ describe('twimlContent: text', () => {
   });
 
   it('reads SSML inside <Say> as the voice does: inline tags join, a break gives both readings', () => {
-    assert.equal(read('<Response><Say>pay<emphasis level="strong">me</emphasis>nt <say-as interpret-as="characters">due</say-as></Say></Response>').text, 'payment due');
+    assert.equal(
+      read('<Response><Say>pay<emphasis level="strong">me</emphasis>nt <say-as interpret-as="characters">due</say-as></Say></Response>')
+        .text,
+      'payment due',
+    );
     assert.deepEqual(read('<Response><Say>pay<break time="1s"/>ment</Say></Response>').text.split('\n'), ['payment', 'pay ment']);
-    assert.deepEqual(read('<Response><Say><prosody rate="slow">your<break/>password</prosody></Say></Response>').text.split('\n'), ['yourpassword', 'your password']);
+    assert.deepEqual(read('<Response><Say><prosody rate="slow">your<break/>password</prosody></Say></Response>').text.split('\n'), [
+      'yourpassword',
+      'your password',
+    ]);
     assert.equal(read('<Response><Say><p>one</p><p>two</p><s>three</s></Say></Response>').text, 'one two three');
   });
 
   it('reads a <sub> both as its alias and as its content', () => {
-    assert.deepEqual(read('<Response><Say>call <sub alias="your bank">the office</sub> now</Say></Response>').text.split('\n'), ['call your bank now', 'call the office now']);
+    assert.deepEqual(read('<Response><Say>call <sub alias="your bank">the office</sub> now</Say></Response>').text.split('\n'), [
+      'call your bank now',
+      'call the office now',
+    ]);
   });
 
   it('screens the text of elements it does not know, and spoken attributes', () => {
-    const c = read('<Response><Connect><ConversationRelay url="wss://ai.example/ws" welcomeGreeting="Hi, this is your bank"/></Connect><Custom>odd text</Custom></Response>');
+    const c = read(
+      '<Response><Connect><ConversationRelay url="wss://ai.example/ws" welcomeGreeting="Hi, this is your bank"/></Connect><Custom>odd text</Custom></Response>',
+    );
     assert.deepEqual(c.text.split('\n'), ['Hi, this is your bank', 'odd text']);
     assert.deepEqual(c.urls, ['wss://ai.example/ws']);
     assert.deepEqual(c.documentUrls, []);
   });
 
   it('collapses whitespace and ignores names nobody hears', () => {
-    const c = read('<Response><Say>  a\n\t b  </Say><Dial><Conference>room-free-money</Conference></Dial><Enqueue waitUrl="/wait">q1</Enqueue><Pause length="2"/></Response>');
+    const c = read(
+      '<Response><Say>  a\n\t b  </Say><Dial><Conference>room-free-money</Conference></Dial><Enqueue waitUrl="/wait">q1</Enqueue><Pause length="2"/></Response>',
+    );
     assert.equal(c.text, 'a b');
     assert.deepEqual(c.documentUrls, ['/wait']);
   });
@@ -93,7 +116,8 @@ describe('twimlContent: numbers and URLs', () => {
 
 describe('twimlContent: refusals', () => {
   it('refuses any DOCTYPE, so entity expansion (billion laughs, XXE) cannot happen', () => {
-    const bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><Response><Say>&lol2;</Say></Response>';
+    const bomb =
+      '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><Response><Say>&lol2;</Say></Response>';
     assert.equal(refused(bomb).error, 'doctype');
     const xxe = '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><Response><Say>&x;</Say></Response>';
     assert.equal(refused(xxe).error, 'doctype');
@@ -104,7 +128,15 @@ describe('twimlContent: refusals', () => {
   });
 
   it('refuses malformed documents with a clear reason', () => {
-    for (const bad of ['<Response><Say>unclosed</Response>', '<Response>', 'just text', '<Response/><Response/>', '<Response><Say a="1" a="2"/></Response>', '<Response><Say>a & b</Say></Response>', '']) {
+    for (const bad of [
+      '<Response><Say>unclosed</Response>',
+      '<Response>',
+      'just text',
+      '<Response/><Response/>',
+      '<Response><Say a="1" a="2"/></Response>',
+      '<Response><Say>a & b</Say></Response>',
+      '',
+    ]) {
       const e = refused(bad);
       assert.equal(e.error, 'malformed', bad);
       assert.ok(e.detail.length > 0);
@@ -181,7 +213,8 @@ describe('twimlContent: size', () => {
 
 describe('serializeTwiml', () => {
   it('writes back a document that reads the same', () => {
-    const xml = '<Response><Say voice="alice">a &amp; b &lt; <![CDATA[<c>]]></Say><Play loop="2">https://x.example/a.mp3?a=1&amp;b=2</Play><Gather action="/n?x=&quot;1&quot;"/></Response>';
+    const xml =
+      '<Response><Say voice="alice">a &amp; b &lt; <![CDATA[<c>]]></Say><Play loop="2">https://x.example/a.mp3?a=1&amp;b=2</Play><Gather action="/n?x=&quot;1&quot;"/></Response>';
     const tree = parseTwiml(xml);
     assert.ok(!isTwimlError(tree));
     const out = serializeTwiml(tree);
