@@ -6,6 +6,7 @@
 
 import type { FastifyBaseLogger } from 'fastify';
 import type { ScheduledJob, SchedulerStore } from '../store/types.js';
+import { LeasedPoller } from './leased-poller.js';
 
 export type JobHandler = (job: ScheduledJob) => Promise<void>;
 
@@ -19,16 +20,21 @@ export interface SchedulerOptions {
 
 export class JobScheduler {
   private readonly handlers = new Map<string, JobHandler>();
-  private timer: NodeJS.Timeout | null = null;
-  private polling = false;
-  private closed = false;
-  private readonly inflight = new Set<Promise<void>>();
+  private readonly poller: LeasedPoller<ScheduledJob>;
 
   constructor(
     private readonly store: SchedulerStore,
     private readonly log: FastifyBaseLogger,
-    private readonly opts: SchedulerOptions,
-  ) {}
+    opts: SchedulerOptions,
+  ) {
+    this.poller = new LeasedPoller({
+      pollMs: opts.pollMs,
+      take: (now) => store.takeDue(new Date(now).toISOString(), new Date(now + opts.leaseMs).toISOString(), opts.batch),
+      run: (job) => this.run(job),
+      log,
+      name: 'scheduler',
+    });
+  }
 
   /** The consumer of one topic; a job of a topic nobody registered is left done and logged. */
   on(topic: string, handler: JobHandler): void {
@@ -36,35 +42,16 @@ export class JobScheduler {
   }
 
   start(): void {
-    if (this.timer !== null || this.closed) return;
-    this.timer = setInterval(() => void this.poll(), this.opts.pollMs);
-    this.timer.unref();
+    this.poller.start();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-    await Promise.allSettled([...this.inflight]);
+    await this.poller.close();
   }
 
   /** One poll: takes what is due and runs it; never two polls at once on a node. */
-  async poll(now = Date.now()): Promise<void> {
-    if (this.polling || this.closed) return;
-    this.polling = true;
-    try {
-      const due = await this.store.takeDue(new Date(now).toISOString(), new Date(now + this.opts.leaseMs).toISOString(), this.opts.batch);
-      await Promise.all(due.map((job) => this.track(this.run(job))));
-    } catch (e) {
-      if (!this.closed) this.log.warn({ err: e }, 'scheduler poll failed');
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  private track(p: Promise<void>): Promise<void> {
-    this.inflight.add(p);
-    return p.finally(() => this.inflight.delete(p));
+  poll(now = Date.now()): Promise<void> {
+    return this.poller.poll(now);
   }
 
   private async run(job: ScheduledJob): Promise<void> {

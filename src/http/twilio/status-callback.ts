@@ -22,6 +22,7 @@ import { computeSignature } from './signature.js';
 import type { FormFields } from './resources.js';
 import { encodeForm, UpstreamError, type UpstreamClient } from './upstream.js';
 import { outcomeOfStatus, publicOutcome } from '../egress/egress-client.js';
+import { LeasedPoller } from '../leased-poller.js';
 
 /** Callbacks one poll takes at most (the rest wait for the next poll). */
 const TAKE = 20;
@@ -36,15 +37,19 @@ export interface OutboxDeps {
 }
 
 export class StatusCallbackOutbox {
-  private timer: NodeJS.Timeout | null = null;
-  private polling = false;
-  private closed = false;
-  private readonly inflight = new Set<Promise<void>>();
-
   private readonly log: FastifyBaseLogger;
+  private readonly poller: LeasedPoller<DueCallback>;
 
   constructor(private readonly deps: OutboxDeps) {
     this.log = deps.log;
+    this.poller = new LeasedPoller({
+      pollMs: deps.options.statusCallbackPollMs,
+      take: (now) =>
+        deps.review.takeDueCallbacks(new Date(now).toISOString(), new Date(now + deps.options.statusCallbackLeaseMs).toISOString(), TAKE),
+      run: (cb) => this.attempt(cb),
+      log: deps.log,
+      name: 'status callback',
+    });
   }
 
   /**
@@ -65,46 +70,22 @@ export class StatusCallbackOutbox {
   async deliver(sid: string, customer: string, url: string, post: CallbackPost): Promise<void> {
     const cb: DueCallback = { sid, customer, url, body: post.body, attempts: 1 };
     if (post.signature !== undefined) cb.signature = post.signature;
-    await this.track(this.attempt(cb));
+    await this.poller.track(this.attempt(cb));
   }
 
   /** Polls the store for callbacks that fell due (this node's retries and any another node left). */
   start(): void {
-    if (this.timer !== null || this.closed) return;
-    this.timer = setInterval(() => void this.poll(), this.deps.options.statusCallbackPollMs);
-    this.timer.unref();
+    this.poller.start();
   }
 
   /** Stops polling and waits for attempts in flight to be recorded (each is bounded by the request timeouts). */
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-    await Promise.allSettled([...this.inflight]);
+    await this.poller.close();
   }
 
   /** One poll: takes what is due and attempts it; never two polls at once on a node. */
-  async poll(): Promise<void> {
-    if (this.polling || this.closed) return;
-    this.polling = true;
-    try {
-      const now = Date.now();
-      const due = await this.deps.review.takeDueCallbacks(
-        new Date(now).toISOString(),
-        new Date(now + this.deps.options.statusCallbackLeaseMs).toISOString(),
-        TAKE,
-      );
-      await Promise.all(due.map((cb) => this.track(this.attempt(cb))));
-    } catch (e) {
-      if (!this.closed) this.log.warn({ err: e }, 'status callback poll failed');
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  private track(p: Promise<void>): Promise<void> {
-    this.inflight.add(p);
-    return p.finally(() => this.inflight.delete(p));
+  poll(): Promise<void> {
+    return this.poller.poll();
   }
 
   private async attempt(cb: DueCallback): Promise<void> {
